@@ -1,0 +1,140 @@
+"""Code generation: JAX, NumPy and mpmath kernels from one SymPy expression.
+
+All kernels share one calling convention so that the numeric layer can use any of them:
+
+- ``loss(x, params) -> f``           x: ``(..., d)``, f: ``(...)``
+- ``grad(x, params) -> g``           g: ``(..., d)``
+- ``loss_and_grad(x, params) -> (f, g)`` (one pass, shared subexpressions)
+- ``step(x, s, params) -> x - s * g`` s broadcasts against ``x[..., 0]``
+
+``params`` is the tuple of hyperparameter values in ``Landscape.parameter_names`` order.
+mpmath kernels take ``x`` as a sequence of ``d`` numbers instead of an array.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from ._derive import gradient
+from ._landscape import Landscape
+
+__all__ = ["Kernels", "jax_kernels", "numpy_kernels", "mpmath_kernels"]
+
+
+@dataclass(frozen=True)
+class Kernels:
+    """Generated kernels for one landscape (see the module docstring for shapes)."""
+
+    loss: Any
+    grad: Any
+    loss_and_grad: Any
+    step: Any
+    dim: int
+    parameter_names: tuple[str, ...]
+    backend: str
+
+
+def _jax_modules():
+    import jax
+
+    # x64 must be on before any array is made; float32 stays available explicitly.
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    import jax.scipy.special as jsp
+
+    return [{"erf": jsp.erf}, "jax"], jnp
+
+
+def _numpy_modules():
+    import numpy as np
+    import scipy.special
+
+    return [{"erf": scipy.special.erf}, "numpy"], np
+
+
+def _raw(land: Landscape, modules):
+    args = [*land.variables, *land.hyperparameters]
+    exprs = [land.expr, *gradient(land)]
+    return sympy.lambdify(args, exprs, modules=modules, cse=True)
+
+
+def _array_kernels(land: Landscape, modules, xp, backend: str) -> Kernels:
+    raw = _raw(land, modules)
+    d = land.dim
+
+    def loss_and_grad(x, params=()):
+        cols = [x[..., i] for i in range(d)]
+        out = raw(*cols, *params)
+        shape = x.shape[:-1]
+        # Constant components come back as Python scalars; give them the batch shape.
+        f = xp.broadcast_to(xp.asarray(out[0], dtype=x.dtype), shape)
+        g = xp.stack([xp.broadcast_to(xp.asarray(c, dtype=x.dtype), shape) for c in out[1:]], -1)
+        return f, g
+
+    def loss(x, params=()):
+        return loss_and_grad(x, params)[0]
+
+    def grad(x, params=()):
+        return loss_and_grad(x, params)[1]
+
+    def step(x, s, params=()):
+        return x - xp.asarray(s)[..., None] * grad(x, params)
+
+    return Kernels(loss, grad, loss_and_grad, step, d, land.parameter_names, backend)
+
+
+def jax_kernels(land: Landscape) -> Kernels:
+    """JAX kernels (jit-able, vmap-able, differentiable), built with lambdify + CSE.
+
+    >>> import jax.numpy as jnp
+    >>> from trainability.analytic import family
+    >>> k = jax_kernels(family("quadratic"))
+    >>> k.step(jnp.array([[1.0]]), 0.25, ()).tolist()
+    [[0.5]]
+    """
+    if "jax" not in land._cache:
+        modules, jnp = _jax_modules()
+        land._cache["jax"] = _array_kernels(land, modules, jnp, "jax")
+    return land._cache["jax"]
+
+
+def numpy_kernels(land: Landscape) -> Kernels:
+    """NumPy kernels with the same calling convention as :func:`jax_kernels`."""
+    if "numpy" not in land._cache:
+        modules, np = _numpy_modules()
+        land._cache["numpy"] = _array_kernels(land, modules, np, "numpy")
+    return land._cache["numpy"]
+
+
+def mpmath_kernels(land: Landscape, dps: int = 50) -> Kernels:
+    """mpmath kernels evaluated at ``dps`` decimal digits (the high-precision reference).
+
+    ``x`` is a sequence of ``d`` numbers; results are ``mpf`` (loss) and a list (gradient).
+    Inputs are converted with ``mpmath.mpf`` so that binary floats are taken exactly.
+    """
+    import mpmath
+
+    raw = _raw(land, "mpmath")
+
+    def loss_and_grad(x, params=()):
+        with mpmath.workdps(dps):
+            args = [mpmath.mpf(v) for v in (*x, *params)]
+            out = raw(*args)
+            return mpmath.mpf(out[0]), [mpmath.mpf(c) for c in out[1:]]
+
+    def loss(x, params=()):
+        return loss_and_grad(x, params)[0]
+
+    def grad(x, params=()):
+        return loss_and_grad(x, params)[1]
+
+    def step(x, s, params=()):
+        with mpmath.workdps(dps):
+            g = grad(x, params)
+            s = mpmath.mpf(s)
+            return [mpmath.mpf(v) - s * gi for v, gi in zip(x, g, strict=True)]
+
+    return Kernels(loss, grad, loss_and_grad, step, land.dim, land.parameter_names, "mpmath")

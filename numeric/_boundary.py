@@ -1,0 +1,77 @@
+"""Boundary counts on nested learning-rate grids and the fractal-dimension fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["boundary_counts", "fit_dimension", "DimensionFit"]
+
+
+def boundary_counts(labels: np.ndarray, levels: int | None = None) -> np.ndarray:
+    """Boundary count ``B_N`` for every nested level ``n = 0..levels``.
+
+    Args:
+        labels: ``(2**L + 1,)`` booleans on the finest grid ``s_k = lr_min + span*k/2**L``.
+        levels: finest level ``L`` (inferred from ``labels`` when omitted).
+
+    Returns:
+        ``(L + 1,)`` integers: entry ``n`` counts adjacent pairs with different labels on
+        the sub-grid of every ``2**(L - n)``-th point (grid size ``N = 2**n``).
+
+    >>> boundary_counts(np.array([1, 1, 0, 1, 0], bool)).tolist()
+    [1, 1, 3]
+    """
+    labels = np.asarray(labels, dtype=bool)
+    n_points = labels.shape[0]
+    finest = int(np.log2(n_points - 1)) if n_points > 1 else 0
+    if n_points != 2**finest + 1:
+        raise ValueError(f"labels must have 2**L + 1 entries, got {n_points}")
+    if levels is None:
+        levels = finest
+    if levels != finest:
+        raise ValueError(f"labels hold level {finest}, not {levels}")
+    counts = np.empty(levels + 1, dtype=np.int64)
+    for n in range(levels + 1):
+        sub = labels[:: 2 ** (levels - n)]
+        counts[n] = np.count_nonzero(sub[1:] != sub[:-1])
+    return counts
+
+
+@dataclass(frozen=True)
+class DimensionFit:
+    """Slope of ``log2 B_N`` against ``n`` (the box-counting dimension of the boundary).
+
+    ``dimension`` is 0 and ``stderr`` 0 when fewer than 3 levels have ``B_N >= 2``.
+    """
+
+    dimension: float
+    stderr: float
+    levels: tuple[int, ...]
+    intercept: float = 0.0
+
+
+def fit_dimension(counts, min_count: int = 2, min_levels: int = 3) -> DimensionFit:
+    """Least-squares slope of ``log2 B_N`` vs level over levels with ``B_N >= min_count``.
+
+    The standard error is the usual OLS standard error of the slope.
+
+    >>> fit = fit_dimension([1, 2, 4, 8, 16])
+    >>> round(fit.dimension, 12), fit.levels
+    (1.0, (1, 2, 3, 4))
+    """
+    counts = np.asarray(counts, dtype=float)
+    used = np.flatnonzero(counts >= min_count)
+    if used.size < min_levels:
+        return DimensionFit(0.0, 0.0, tuple(int(u) for u in used))
+    n = used.astype(float)
+    y = np.log2(counts[used])
+    nbar = n.mean()
+    sxx = np.sum((n - nbar) ** 2)
+    slope = float(np.sum((n - nbar) * (y - y.mean())) / sxx)
+    intercept = float(y.mean() - slope * nbar)
+    resid = y - (intercept + slope * n)
+    dof = used.size - 2
+    stderr = float(np.sqrt(np.sum(resid**2) / dof / sxx)) if dof > 0 else 0.0
+    return DimensionFit(slope, stderr, tuple(int(u) for u in used), intercept)

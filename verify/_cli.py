@@ -1,0 +1,199 @@
+"""The ``trainability`` command line.
+
+Every subcommand takes ``--json`` and then prints exactly one JSON object on stdout; progress
+and logs go to stderr. Exit code 0 on success, 2 on bad input (one line on stderr, no
+traceback), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main", "to_jsonable", "UsageError"]
+
+
+class UsageError(ValueError):
+    """Bad command-line input."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, no usage dump
+        raise UsageError(message)
+
+
+def to_jsonable(obj):
+    """Convert numpy / SymPy / Path values inside ``obj`` into plain JSON types."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, np.bool_ | bool):
+        return bool(obj)
+    if isinstance(obj, np.integer | int):
+        return int(obj)
+    if isinstance(obj, np.floating | float):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, Path):
+        return str(obj)
+    if obj is None or isinstance(obj, str):
+        return obj
+    return str(obj)
+
+
+def _emit(result: dict, as_json: bool) -> None:
+    result = to_jsonable(result)
+    if as_json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+
+
+def _parse_params(items: list[str]) -> dict[str, float]:
+    params = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--param expects NAME=VALUE, got {item!r}")
+        try:
+            params[name.strip()] = float(value)
+        except ValueError:
+            raise UsageError(f"--param {name}: {value!r} is not a number") from None
+    return params
+
+
+def _parse_x0(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--x0 expects a number or comma-separated numbers, got {text!r}") from None
+    if not all(math.isfinite(v) for v in values):
+        raise UsageError("--x0 must be finite")
+    return values
+
+
+def _landscape(args):
+    from trainability.analytic import family, from_expression
+
+    params = _parse_params(getattr(args, "param", None))
+    if getattr(args, "family", None):
+        return family(args.family, dim=args.dim or 1, **params)
+    return from_expression(args.expr, params, dim=args.dim)
+
+
+def cmd_derive(args) -> dict:
+    from ._derive import derive_summary
+
+    return derive_summary(_landscape(args))
+
+
+def cmd_sweep(args) -> dict:
+    from ._sweeps import sweep_landscape
+
+    land = _landscape(args)
+    result = sweep_landscape(
+        land, _parse_x0(args.x0), levels=args.levels, lr_min=args.lr_min, lr_max=args.lr_max,
+        steps=args.steps, bound=args.bound, dtype=args.dtype, progress=not args.quiet,
+    )
+    fit = result.fit
+    return {
+        "boundary_counts": result.boundary_counts,
+        "dimension": fit.dimension,
+        "dimension_stderr": fit.stderr,
+        "fit_levels": list(fit.levels),
+        "divergent_fraction": result.divergent_fraction,
+        "n_points": result.n_points,
+        "seconds": result.seconds,
+    }
+
+
+def cmd_reproduce(args) -> dict:
+    from ._registry import reproductions
+
+    target = reproductions()[args.target]
+    args.out = Path(args.out) / args.target
+    args.out.mkdir(parents=True, exist_ok=True)
+    summary = {"target": args.target, **target.run(args)}
+    summary = to_jsonable(summary)
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ._registry import reproductions
+
+    parser = _Parser(prog="trainability", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(p):
+        p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+    def loss_args(p, expr_positional: bool):
+        if expr_positional:
+            p.add_argument("expr", metavar="EXPR", help="loss in x (or x1..xd) and parameters")
+        else:
+            g = p.add_mutually_exclusive_group(required=True)
+            g.add_argument("--family", help="built-in family (quadratic, additive, ...)")
+            g.add_argument("--expr", help="loss expression in x (or x1..xd) and parameters")
+        p.add_argument("--param", action="append", metavar="NAME=VALUE",
+                       help="hyperparameter value (repeatable)")
+        p.add_argument("--dim", type=int, default=None, help="number of parameter variables")
+
+    p = sub.add_parser("derive", help="derive gradient, Hessian and theory of a loss")
+    loss_args(p, expr_positional=True)
+    common(p)
+    p.set_defaults(func=cmd_derive, family=None)
+
+    p = sub.add_parser("sweep", help="one learning-rate sweep with boundary counts")
+    loss_args(p, expr_positional=False)
+    p.add_argument("--x0", required=True, help="initial point: a number or x1,x2,...")
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--lr-min", type=float, default=0.0)
+    p.add_argument("--lr-max", type=float, default=1.5)
+    p.add_argument("--levels", type=int, default=16, help="finest grid has 2**levels + 1 points")
+    p.add_argument("--bound", type=float, default=1e8, help="divergence bound on the loss")
+    p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    common(p)
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("reproduce", help="reproduce a source paper's result")
+    targets = p.add_subparsers(dest="target", required=True, parser_class=_Parser,
+                               metavar="TARGET")
+    for name, rep in reproductions().items():
+        t = targets.add_parser(name, help=rep.help)
+        t.add_argument("--quick", action="store_true", help="small version (seconds, for CI)")
+        t.add_argument("--out", default="trainability-runs", help="output folder")
+        common(t)
+        if rep.add_arguments:
+            rep.add_arguments(t)
+    p.set_defaults(func=cmd_reproduce)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        result = args.func(args)
+    except KeyboardInterrupt:
+        print("trainability: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, OverflowError) as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"trainability: error: {message}", file=sys.stderr)
+        return 2
+    _emit(result, getattr(args, "json", False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
