@@ -86,6 +86,15 @@ def _array_kernels(land: Landscape, modules, xp, backend: str) -> Kernels:
     return Kernels(loss, grad, loss_and_grad, step, d, land.parameter_names, backend)
 
 
+# Kernels depend on the expression only (values are passed at call time), so landscapes that
+# differ only in hyperparameter values share one kernel and one jit compilation.
+_KERNELS: dict[tuple, Kernels] = {}
+
+
+def _key(land: Landscape, backend: str) -> tuple:
+    return (backend, land.expr, land.variables, land.hyperparameters)
+
+
 def jax_kernels(land: Landscape) -> Kernels:
     """JAX kernels (jit-able, vmap-able, differentiable), built with lambdify + CSE.
 
@@ -95,18 +104,20 @@ def jax_kernels(land: Landscape) -> Kernels:
     >>> k.step(jnp.array([[1.0]]), 0.25, ()).tolist()
     [[0.5]]
     """
-    if "jax" not in land._cache:
+    key = _key(land, "jax")
+    if key not in _KERNELS:
         modules, jnp = _jax_modules()
-        land._cache["jax"] = _array_kernels(land, modules, jnp, "jax")
-    return land._cache["jax"]
+        _KERNELS[key] = _array_kernels(land, modules, jnp, "jax")
+    return _KERNELS[key]
 
 
 def numpy_kernels(land: Landscape) -> Kernels:
     """NumPy kernels with the same calling convention as :func:`jax_kernels`."""
-    if "numpy" not in land._cache:
+    key = _key(land, "numpy")
+    if key not in _KERNELS:
         modules, np = _numpy_modules()
-        land._cache["numpy"] = _array_kernels(land, modules, np, "numpy")
-    return land._cache["numpy"]
+        _KERNELS[key] = _array_kernels(land, modules, np, "numpy")
+    return _KERNELS[key]
 
 
 def mpmath_kernels(land: Landscape, dps: int = 50) -> Kernels:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import sympy
 
 from ._landscape import Landscape
@@ -24,10 +26,20 @@ def _tidy(expr: sympy.Expr) -> sympy.Expr:
     return expr
 
 
-def _cached(land: Landscape, key: str, build):
-    if key not in land._cache:
-        land._cache[key] = build()
-    return land._cache[key]
+@functools.lru_cache(maxsize=256)
+def _gradient(expr: sympy.Expr, variables: tuple) -> tuple[sympy.Expr, ...]:
+    return tuple(_tidy(sympy.diff(expr, v)) for v in variables)
+
+
+@functools.lru_cache(maxsize=256)
+def _hessian(expr: sympy.Expr, variables: tuple) -> sympy.ImmutableMatrix:
+    grad = _gradient(expr, variables)
+    d = len(variables)
+    h = sympy.zeros(d, d)
+    for i in range(d):
+        for j in range(i, d):
+            h[i, j] = h[j, i] = _tidy(sympy.diff(grad[i], variables[j]))
+    return sympy.ImmutableMatrix(h)
 
 
 def gradient(land: Landscape) -> tuple[sympy.Expr, ...]:
@@ -37,24 +49,14 @@ def gradient(land: Landscape) -> tuple[sympy.Expr, ...]:
     >>> gradient(family("additive"))
     (2*x - 2*pi*eps*sin(2*pi*x/lam)/lam,)
     """
-    return _cached(
-        land, "gradient", lambda: tuple(_tidy(sympy.diff(land.expr, v)) for v in land.variables)
-    )
+    # Cached by expression: landscapes differing only in values share the derivation.
+    return _gradient(land.expr, land.variables)
 
 
 def hessian(land: Landscape) -> sympy.Matrix:
     """The Hessian matrix ``d^2 f / dx_i dx_j`` (symmetric), simplified."""
 
-    def build():
-        grad = gradient(land)
-        d = land.dim
-        h = sympy.zeros(d, d)
-        for i in range(d):
-            for j in range(i, d):
-                h[i, j] = h[j, i] = _tidy(sympy.diff(grad[i], land.variables[j]))
-        return h
-
-    return _cached(land, "hessian", build)
+    return _hessian(land.expr, land.variables)
 
 
 def gd_map(land: Landscape) -> sympy.Matrix:

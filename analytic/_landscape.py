@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy
 
@@ -35,7 +35,6 @@ class Landscape:
     values: tuple[tuple[str, float], ...] = ()
     domains: tuple[tuple[str, str], ...] = ()
     name: str = "expression"
-    _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def dim(self) -> int:

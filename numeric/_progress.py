@@ -14,8 +14,9 @@ class Progress:
     Silent when ``enabled`` is false, so library calls stay quiet by default.
     """
 
-    def __init__(self, total: int, label: str, unit: str = "items", enabled: bool = True,
-                 every: float = 1.0):
+    def __init__(
+        self, total: int, label: str, unit: str = "items", enabled: bool = True, every: float = 1.0
+    ):
         self.total, self.label, self.unit = total, label, unit
         self.enabled, self.every = enabled, every
         self.start = self._last = time.perf_counter()

@@ -29,8 +29,9 @@ _DTYPES = {"float64": jnp.float64, "float32": jnp.float32}
 LossAndGrad = Callable[[jax.Array, tuple], tuple[jax.Array, jax.Array]]
 
 
-def learning_rates(levels: int, lr_min: float = 0.0, lr_max: float = 1.5,
-                   start: int = 0, stop: int | None = None) -> np.ndarray:
+def learning_rates(
+    levels: int, lr_min: float = 0.0, lr_max: float = 1.5, start: int = 0, stop: int | None = None
+) -> np.ndarray:
     """Grid points ``s_k`` for ``k in [start, stop)`` of the level-``levels`` grid (float64).
 
     ``k / N`` is exact in binary, so a point has the same value at every level it belongs to:
@@ -68,8 +69,16 @@ def _chunk_kernel(loss_and_grad: LossAndGrad, steps: int) -> Callable:
     return jax.jit(run)
 
 
-def trainable(loss_and_grad: LossAndGrad, lrs, x0, params: Sequence = (), *, steps: int = 1000,
-              bound: float = 1e8, dtype: str = "float64") -> jax.Array:
+def trainable(
+    loss_and_grad: LossAndGrad,
+    lrs,
+    x0,
+    params: Sequence = (),
+    *,
+    steps: int = 1000,
+    bound: float = 1e8,
+    dtype: str = "float64",
+) -> jax.Array:
     """Boolean trainability label for each learning rate in ``lrs`` (one vectorised run).
 
     Args:
@@ -117,8 +126,9 @@ class SweepResult:
         return learning_rates(self.levels, self.lr_min, self.lr_max)
 
 
-def check_sweep_arguments(levels: int, lr_min: float, lr_max: float, steps: int,
-                          bound: float, dtype: str) -> None:
+def check_sweep_arguments(
+    levels: int, lr_min: float, lr_max: float, steps: int, bound: float, dtype: str
+) -> None:
     """Raise ``ValueError`` with a one-line reason for any bad sweep setting."""
     if not isinstance(levels, int | np.integer) or not 1 <= levels <= MAX_LEVELS:
         raise ValueError(f"levels must be an integer in 1..{MAX_LEVELS}, got {levels}")
@@ -132,10 +142,20 @@ def check_sweep_arguments(levels: int, lr_min: float, lr_max: float, steps: int,
         raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype}")
 
 
-def lr_sweep(loss_and_grad: LossAndGrad, x0, params: Sequence = (), *, levels: int = 16,
-             lr_min: float = 0.0, lr_max: float = 1.5, steps: int = 1000, bound: float = 1e8,
-             dtype: str = "float64", chunk_size: int = 2**12,
-             progress: bool = False) -> SweepResult:
+def lr_sweep(
+    loss_and_grad: LossAndGrad,
+    x0,
+    params: Sequence = (),
+    *,
+    levels: int = 16,
+    lr_min: float = 0.0,
+    lr_max: float = 1.5,
+    steps: int = 1000,
+    bound: float = 1e8,
+    dtype: str = "float64",
+    chunk_size: int = 2**12,
+    progress: bool = False,
+) -> SweepResult:
     """Sweep the nested learning-rate grid at level ``levels`` in bounded memory.
 
     The grid is processed in chunks of ``chunk_size`` learning rates (the last chunk padded,
@@ -156,10 +176,11 @@ def lr_sweep(loss_and_grad: LossAndGrad, x0, params: Sequence = (), *, levels: i
     for start in range(0, n_points, chunk):
         stop = min(start + chunk, n_points)
         lrs = learning_rates(levels, lr_min, lr_max, start, start + chunk)
-        lrs[stop - start:] = lr_max  # padding lanes, discarded
+        lrs[stop - start :] = lr_max  # padding lanes, discarded
         out = trainable(loss_and_grad, lrs, x0, params, steps=steps, bound=bound, dtype=dtype)
         labels[start:stop] = np.asarray(out)[: stop - start]
         meter.update(stop - start)
     seconds = time.perf_counter() - t0
-    return SweepResult(labels, levels, float(lr_min), float(lr_max), int(steps), float(bound),
-                       seconds)
+    return SweepResult(
+        labels, levels, float(lr_min), float(lr_max), int(steps), float(bound), seconds
+    )

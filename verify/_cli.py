@@ -75,7 +75,9 @@ def _parse_x0(text: str) -> list[float]:
     try:
         values = [float(v) for v in text.split(",")]
     except ValueError:
-        raise UsageError(f"--x0 expects a number or comma-separated numbers, got {text!r}") from None
+        raise UsageError(
+            f"--x0 expects a number or comma-separated numbers, got {text!r}"
+        ) from None
     if not all(math.isfinite(v) for v in values):
         raise UsageError("--x0 must be finite")
     return values
@@ -101,8 +103,15 @@ def cmd_sweep(args) -> dict:
 
     land = _landscape(args)
     result = sweep_landscape(
-        land, _parse_x0(args.x0), levels=args.levels, lr_min=args.lr_min, lr_max=args.lr_max,
-        steps=args.steps, bound=args.bound, dtype=args.dtype, progress=not args.quiet,
+        land,
+        _parse_x0(args.x0),
+        levels=args.levels,
+        lr_min=args.lr_min,
+        lr_max=args.lr_max,
+        steps=args.steps,
+        bound=args.bound,
+        dtype=args.dtype,
+        progress=not args.quiet,
     )
     fit = result.fit
     return {
@@ -144,8 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
             g = p.add_mutually_exclusive_group(required=True)
             g.add_argument("--family", help="built-in family (quadratic, additive, ...)")
             g.add_argument("--expr", help="loss expression in x (or x1..xd) and parameters")
-        p.add_argument("--param", action="append", metavar="NAME=VALUE",
-                       help="hyperparameter value (repeatable)")
+        p.add_argument(
+            "--param",
+            action="append",
+            metavar="NAME=VALUE",
+            help="hyperparameter value (repeatable)",
+        )
         p.add_argument("--dim", type=int, default=None, help="number of parameter variables")
 
     p = sub.add_parser("derive", help="derive gradient, Hessian and theory of a loss")
@@ -167,8 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("reproduce", help="reproduce a source paper's result")
-    targets = p.add_subparsers(dest="target", required=True, parser_class=_Parser,
-                               metavar="TARGET")
+    targets = p.add_subparsers(dest="target", required=True, parser_class=_Parser, metavar="TARGET")
     for name, rep in reproductions().items():
         t = targets.add_parser(name, help=rep.help)
         t.add_argument("--quick", action="store_true", help="small version (seconds, for CI)")

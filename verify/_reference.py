@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import mpmath
-
 from trainability.analytic import Landscape, mpmath_kernels
 
 __all__ = ["ReferenceOrbit", "reference_orbit", "reference_label"]
@@ -25,8 +24,9 @@ class ReferenceOrbit:
     diverged_at: int | None
 
 
-def reference_orbit(land: Landscape, lr: float, x0, *, steps: int = 1000, bound: float = 1e8,
-                    dps: int = 50) -> ReferenceOrbit:
+def reference_orbit(
+    land: Landscape, lr: float, x0, *, steps: int = 1000, bound: float = 1e8, dps: int = 50
+) -> ReferenceOrbit:
     """Run GD on ``land`` at learning rate ``lr`` in ``dps``-digit arithmetic.
 
     Inputs (``lr``, ``x0``, hyperparameters) are taken as the exact binary values of their
@@ -53,7 +53,8 @@ def reference_orbit(land: Landscape, lr: float, x0, *, steps: int = 1000, bound:
     return ReferenceOrbit(True, xs, losses, dps, None)
 
 
-def reference_label(land: Landscape, lr: float, x0, *, steps: int = 1000, bound: float = 1e8,
-                    dps: int = 50) -> bool:
+def reference_label(
+    land: Landscape, lr: float, x0, *, steps: int = 1000, bound: float = 1e8, dps: int = 50
+) -> bool:
     """Trainability label of one learning rate from the mpmath orbit."""
     return reference_orbit(land, lr, x0, steps=steps, bound=bound, dps=dps).trainable

@@ -7,23 +7,34 @@ log-log plot with the fitted dimension; Fig. S2: the pure quadratic, one boundar
 from __future__ import annotations
 
 import numpy as np
-
-from trainability.analytic import family
+import sympy
+from trainability.analytic import family, gd_jacobian, learning_rate_symbol
 
 from .._figures import plt, save_figure
 from .._registry import reproduction
 from .._sweeps import sweep_landscape
 
 # Protocol of the headline single-curve results (reference file, "Protocol").
-PROTOCOL = {"eps": 0.2, "lam": 0.1, "x0": 1.0, "steps": 1000, "bound": 1e8,
-            "lr_min": 0.0, "lr_max": 1.5}
+PROTOCOL = {
+    "eps": 0.2,
+    "lam": 0.1,
+    "x0": 1.0,
+    "steps": 1000,
+    "bound": 1e8,
+    "lr_min": 0.0,
+    "lr_max": 1.5,
+}
 PAPER_DIMENSION = {"additive": (0.996, 0.005), "multiplicative": (0.837, 0.004)}
 FULL_LEVELS, QUICK_LEVELS = 22, 16
 
 
 def _levels_option(parser):
-    parser.add_argument("--levels", type=int, default=None,
-                        help=f"finest level (default {FULL_LEVELS}, {QUICK_LEVELS} with --quick)")
+    parser.add_argument(
+        "--levels",
+        type=int,
+        default=None,
+        help=f"finest level (default {FULL_LEVELS}, {QUICK_LEVELS} with --quick)",
+    )
 
 
 def plot_boundary_counts(counts, fit, title: str, path, paper=None):
@@ -49,13 +60,22 @@ def _fig2(kind: str, args) -> dict:
     levels = args.levels or (QUICK_LEVELS if args.quick else FULL_LEVELS)
     land = family(kind, eps=PROTOCOL["eps"], lam=PROTOCOL["lam"])
     result = sweep_landscape(
-        land, PROTOCOL["x0"], levels=levels, steps=PROTOCOL["steps"], bound=PROTOCOL["bound"],
-        lr_min=PROTOCOL["lr_min"], lr_max=PROTOCOL["lr_max"], progress=True,
+        land,
+        PROTOCOL["x0"],
+        levels=levels,
+        steps=PROTOCOL["steps"],
+        bound=PROTOCOL["bound"],
+        lr_min=PROTOCOL["lr_min"],
+        lr_max=PROTOCOL["lr_max"],
+        progress=True,
     )
     fit = result.fit
     paper = PAPER_DIMENSION[kind]
     figure = plot_boundary_counts(
-        result.boundary_counts, fit, f"{kind}, eps=0.2, lam=0.1", args.out / "boundary_counts.png",
+        result.boundary_counts,
+        fit,
+        f"{kind}, eps=0.2, lam=0.1",
+        args.out / "boundary_counts.png",
         paper,
     )
     return {
@@ -77,32 +97,66 @@ def fig2a(args) -> dict:
     return _fig2("additive", args)
 
 
-@reproduction("liu-fig2b", "Fig. 2b: multiplicative perturbation, boundary dimension",
-              _levels_option)
+@reproduction(
+    "liu-fig2b", "Fig. 2b: multiplicative perturbation, boundary dimension", _levels_option
+)
 def fig2b(args) -> dict:
     return _fig2("multiplicative", args)
+
+
+def quadratic_finite_step_boundary(x0: float, steps: int, bound: float) -> float:
+    """Learning rate above which GD on ``x**2`` exceeds ``bound`` within ``steps`` steps.
+
+    Derived from the GD map: its Jacobian ``1 - 2 s`` (from the symbolic layer) is the exact
+    multiplier, so ``f(x_T) = (1 - 2 s)**(2 T) x0**2``; the boundary solves
+    ``(2 s - 1)**(2 T) x0**2 = bound`` with ``s > 1/2`` and tends to ``s = 1`` as ``T -> oo``.
+    """
+    land = family("quadratic")
+    multiplier = gd_jacobian(land)[0, 0]  # 1 - 2*s, derived
+    s = learning_rate_symbol()
+    r = sympy.Rational(bound) / sympy.Rational(x0) ** 2
+    roots = sympy.solve(sympy.Eq(-multiplier, r ** sympy.Rational(1, 2 * steps)), s)
+    return float(roots[0])
 
 
 @reproduction("liu-figS2", "Fig. S2: pure quadratic, one boundary at s = 1", _levels_option)
 def figS2(args) -> dict:
     levels = args.levels or (QUICK_LEVELS if args.quick else 20)
-    result = sweep_landscape(family("quadratic"), PROTOCOL["x0"], levels=levels,
-                             steps=PROTOCOL["steps"], bound=PROTOCOL["bound"], progress=True)
+    x0, steps, bound = PROTOCOL["x0"], PROTOCOL["steps"], PROTOCOL["bound"]
+    result = sweep_landscape(
+        family("quadratic"), x0, levels=levels, steps=steps, bound=bound, progress=True
+    )
     lrs = result.learning_rates()
     change = np.flatnonzero(result.labels[1:] != result.labels[:-1])
-    segment = [[float(lrs[i]), float(lrs[i + 1])] for i in change]
-    figure = plot_boundary_counts(result.boundary_counts, result.fit, "quadratic $x^2$",
-                                  args.out / "boundary_counts.png")
+    segments = [[float(lrs[i]), float(lrs[i + 1])] for i in change]
+    predicted = quadratic_finite_step_boundary(x0, steps, bound)
+    # Boundary segment at each level n (one sweep gives every level): the pair of adjacent
+    # level-n grid points whose labels differ.
+    per_level = []
+    for n in range(levels + 1):
+        sub = result.labels[:: 2 ** (levels - n)]
+        idx = np.flatnonzero(sub[1:] != sub[:-1])
+        h = (result.lr_max - result.lr_min) / 2**n
+        per_level.append([[result.lr_min + h * i, result.lr_min + h * (i + 1)] for i in idx])
+    figure = plot_boundary_counts(
+        result.boundary_counts, result.fit, "quadratic $x^2$", args.out / "boundary_counts.png"
+    )
     return {
         "dimension": result.fit.dimension,
         "dimension_stderr": result.fit.stderr,
         "paper_dimension": 0.0,
         "levels": levels,
         "boundary_counts": result.boundary_counts,
-        "boundary_segments": segment,
-        "single_boundary_at_one": bool(
-            np.all(result.boundary_counts == 1) and len(segment) == 1
-            and segment[0][0] <= 1.0 < segment[0][1]
+        "boundary_segment": segments[0] if len(segments) == 1 else segments,
+        "segments_per_level": per_level,
+        "single_boundary": bool(np.all(result.boundary_counts == 1)),
+        "predicted_finite_step_boundary": predicted,
+        "asymptotic_boundary": 1.0,
+        "segment_contains_prediction": bool(
+            len(segments) == 1 and segments[0][0] <= predicted < segments[0][1]
         ),
+        "levels_whose_segment_contains_one": [
+            n for n, seg in enumerate(per_level) if len(seg) == 1 and seg[0][0] <= 1.0 <= seg[0][1]
+        ],
         "figure": figure,
     }
