@@ -56,6 +56,15 @@ def plot_boundary_counts(counts, fit, title: str, path, paper=None):
     return save_figure(fig, path)
 
 
+def local_slopes(counts) -> list[float | None]:
+    """``log2(B_{n+1} / B_n)`` for each pair of levels with ``B_n >= 2`` (else None)."""
+    counts = np.asarray(counts, dtype=float)
+    return [
+        float(np.log2(counts[n + 1] / counts[n])) if counts[n] >= 2 and counts[n + 1] > 0 else None
+        for n in range(counts.size - 1)
+    ]
+
+
 def _fig2(kind: str, args) -> dict:
     levels = args.levels or (QUICK_LEVELS if args.quick else FULL_LEVELS)
     land = family(kind, eps=PROTOCOL["eps"], lam=PROTOCOL["lam"])
@@ -86,6 +95,8 @@ def _fig2(kind: str, args) -> dict:
         "levels": levels,
         "fit_levels": list(fit.levels),
         "boundary_counts": result.boundary_counts,
+        # Slope between consecutive levels: shows where the asymptotic regime starts.
+        "local_slopes": local_slopes(result.boundary_counts),
         "learning_rates_per_second": result.n_points / result.seconds,
         "seconds": result.seconds,
         "figure": figure,

@@ -1,0 +1,119 @@
+"""The command-line contract: one JSON object on stdout, exit 2 with one line on bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from trainability.verify._cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_derive_json(capsys):
+    code, out, _ = run(capsys, "derive", "x**2 + eps*cos(2*pi*x/lam)", "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert {"expression", "variables", "parameters", "gradient", "hessian"} <= set(d)
+    assert d["variables"] == ["x"] and d["parameters"] == ["eps", "lam"]
+    assert d["gradient"] == ["-2*pi*eps*sin(2*pi*x/lam)/lam + 2*x"]
+    assert d["hessian"] == [["-4*pi**2*eps*cos(2*pi*x/lam)/lam**2 + 2"]]
+
+
+def test_sweep_json(capsys):
+    code, out, _ = run(
+        capsys,
+        "sweep",
+        "--family",
+        "quadratic",
+        "--x0",
+        "1",
+        "--levels",
+        "6",
+        "--steps",
+        "100",
+        "--json",
+        "--quiet",
+    )
+    assert code == 0
+    d = json.loads(out)
+    keys = {
+        "boundary_counts",
+        "dimension",
+        "dimension_stderr",
+        "fit_levels",
+        "divergent_fraction",
+        "n_points",
+        "seconds",
+    }
+    assert keys <= set(d)
+    assert d["boundary_counts"] == [1] * 7 and d["n_points"] == 65 and d["dimension"] == 0.0
+
+
+def test_sweep_expression_matches_family(capsys):
+    args = ["--x0", "1", "--levels", "8", "--steps", "300", "--json", "--quiet"]
+    _, a, _ = run(
+        capsys, "sweep", "--family", "additive", "--param", "eps=0.2", "--param", "lam=0.1", *args
+    )
+    _, b, _ = run(
+        capsys,
+        "sweep",
+        "--expr",
+        "x**2 + eps*cos(2*pi*x/lam)",
+        "--param",
+        "eps=0.2",
+        "--param",
+        "lam=0.1",
+        *args,
+    )
+    assert json.loads(a)["boundary_counts"] == json.loads(b)["boundary_counts"]
+
+
+BAD = [
+    ["sweep", "--family", "nope", "--x0", "1"],
+    ["sweep", "--family", "additive", "--param", "eps=0.2", "--x0", "1"],
+    ["sweep", "--family", "additive", "--param", "eps=0.2", "--param", "lam=-1", "--x0", "1"],
+    ["sweep", "--family", "additive", "--param", "eps=0.2", "--param", "lam=0", "--x0", "1"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--levels", "0"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--levels", "60"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--lr-min", "1", "--lr-max", "0.5"],
+    ["sweep", "--family", "quadratic", "--x0", "abc"],
+    ["sweep", "--family", "quadratic", "--x0", "1,2"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--param", "eps"],
+    ["sweep", "--expr", "x**2 +", "--x0", "1"],
+    ["sweep", "--x0", "1"],
+    ["derive", "__import__('os').system('true')"],
+    ["derive", "x.__class__"],
+    ["derive", "foo(x)"],
+    ["derive", "x" * 3000],
+    ["reproduce", "no-such-target"],
+    ["frobnicate"],
+    [],
+]
+
+
+@pytest.mark.parametrize("argv", BAD, ids=lambda a: " ".join(a)[:40] or "empty")
+def test_bad_input_exit_2_one_line(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("trainability: error:")
+    assert "Traceback" not in err
+
+
+def test_console_script_installed():
+    """The installed entry point runs (a fresh subprocess; no traceback on bad input)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "trainability.verify._cli", "derive", "x^2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and "write '**'" in proc.stderr
+    assert "Traceback" not in proc.stderr

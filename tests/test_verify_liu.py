@@ -1,0 +1,46 @@
+"""Liu 2024 reproductions (quick versions in CI; full ones marked slow)."""
+
+import json
+
+import pytest
+
+from trainability.verify._cli import main
+
+
+def reproduce(capsys, tmp_path, *argv):
+    assert main(["reproduce", *argv, "--out", str(tmp_path), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_fig2a_quick(capsys, tmp_path):
+    d = reproduce(capsys, tmp_path, "liu-fig2a", "--quick")
+    assert {
+        "target",
+        "dimension",
+        "dimension_stderr",
+        "paper_dimension",
+        "levels",
+        "figure",
+    } <= set(d)
+    assert d["paper_dimension"] == 0.996
+    # Already at 2^16 learning rates the boundary is clearly fractal (paper: 0.996).
+    assert 0.6 < d["dimension"] < 1.2
+    assert (tmp_path / "liu-fig2a" / "boundary_counts.png").stat().st_size > 1000
+    assert json.loads((tmp_path / "liu-fig2a" / "summary.json").read_text()) == d
+
+
+def test_figS2_quick(capsys, tmp_path):
+    d = reproduce(capsys, tmp_path, "liu-figS2", "--quick")
+    assert d["single_boundary"] and d["dimension"] == 0.0
+    assert d["segment_contains_prediction"]
+    # Coarse levels (spacing > s* - 1) bracket s = 1 itself.
+    assert d["levels_whose_segment_contains_one"][:8] == list(range(8))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "target, paper, tol", [("liu-fig2a", 0.996, 0.06), ("liu-fig2b", 0.837, 0.08)]
+)
+def test_fig2_full(capsys, tmp_path, target, paper, tol):
+    d = reproduce(capsys, tmp_path, target, "--levels", "22")
+    assert abs(d["dimension"] - paper) < tol
