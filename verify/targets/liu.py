@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy
+
 from trainability.analytic import family, gd_jacobian, learning_rate_symbol
 
 from .._figures import plt, save_figure
