@@ -47,7 +47,7 @@ def gradient(land: Landscape) -> tuple[sympy.Expr, ...]:
 
     >>> from trainability.analytic import family
     >>> gradient(family("additive"))
-    (2*x - 2*pi*eps*sin(2*pi*x/lam)/lam,)
+    (-2*pi*eps*sin(2*pi*x/lam)/lam + 2*x,)
     """
     # Cached by expression: landscapes differing only in values share the derivation.
     return _gradient(land.expr, land.variables)

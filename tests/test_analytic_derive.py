@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from trainability.analytic import (
     family,
+    from_expression,
     gd_jacobian,
     gd_map,
     gradient,
@@ -19,6 +20,7 @@ from trainability.analytic import (
     numpy_kernels,
     symbol,
 )
+from trainability.verify.strategies import loss_expressions
 
 FAMILIES = {
     "additive": family("additive"),
@@ -125,6 +127,23 @@ def test_hessian_matches_mpmath():
                 ref = float(mpmath.diff(gi, mpmath.mpf(point[j]), h=mpmath.mpf("1e-10")))
                 assert h[i, j] == pytest.approx(ref, rel=1e-12, abs=1e-12)
     assert np.allclose(h, h.T)
+
+
+@given(
+    text=loss_expressions(), e=st.floats(0.0, 0.5), l=st.floats(0.1, 2.0), x=st.floats(-2.0, 2.0)
+)
+def test_user_expressions_gradient_finite_differences(text, e, l, x):
+    """Gradients of random whitelisted user expressions vs central finite differences (mpmath,
+    30 digits, so the finite difference itself is accurate to ~1e-18)."""
+    land = from_expression(text)
+    values = {"eps": e, "lam": l}
+    params = tuple(values[n] for n in land.parameter_names)
+    mk = mpmath_kernels(land, dps=30)
+    g = mk.grad([x], params)[0]
+    with mpmath.workdps(30):
+        h = mpmath.mpf("1e-9")
+        fd = (mk.loss([mpmath.mpf(x) + h], params) - mk.loss([mpmath.mpf(x) - h], params)) / (2 * h)
+        assert abs(g - fd) <= mpmath.mpf("1e-12") * (1 + abs(fd))
 
 
 def test_backends_agree():
