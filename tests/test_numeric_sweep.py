@@ -1,14 +1,20 @@
 """The learning-rate sweep against closed forms, a brute-force NumPy loop and mpmath orbits."""
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from trainability.analytic import family, jax_kernels, numpy_kernels
 from trainability.numeric import learning_rates, lr_sweep, trainable
-from trainability.verify import reference_label, sweep_landscape
+from trainability.verify import (
+    check_labels_against_reference,
+    robust_indices,
+    sweep_landscape,
+)
 from trainability.verify.strategies import nonzero_starts
 
 QUAD = jax_kernels(family("quadratic"))
@@ -74,11 +80,27 @@ def test_labels_agree_with_mpmath_away_from_boundary():
     """JAX labels equal the 50-digit mpmath reference orbit's at learning rates whose grid
     neighbours share their label (robust labels)."""
     r = sweep_landscape(ADD, 1.0, levels=7, steps=1000)
-    lrs, lab = r.learning_rates(), r.labels
-    robust = [i for i in range(1, lab.size - 1) if lab[i - 1] == lab[i] == lab[i + 1]]
-    rng = np.random.default_rng(1)
-    for i in rng.choice(robust, size=10, replace=False):
-        assert reference_label(ADD, float(lrs[i]), 1.0, steps=1000, dps=50) == lab[i], lrs[i]
+    verdict = check_labels_against_reference(ADD, r, 1.0, samples=10, seed=1)
+    assert verdict.passed, verdict.why
+
+
+def test_reference_check_detects_wrong_labels():
+    """The check must fail when labels are wrong (flip every label of a correct sweep)."""
+    r = sweep_landscape(ADD, 1.0, levels=5, steps=1000)
+    flipped = dataclasses.replace(r, labels=~r.labels)
+    assert not check_labels_against_reference(ADD, flipped, 1.0, samples=5).passed
+
+
+@given(st.lists(st.booleans(), min_size=3, max_size=40), st.integers(1, 3))
+def test_robust_indices_brute_force(labels, margin):
+    """Indices whose `margin` neighbours on both sides share their label (brute-force loop)."""
+    lab = np.array(labels)
+    expected = [
+        i
+        for i in range(margin, lab.size - margin)
+        if all(lab[j] == lab[i] for j in range(i - margin, i + margin + 1))
+    ]
+    assert robust_indices(lab, margin).tolist() == expected
 
 
 def test_nan_and_bound_semantics():

@@ -5,6 +5,7 @@ orbits, verdicts, paper reproductions, figures, public Hypothesis strategies and
 ``trainability`` command line.
 """
 
+from ._checks import check_gradient_against_mpmath, check_labels_against_reference, robust_indices
 from ._derive import derive_summary
 from ._reference import ReferenceOrbit, reference_label, reference_orbit
 from ._registry import Reproduction, reproduction, reproductions
@@ -15,11 +16,14 @@ __all__ = [
     "ReferenceOrbit",
     "Reproduction",
     "Verdict",
+    "check_gradient_against_mpmath",
+    "check_labels_against_reference",
     "derive_summary",
     "initial_point",
     "reference_label",
     "reference_orbit",
     "reproduction",
     "reproductions",
+    "robust_indices",
     "sweep_landscape",
 ]
