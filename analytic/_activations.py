@@ -177,19 +177,29 @@ class Activation:
                 import jax
 
                 jax.config.update("jax_enable_x64", True)
+                import jax.numpy as jnp
                 import jax.scipy.special as jsp
 
-                import jax.numpy as jnp
-
-                modules = [{"erf": jsp.erf, "softplus": lambda u: jnp.logaddexp(0.0, u),
-                            "sigmoid": jax.nn.sigmoid}, "jax"]
+                modules = [
+                    {
+                        "erf": jsp.erf,
+                        "softplus": lambda u: jnp.logaddexp(0.0, u),
+                        "sigmoid": jax.nn.sigmoid,
+                    },
+                    "jax",
+                ]
             else:
+                import numpy as np
                 import scipy.special
 
-                import numpy as np
-
-                modules = [{"erf": scipy.special.erf, "softplus": lambda u: np.logaddexp(0.0, u),
-                            "sigmoid": scipy.special.expit}, "numpy"]
+                modules = [
+                    {
+                        "erf": scipy.special.erf,
+                        "softplus": lambda u: np.logaddexp(0.0, u),
+                        "sigmoid": scipy.special.expit,
+                    },
+                    "numpy",
+                ]
             f = sympy.lambdify([Z], phi, modules=modules)
             g = sympy.lambdify([Z], dphi, modules=modules)
 
@@ -216,8 +226,11 @@ def _stabilize(expr: sympy.Expr) -> sympy.Expr:
     u = sympy.Wild("u")
     k = sympy.Wild("k")
     expr = expr.replace(sympy.log(1 + sympy.exp(u)), lambda u: _SOFTPLUS(u))
-    expr = expr.replace((1 + sympy.exp(u)) ** k,
-                        lambda u, k: _SIGMOID(-u) ** (-k) if k.is_negative else (1 + sympy.exp(u)) ** k)
+
+    def inverse_power(u, k):
+        return _SIGMOID(-u) ** (-k) if k.is_negative else (1 + sympy.exp(u)) ** k
+
+    expr = expr.replace((1 + sympy.exp(u)) ** k, inverse_power)
 
     def merge(e):
         if not isinstance(e, sympy.Mul):
@@ -228,8 +241,12 @@ def _stabilize(expr: sympy.Expr) -> sympy.Expr:
                 arg = f.args[0]
                 for j, g in enumerate(factors):
                     base, power = g.as_base_exp()
-                    if (j != i and isinstance(base, _SIGMOID) and base.args[0] == -arg
-                            and power.is_positive):
+                    if (
+                        j != i
+                        and isinstance(base, _SIGMOID)
+                        and base.args[0] == -arg
+                        and power.is_positive
+                    ):
                         rest = [h for n_, h in enumerate(factors) if n_ not in (i, j)]
                         return sympy.Mul(*rest, _SIGMOID(arg), base ** (power - 1))
         return e
@@ -261,36 +278,54 @@ _BUILTINS = {
     "leaky_softplus": (
         _C * Z + (1 - _C) * _softplus(Z),
         {"c": (0.0, 1.0)},
-        {"c": _C, "derivative_sup": sympy.Integer(1), "kappa": (1 - _C) * _LN2,
-         "beta": (1 - _C) / 4},
+        {
+            "c": _C,
+            "derivative_sup": sympy.Integer(1),
+            "kappa": (1 - _C) * _LN2,
+            "beta": (1 - _C) / 4,
+        },
     ),
     "softplus": (
         _softplus(Z),
         {},
-        {"c": sympy.Integer(0), "derivative_sup": sympy.Integer(1), "kappa": _LN2,
-         "beta": sympy.Rational(1, 4)},
+        {
+            "c": sympy.Integer(0),
+            "derivative_sup": sympy.Integer(1),
+            "kappa": _LN2,
+            "beta": sympy.Rational(1, 4),
+        },
     ),
     "identity": (
         Z,
         {},
-        {"c": sympy.Integer(1), "derivative_sup": sympy.Integer(1), "kappa": sympy.Integer(0),
-         "beta": sympy.Integer(0)},
+        {
+            "c": sympy.Integer(1),
+            "derivative_sup": sympy.Integer(1),
+            "kappa": sympy.Integer(0),
+            "beta": sympy.Integer(0),
+        },
     ),
     "tanh": (
         sympy.tanh(Z),
         {},
         # phi' = sech^2 in (0, 1]; phi - z phi' -> +-1 as z -> +-oo; |phi''| max at tanh = 1/sqrt3.
-        {"c": sympy.Integer(0), "derivative_sup": sympy.Integer(1), "kappa": sympy.Integer(1),
-         "beta": 4 / (3 * sympy.sqrt(3))},
+        {
+            "c": sympy.Integer(0),
+            "derivative_sup": sympy.Integer(1),
+            "kappa": sympy.Integer(1),
+            "beta": 4 / (3 * sympy.sqrt(3)),
+        },
     ),
     "gelu": (
         _gelu(),
         {},
         # kappa = sup z^2 N(z) at z^2 = 2; beta = |phi''(0)| = 2 N(0); c, sup phi' at z^2 = 2.
-        {"c": (1 + sympy.erf(-1)) / 2 - sympy.sqrt(2) * sympy.exp(-1) / _SQ2PI,
-         "derivative_sup": (1 + sympy.erf(1)) / 2 + sympy.sqrt(2) * sympy.exp(-1) / _SQ2PI,
-         "kappa": 2 * sympy.exp(-1) / _SQ2PI,
-         "beta": 2 / _SQ2PI},
+        {
+            "c": (1 + sympy.erf(-1)) / 2 - sympy.sqrt(2) * sympy.exp(-1) / _SQ2PI,
+            "derivative_sup": (1 + sympy.erf(1)) / 2 + sympy.sqrt(2) * sympy.exp(-1) / _SQ2PI,
+            "kappa": 2 * sympy.exp(-1) / _SQ2PI,
+            "beta": 2 / _SQ2PI,
+        },
     ),
     "silu": (
         Z / (1 + sympy.exp(-Z)),
@@ -329,8 +364,9 @@ def activation(spec: str | sympy.Expr, **values: float) -> Activation:
         if ACTIVATION_VARIABLE not in names and "x" in names:
             expr = expr.subs(symbol("x"), Z)
         elif ACTIVATION_VARIABLE not in names:
-            raise ExpressionError(f"an activation must be written in the variable "
-                                  f"'{ACTIVATION_VARIABLE}'")
+            raise ExpressionError(
+                f"an activation must be written in the variable '{ACTIVATION_VARIABLE}'"
+            )
         name, closed = "expression", {}
     elif isinstance(spec, sympy.Expr):
         if Z not in spec.free_symbols:
@@ -421,8 +457,13 @@ def _grid_sup(expr: sympy.Expr) -> float:
     import scipy.special
 
     f = sympy.lambdify([Z], expr, [{"erf": scipy.special.erf}, "numpy"])
-    grid = np.concatenate([np.linspace(-_RADIUS, _RADIUS, 200001),
-                           np.geomspace(_RADIUS, 1e6, 2000), -np.geomspace(_RADIUS, 1e6, 2000)])
+    grid = np.concatenate(
+        [
+            np.linspace(-_RADIUS, _RADIUS, 200001),
+            np.geomspace(_RADIUS, 1e6, 2000),
+            -np.geomspace(_RADIUS, 1e6, 2000),
+        ]
+    )
     with np.errstate(all="ignore"):
         vals = np.asarray(f(grid), dtype=float) + 0.0 * grid
     vals = np.where(np.isfinite(vals), vals, -np.inf)
@@ -432,8 +473,12 @@ def _grid_sup(expr: sympy.Expr) -> float:
     from scipy.optimize import minimize_scalar
 
     h = grid[1] - grid[0]
-    res = minimize_scalar(lambda t: -float(f(t)), bounds=(grid[i] - h, grid[i] + h),
-                          method="bounded", options={"xatol": 1e-13})
+    res = minimize_scalar(
+        lambda t: -float(f(t)),
+        bounds=(grid[i] - h, grid[i] + h),
+        method="bounded",
+        options={"xatol": 1e-13},
+    )
     return max(best, -float(res.fun))
 
 

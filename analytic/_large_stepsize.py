@@ -109,8 +109,10 @@ def large_stepsize_predictions(eta, n, gamma, c, kappa=0, beta=0, m=2, steps=Non
     }
     if steps is not None:
         pred["acceleration"] = {
-            "value": {"large_stepsize_risk_order": 1.0 / steps**2,
-                      "monotone_risk_order": 1.0 / steps},
+            "value": {
+                "large_stepsize_risk_order": 1.0 / steps**2,
+                "monotone_risk_order": 1.0 / steps,
+            },
             "status": "O~(1/T^2) with eta ~ T vs Omega(1/T) for monotone GD; constants standard",
         }
     return pred

@@ -18,6 +18,7 @@ from ._sweep import (
 from ._two_layer import (
     PhaseSummary,
     TwoLayerRun,
+    initial_weights,
     largest_margin_decrease,
     output_weights,
     phase_summary,
@@ -33,6 +34,7 @@ __all__ = [
     "TwoLayerRun",
     "digits_data",
     "five_point_data",
+    "initial_weights",
     "largest_margin_decrease",
     "max_margin",
     "output_weights",

@@ -71,8 +71,7 @@ def _feasible(Z: np.ndarray) -> np.ndarray | None:
     from scipy.optimize import linprog
 
     n, d = Z.shape
-    res = linprog(np.zeros(d), A_ub=-Z, b_ub=-np.ones(n), bounds=[(None, None)] * d,
-                  method="highs")
+    res = linprog(np.zeros(d), A_ub=-Z, b_ub=-np.ones(n), bounds=[(None, None)] * d, method="highs")
     return res.x if res.status == 0 else None
 
 
@@ -96,7 +95,10 @@ def max_margin(X, y) -> tuple[np.ndarray, float, bool]:
         from scipy.optimize import minimize
 
         res = minimize(
-            lambda w: (0.5 * w @ w, w), w0, jac=True, method="SLSQP",
+            lambda w: (0.5 * w @ w, w),
+            w0,
+            jac=True,
+            method="SLSQP",
             constraints=[{"type": "ineq", "fun": lambda w: Z @ w - 1.0, "jac": lambda w: Z}],
             options={"ftol": 1e-15, "maxiter": 2000},
         )
@@ -106,8 +108,15 @@ def max_margin(X, y) -> tuple[np.ndarray, float, bool]:
 
         from sklearn.svm import LinearSVC
 
-        svc = LinearSVC(fit_intercept=False, C=1.0, loss="hinge", dual=True, tol=1e-8,
-                        max_iter=200000, random_state=0)
+        svc = LinearSVC(
+            fit_intercept=False,
+            C=1.0,
+            loss="hinge",
+            dual=True,
+            tol=1e-8,
+            max_iter=200000,
+            random_state=0,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             svc.fit(X, y)
@@ -162,8 +171,9 @@ def xor_data(n: int = 100, noise: float = 0.1, seed: int = 0) -> ClassificationD
     return _make("xor", X / s, y, {"n": n, "noise": noise, "seed": seed, "scale": s})
 
 
-def digits_data(classes: tuple[int, int] = (3, 8), n_per_class: int | None = None,
-                seed: int = 0) -> ClassificationData:
+def digits_data(
+    classes: tuple[int, int] = (3, 8), n_per_class: int | None = None, seed: int = 0
+) -> ClassificationData:
     """A real two-class subset of scikit-learn's handwritten digits (8x8 images, 64 pixels).
 
     ``sklearn.datasets.load_digits`` reads a file shipped inside scikit-learn (no download).
@@ -196,6 +206,11 @@ def digits_data(classes: tuple[int, int] = (3, 8), n_per_class: int | None = Non
     X = data.data[idx] / 16.0
     y = np.where(data.target[idx] == a, 1.0, -1.0)
     s = float(np.max(np.linalg.norm(X, axis=1)))
-    info = {"classes": [a, b], "n_per_class": n_per_class, "seed": seed, "scale": s,
-            "source": "sklearn.datasets.load_digits"}
+    info = {
+        "classes": [a, b],
+        "n_per_class": n_per_class,
+        "seed": seed,
+        "scale": s,
+        "source": "sklearn.datasets.load_digits",
+    }
     return _make(f"digits-{a}v{b}", X / s, y, info)

@@ -20,6 +20,7 @@ exponent of ``risk ~ (t - s)^p``), :func:`steps_to_risk`, :func:`largest_margin_
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,12 +34,20 @@ __all__ = [
     "PhaseSummary",
     "TwoLayerRun",
     "largest_margin_decrease",
+    "initial_weights",
     "output_weights",
     "phase_summary",
     "stable_phase_start",
     "steps_to_risk",
     "two_layer_gd",
 ]
+
+
+def initial_weights(m: int, d: int, scale: float = 1.0, seed: int = 0) -> np.ndarray:
+    """Gaussian first-layer initialisation ``scale * N(0, 1/d)``, shape ``(m, d)``, seeded."""
+    if m < 1 or d < 1 or not scale > 0:
+        raise ValueError(f"need m >= 1, d >= 1 and scale > 0, got {m}, {d}, {scale}")
+    return scale * np.random.default_rng(seed).standard_normal((m, d)) / np.sqrt(d)
 
 
 def output_weights(m: int) -> np.ndarray:
@@ -81,31 +90,58 @@ class TwoLayerRun:
         return self.risk.shape[1] - 1
 
 
-def _kernels(phi, dphi, a, X, y):
+def _forward(phi, W, X, y, a):
+    Zp = X @ W.T  # (n, m) pre-activations
+    q = y * (phi(Zp) @ a) / a.shape[0]  # (n,) margins y_i f(x_i)
+    return Zp, q
+
+
+def _risk(q):
+    import jax.numpy as jnp
+
+    return jnp.mean(jnp.logaddexp(0.0, -q))
+
+
+def _metrics(phi, W, Zp, q, y, a):
     import jax
     import jax.numpy as jnp
 
-    m = a.shape[0]
+    norms = jnp.linalg.norm(W, axis=1)
+    own = (y[:, None] * a[None, :] * phi(Zp)).min(axis=0) / norms
+    return q.min() / jnp.linalg.norm(W), own, jnp.linalg.norm(W), jnp.mean(jax.nn.sigmoid(-q))
 
-    def forward(W):
-        Zp = X @ W.T  # (n, m) pre-activations
-        q = y * (phi(Zp) @ a) / m  # (n,) margins y_i f(x_i)
-        return Zp, q
 
-    def risk_of(q):
-        return jnp.mean(jnp.logaddexp(0.0, -q))
+@functools.lru_cache(maxsize=64)
+def _runner(phi, dphi, every: int, n_blocks: int):
+    """Jitted ``(W (k, m, d), etas (k,), X, y, a) -> (W, records)``; cached per kernel/shape."""
+    import jax
 
-    def grad(W, Zp, q):
+    def one_step(W, eta, X, y, a):
+        Zp, q = _forward(phi, W, X, y, a)
         g = -jax.nn.sigmoid(-q) * y / q.shape[0]  # dL/df_i
-        return ((g[:, None] * dphi(Zp)) * (a / m)).T @ X  # (m, d)
+        grad = ((g[:, None] * dphi(Zp)) * (a / a.shape[0])).T @ X  # (m, d)
+        return W - eta * grad, _risk(q)
 
-    def metrics(W, Zp, q):
-        norms = jnp.linalg.norm(W, axis=1)
-        own = (y[:, None] * a[None, :] * phi(Zp)).min(axis=0) / norms
-        return (q.min() / jnp.linalg.norm(W), own, jnp.linalg.norm(W),
-                jnp.mean(jax.nn.sigmoid(-q)))
+    def block(W, eta, X, y, a):
+        W, risks = jax.lax.scan(lambda w, _: one_step(w, eta, X, y, a), W, None, length=every)
+        Zp, q = _forward(phi, W, X, y, a)
+        return W, (risks, *_metrics(phi, W, Zp, q, y, a))
 
-    return forward, risk_of, grad, metrics
+    def run(W, eta, X, y, a):
+        return jax.lax.scan(lambda w, _: block(w, eta, X, y, a), W, None, length=n_blocks)
+
+    return jax.jit(jax.vmap(run, in_axes=(0, 0, None, None, None)))
+
+
+@functools.lru_cache(maxsize=64)
+def _initial(phi):
+    import jax
+
+    def f(W, X, y, a):
+        Zp, q = _forward(phi, W, X, y, a)
+        return _risk(q), _metrics(phi, W, Zp, q, y, a)
+
+    return jax.jit(jax.vmap(f, in_axes=(0, None, None, None)))
 
 
 def two_layer_gd(
@@ -132,6 +168,8 @@ def two_layer_gd(
         steps: number of GD steps (>= 1).
         phi: elementwise activation (JAX-traceable).
         dphi: its derivative, elementwise (e.g. from ``Activation.kernels("jax")``).
+            Compiled kernels are cached per ``(phi, dphi)`` object and shape, so reuse the
+            same callables across calls.
         a: output signs, shape ``(m,)``; default :func:`output_weights`.
         every: record margins, norms and the potential every ``every`` steps (risk: always).
         chunk: steps per compiled call (progress granularity); default ``steps``.
@@ -140,7 +178,6 @@ def two_layer_gd(
     Returns:
         :class:`TwoLayerRun`.
     """
-    import jax
     import jax.numpy as jnp
 
     X = np.asarray(X, dtype=np.float64)
@@ -159,39 +196,24 @@ def two_layer_gd(
     if a.shape != (W0.shape[0],):
         raise ValueError(f"a must have shape ({W0.shape[0]},), got {a.shape}")
     chunk = steps if chunk is None else max(every, (chunk // every) * every)
-    forward, risk_of, grad, metrics = _kernels(phi, dphi, jnp.asarray(a), jnp.asarray(X),
-                                               jnp.asarray(y))
-
-    def one_step(W, eta):
-        Zp, q = forward(W)
-        return W - eta * grad(W, Zp, q), risk_of(q)
-
-    def block(W, eta):
-        W, risks = jax.lax.scan(lambda w, _: one_step(w, eta), W, None, length=every)
-        Zp, q = forward(W)
-        return W, (risks, *metrics(W, Zp, q))
-
-    def run_chunk(W, eta, n_blocks):
-        return jax.lax.scan(lambda w, _: block(w, eta), W, None, length=n_blocks)
-
-    compiled = {}
-
-    def call(Ws, n_blocks):
-        if n_blocks not in compiled:
-            compiled[n_blocks] = jax.jit(jax.vmap(lambda W, e: run_chunk(W, e, n_blocks)))
-        return compiled[n_blocks](Ws, jnp.asarray(etas))
-
+    Xj, yj, aj = jnp.asarray(X), jnp.asarray(y), jnp.asarray(a)
     start = time.perf_counter()
     W = jnp.broadcast_to(jnp.asarray(W0), (len(etas), *W0.shape))
-    Zp0, q0 = jax.vmap(forward)(W)
-    m0 = jax.vmap(metrics)(W, Zp0, q0)
-    risks, margins, owns, norms, pots = [], [np.asarray(m0[0])[:, None]], \
-        [np.asarray(m0[1])[:, None]], [np.asarray(m0[2])[:, None]], [np.asarray(m0[3])[:, None]]
+    _, m0 = _initial(phi)(W, Xj, yj, aj)
+    risks, margins, owns, norms, pots = (
+        [],
+        [np.asarray(m0[0])[:, None]],
+        [np.asarray(m0[1])[:, None]],
+        [np.asarray(m0[2])[:, None]],
+        [np.asarray(m0[3])[:, None]],
+    )
     prog = Progress(steps, "two-layer GD", "steps", enabled=progress)
     done = 0
     while done < steps:
         todo = min(chunk, steps - done)
-        W, (r, mg, own, nrm, pot) = call(W, todo // every)
+        W, (r, mg, own, nrm, pot) = _runner(phi, dphi, every, todo // every)(
+            W, jnp.asarray(etas), Xj, yj, aj
+        )
         risks.append(np.asarray(r).reshape(len(etas), -1))
         margins.append(np.asarray(mg))
         owns.append(np.asarray(own))
@@ -199,8 +221,7 @@ def two_layer_gd(
         pots.append(np.asarray(pot))
         done += todo
         prog.update(todo)
-    Zp, q = jax.vmap(forward)(W)
-    final_risk = np.asarray(jax.vmap(risk_of)(q))[:, None]
+    final_risk = np.asarray(_initial(phi)(W, Xj, yj, aj)[0])[:, None]
     return TwoLayerRun(
         etas=etas,
         risk=np.concatenate([*risks, final_risk], axis=1),
@@ -284,8 +305,9 @@ def phase_summary(risk, eta: float, rtol: float = 1e-12) -> PhaseSummary:
             x = np.log(decade[ok] - s)
             rate_exp = float(np.polyfit(x, np.log(risk[decade[ok]]), 1)[0])
     threshold = float(np.min(risk[:s])) if s > 0 else float("inf")
-    return PhaseSummary(float(eta), s, threshold, float(risk[s]), ups, rate_const, rate_exp,
-                        float(risk[-1]))
+    return PhaseSummary(
+        float(eta), s, threshold, float(risk[s]), ups, rate_const, rate_exp, float(risk[-1])
+    )
 
 
 def steps_to_risk(risk, target: float) -> int | None:
