@@ -73,19 +73,28 @@ class LargeStepsizeResult:
         """JSON-able per-stepsize summary (phases, margins, predictions, verdicts)."""
         rows = []
         for k, ph in enumerate(self.phases):
-            rows.append({
-                **ph.to_dict(),
-                "final_margin": float(self.run.margin[k, -1]),
-                "max_neuron_margin": float(np.max(self.run.neuron_margins[k])),
-                "final_weight_norm": float(self.run.weight_norm[k, -1]),
-                "fitted_step": fitted_step(self.run.risk[k], self.data.n),
-                "predicted_threshold": self.predictions[k]["stable_phase_threshold"]["value"],
-                "verdicts": [v.to_dict() for v in self.verdicts.get(k, [])],
-            })
-        out = {"data": self.data.name, "n": self.data.n, "dim": self.data.dim,
-               "linear_margin": self.data.margin, "separable": self.data.separable,
-               "width": int(self.run.a.size), "steps": self.run.steps,
-               "constants": self.constants, "runs": rows}
+            rows.append(
+                {
+                    **ph.to_dict(),
+                    "final_margin": float(self.run.margin[k, -1]),
+                    "max_neuron_margin": float(np.max(self.run.neuron_margins[k])),
+                    "final_weight_norm": float(self.run.weight_norm[k, -1]),
+                    "fitted_step": fitted_step(self.run.risk[k], self.data.n),
+                    "predicted_threshold": self.predictions[k]["stable_phase_threshold"]["value"],
+                    "verdicts": [v.to_dict() for v in self.verdicts.get(k, [])],
+                }
+            )
+        out = {
+            "data": self.data.name,
+            "n": self.data.n,
+            "dim": self.data.dim,
+            "linear_margin": self.data.margin,
+            "separable": self.data.separable,
+            "width": int(self.run.a.size),
+            "steps": self.run.steps,
+            "constants": self.constants,
+            "runs": rows,
+        }
         if "acceleration" in self.verdicts:
             out["acceleration"] = self.verdicts["acceleration"].to_dict()
         return out
@@ -100,18 +109,31 @@ def check_risk_monotone(risk, start: int | None, rtol: float = 1e-12) -> Verdict
     """Claim 1: a stable phase is reached and the risk never increases after it."""
     risk = np.asarray(risk)
     if start is None:
-        return Verdict("risk monotone after phase transition", None, "stable phase reached",
-                       rtol, False, "the risk still increased at the last step")
-    ok = bool(np.all(risk[start + 1:] <= risk[start:-1] * (1 + rtol)))
+        return Verdict(
+            "risk monotone after phase transition",
+            None,
+            "stable phase reached",
+            rtol,
+            False,
+            "the risk still increased at the last step",
+        )
+    ok = bool(np.all(risk[start + 1 :] <= risk[start:-1] * (1 + rtol)))
     frac = 1 - start / (risk.size - 1)
-    return Verdict("risk monotone after phase transition",
-                   {"start": start, "stable_fraction": frac}, "monotone after start", rtol, ok,
-                   f"risk non-increasing over the last {100 * frac:.1f}% of the run"
-                   if ok else "the risk increased after the detected start")
+    return Verdict(
+        "risk monotone after phase transition",
+        {"start": start, "stable_fraction": frac},
+        "monotone after start",
+        rtol,
+        ok,
+        f"risk non-increasing over the last {100 * frac:.1f}% of the run"
+        if ok
+        else "the risk increased after the detected start",
+    )
 
 
-def check_margin_near_monotone(run: TwoLayerRun, k: int, n: int, start: int | None,
-                               tol: float = 0.05) -> Verdict:
+def check_margin_near_monotone(
+    run: TwoLayerRun, k: int, n: int, start: int | None, tol: float = 0.05
+) -> Verdict:
     """Claim 3: the normalized margin is nearly monotone in the stable phase.
 
     The window starts at the later of the stable-phase start and the first fitted step
@@ -124,8 +146,14 @@ def check_margin_near_monotone(run: TwoLayerRun, k: int, n: int, start: int | No
     """
     fit = fitted_step(run.risk[k], n)
     if start is None or fit is None:
-        return Verdict("normalized margin nearly monotone", None, f"decrease <= {tol}", tol,
-                       False, "the data were never fitted in a stable phase")
+        return Verdict(
+            "normalized margin nearly monotone",
+            None,
+            f"decrease <= {tol}",
+            tol,
+            False,
+            "the data were never fitted in a stable phase",
+        )
     t0 = max(start, fit)
     i0 = min(int(np.searchsorted(run.record_steps, t0)), run.margin.shape[1] - 1)
     m = run.margin[k, i0:]
@@ -134,17 +162,29 @@ def check_margin_near_monotone(run: TwoLayerRun, k: int, n: int, start: int | No
     size = float(np.max(np.abs(m))) if m.size else 0.0
     dec_size = drop / size if size > 0 else 0.0
     ok = dec_size <= tol
-    return Verdict("normalized margin nearly monotone",
-                   {"largest_decrease_relative_to_range": dec_range,
-                    "largest_decrease_relative_to_margin": dec_size, "from_step": t0,
-                    "margin_at_start": float(m[0]), "final_margin": float(m[-1])},
-                   f"decrease <= {tol} x margin", tol, ok,
-                   f"after step {t0}: largest decrease {dec_size:.3g} of the margin "
-                   f"({dec_range:.3g} of its range), margin {m[0]:.4g} -> {m[-1]:.4g}")
+    return Verdict(
+        "normalized margin nearly monotone",
+        {
+            "largest_decrease_relative_to_range": dec_range,
+            "largest_decrease_relative_to_margin": dec_size,
+            "from_step": t0,
+            "margin_at_start": float(m[0]),
+            "final_margin": float(m[-1]),
+        },
+        f"decrease <= {tol} x margin",
+        tol,
+        ok,
+        f"after step {t0}: largest decrease {dec_size:.3g} of the margin "
+        f"({dec_range:.3g} of its range), margin {m[0]:.4g} -> {m[-1]:.4g}",
+    )
 
 
-def check_stable_rate(phase: PhaseSummary, predicted_constant: float | None = None,
-                      slowest: float = -0.7, factor: float = 10.0) -> Verdict:
+def check_stable_rate(
+    phase: PhaseSummary,
+    predicted_constant: float | None = None,
+    slowest: float = -0.7,
+    factor: float = 10.0,
+) -> Verdict:
     """Claim 2: the stable-phase risk is ``O(1/(eta t))``.
 
     Passes when the fitted exponent of ``risk ~ (t - s)^p`` is at most ``slowest`` (the
@@ -154,16 +194,29 @@ def check_stable_rate(phase: PhaseSummary, predicted_constant: float | None = No
     """
     p, rc = phase.rate_exponent, phase.rate_constant
     by_exponent = p is not None and p <= slowest
-    by_constant = (rc is not None and predicted_constant is not None
-                   and math.isfinite(predicted_constant) and rc <= factor * predicted_constant)
+    by_constant = (
+        rc is not None
+        and predicted_constant is not None
+        and math.isfinite(predicted_constant)
+        and rc <= factor * predicted_constant
+    )
     ok = by_exponent or by_constant
-    why = "no stable phase" if p is None else (
-        f"risk ~ t^{p:.2f} in the stable phase; risk*eta*t ~ {rc:.3g}"
-        + ("" if predicted_constant is None else f" (predicted order {predicted_constant:.3g})"))
-    return Verdict("stable-phase rate O(1/(eta t))",
-                   {"exponent": p, "rate_constant": rc},
-                   {"exponent": -1.0, "rate_constant_order": predicted_constant},
-                   {"slowest_exponent": slowest, "constant_factor": factor}, bool(ok), why)
+    why = (
+        "no stable phase"
+        if p is None
+        else (
+            f"risk ~ t^{p:.2f} in the stable phase; risk*eta*t ~ {rc:.3g}"
+            + ("" if predicted_constant is None else f" (predicted order {predicted_constant:.3g})")
+        )
+    )
+    return Verdict(
+        "stable-phase rate O(1/(eta t))",
+        {"exponent": p, "rate_constant": rc},
+        {"exponent": -1.0, "rate_constant_order": predicted_constant},
+        {"slowest_exponent": slowest, "constant_factor": factor},
+        bool(ok),
+        why,
+    )
 
 
 def check_threshold(risk, phase: PhaseSummary, predicted: float, rtol: float = 1e-12) -> Verdict:
@@ -175,18 +228,30 @@ def check_threshold(risk, phase: PhaseSummary, predicted: float, rtol: float = 1
     risk = np.asarray(risk)
     below = np.flatnonzero(risk < predicted)
     if below.size == 0:
-        return Verdict("predicted threshold starts the stable phase", phase.threshold, predicted,
-                       rtol, True, "the risk never fell below the predicted threshold")
+        return Verdict(
+            "predicted threshold starts the stable phase",
+            phase.threshold,
+            predicted,
+            rtol,
+            True,
+            "the risk never fell below the predicted threshold",
+        )
     t = int(below[0])
-    ok = bool(np.all(risk[t + 1:] <= risk[t:-1] * (1 + rtol)))
-    return Verdict("predicted threshold starts the stable phase",
-                   {"measured_threshold": phase.threshold, "first_below": t}, predicted, rtol,
-                   ok, f"risk below {predicted:.3g} first at step {t}; "
-                   f"{'monotone' if ok else 'NOT monotone'} afterwards")
+    ok = bool(np.all(risk[t + 1 :] <= risk[t:-1] * (1 + rtol)))
+    return Verdict(
+        "predicted threshold starts the stable phase",
+        {"measured_threshold": phase.threshold, "first_below": t},
+        predicted,
+        rtol,
+        ok,
+        f"risk below {predicted:.3g} first at step {t}; "
+        f"{'monotone' if ok else 'NOT monotone'} afterwards",
+    )
 
 
-def check_acceleration(run: TwoLayerRun, phases: list[PhaseSummary],
-                       target: float | None = None) -> Verdict:
+def check_acceleration(
+    run: TwoLayerRun, phases: list[PhaseSummary], target: float | None = None
+) -> Verdict:
     """Claim 5: a large stepsize reaches ``target`` in fewer steps than the best small one.
 
     Small stepsizes: runs whose risk decreases monotonically from step 0. Large: runs with an
@@ -195,8 +260,14 @@ def check_acceleration(run: TwoLayerRun, phases: list[PhaseSummary],
     small = [k for k, p in enumerate(phases) if p.start == 0]
     large = [k for k, p in enumerate(phases) if p.start is not None and p.start > 0]
     if not small or not large:
-        return Verdict("large stepsize is faster", None, "fewer steps", None, False,
-                       "need both monotone (small) and oscillating (large) runs")
+        return Verdict(
+            "large stepsize is faster",
+            None,
+            "fewer steps",
+            None,
+            False,
+            "need both monotone (small) and oscillating (large) runs",
+        )
     if target is None:
         target = float(min(run.risk[k, -1] for k in small))
     t_small = {float(run.etas[k]): steps_to_risk(run.risk[k], target) for k in small}
@@ -204,11 +275,14 @@ def check_acceleration(run: TwoLayerRun, phases: list[PhaseSummary],
     best_small = min((t for t in t_small.values() if t is not None), default=None)
     best_large = min((t for t in t_large.values() if t is not None), default=None)
     ok = best_large is not None and (best_small is None or best_large < best_small)
-    return Verdict("large stepsize is faster",
-                   {"target": target, "steps_small": t_small, "steps_large": t_large},
-                   "best large < best small", None, bool(ok),
-                   f"target {target:.3g}: best small stepsize {best_small} steps, "
-                   f"best large {best_large}")
+    return Verdict(
+        "large stepsize is faster",
+        {"target": target, "steps_small": t_small, "steps_large": t_large},
+        "best large < best small",
+        None,
+        bool(ok),
+        f"target {target:.3g}: best small stepsize {best_small} steps, best large {best_large}",
+    )
 
 
 def large_stepsize_experiment(
@@ -242,15 +316,26 @@ def large_stepsize_experiment(
     const = act.constants()
     phi, dphi = act.kernels("jax")
     W0 = initial_weights(width, data.dim, init_scale, seed) if W0 is None else W0
-    run = two_layer_gd(data.X, data.y, W0, etas, steps, phi, dphi, every=every,
-                       chunk=max(every, min(steps, 5000)), progress=progress)
+    run = two_layer_gd(
+        data.X,
+        data.y,
+        W0,
+        etas,
+        steps,
+        phi,
+        dphi,
+        every=every,
+        chunk=max(every, min(steps, 5000)),
+        progress=progress,
+    )
     c, kappa, beta = const.c.value, const.kappa.value, const.beta.value
     phases, preds, verdicts = [], [], {}
     for k, eta in enumerate(run.etas):
         ph = phase_summary(run.risk[k], eta)
         if data.separable:
-            pred = large_stepsize_predictions(float(eta), data.n, data.margin, c, kappa, beta,
-                                              width)
+            pred = large_stepsize_predictions(
+                float(eta), data.n, data.margin, c, kappa, beta, width
+            )
         else:
             pred = _nonseparable_predictions(float(eta), data.n, kappa, beta, width)
         phases.append(ph)
@@ -272,10 +357,13 @@ def _nonseparable_predictions(eta, n, kappa, beta, m) -> dict:
     return {
         "stable_phase_threshold": {
             "value": stable_phase_threshold(eta, n, kappa, beta, m),
-            "status": "form from the theory; absolute constants standard (set to 1)"},
+            "status": "form from the theory; absolute constants standard (set to 1)",
+        },
         "stable_rate_constant": {
-            "value": None, "status": "no linear margin: the first-phase and rate bounds "
-                                     "(which need separability) do not apply"},
+            "value": None,
+            "status": "no linear margin: the first-phase and rate bounds "
+            "(which need separability) do not apply",
+        },
         "first_phase_ends": {"value": None, "status": "not linearly separable"},
     }
 

@@ -32,12 +32,14 @@ def _subsample(values: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
 
 
 def _fig4_options(parser):
-    parser.add_argument("--steps", type=int, default=None,
-                        help="GD steps (default 100000, 5000 with --quick)")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="GD steps (default 100000, 5000 with --quick)"
+    )
     parser.add_argument("--eta", type=float, default=3.0, help="stepsize (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="initialisation seed")
-    parser.add_argument("--init-scale", type=float, default=0.1,
-                        help="initial weights init_scale * N(0, 1/d)")
+    parser.add_argument(
+        "--init-scale", type=float, default=0.1, help="initial weights init_scale * N(0, 1/d)"
+    )
 
 
 def plot_fig4(run, path):
@@ -64,8 +66,12 @@ def plot_fig4(run, path):
     return save_figure(fig, path)
 
 
-@reproduction("cai-fig4", "Fig. 4: five points, two neurons; neuron margins stay negative "
-              "while the network margin turns positive", _fig4_options)
+@reproduction(
+    "cai-fig4",
+    "Fig. 4: five points, two neurons; neuron margins stay negative "
+    "while the network margin turns positive",
+    _fig4_options,
+)
 def fig4(args) -> dict:
     steps = args.steps or (5000 if args.quick else 100000)
     if steps < 10 or not args.eta > 0 or not args.init_scale > 0:
@@ -74,8 +80,16 @@ def fig4(args) -> dict:
     data = five_point_data()
     every = 10 if steps <= 20000 else 100
     steps -= steps % every
-    res = large_stepsize_experiment(data, [args.eta], steps, width=2, seed=args.seed,
-                                    init_scale=args.init_scale, every=every, progress=True)
+    res = large_stepsize_experiment(
+        data,
+        [args.eta],
+        steps,
+        width=2,
+        seed=args.seed,
+        init_scale=args.init_scale,
+        every=every,
+        progress=True,
+    )
     run, phase = res.run, res.phases[0]
     figure = plot_fig4(run, args.out / "fig4.png")
     return {
@@ -119,15 +133,20 @@ def plot_three_panels(res, title: str, path):
 
 def _compare_options(defaults: dict):
     def add(parser):
-        parser.add_argument("--steps", type=int, default=None,
-                            help=f"GD steps (default {defaults['steps']}, "
-                                 f"{defaults['quick_steps']} with --quick)")
-        parser.add_argument("--etas", default=None,
-                            help=f"comma-separated stepsizes (default {defaults['etas']})")
+        parser.add_argument(
+            "--steps",
+            type=int,
+            default=None,
+            help=f"GD steps (default {defaults['steps']}, {defaults['quick_steps']} with --quick)",
+        )
+        parser.add_argument(
+            "--etas", default=None, help=f"comma-separated stepsizes (default {defaults['etas']})"
+        )
         parser.add_argument("--width", type=int, default=20, help="number of neurons m")
         parser.add_argument("--seed", type=int, default=0, help="initialisation seed")
-        parser.add_argument("--init-scale", type=float, default=1.0,
-                            help="initial weights init_scale * N(0, 1/d)")
+        parser.add_argument(
+            "--init-scale", type=float, default=1.0, help="initial weights init_scale * N(0, 1/d)"
+        )
 
     return add
 
@@ -151,16 +170,23 @@ def _compare(data, defaults: dict, args, title: str) -> dict:
     if args.width < 1 or not args.init_scale > 0:
         raise ValueError("need --width >= 1 and --init-scale > 0")
     etas = _parse_etas(args.etas or defaults["etas"])
-    res = large_stepsize_experiment(data, etas, steps, width=args.width, seed=args.seed,
-                                    init_scale=args.init_scale, every=every,
-                                    act=activation("leaky_softplus", c=0.5), progress=True)
+    res = large_stepsize_experiment(
+        data,
+        etas,
+        steps,
+        width=args.width,
+        seed=args.seed,
+        init_scale=args.init_scale,
+        every=every,
+        act=activation("leaky_softplus", c=0.5),
+        progress=True,
+    )
     summary = res.summary()
     summary["data_info"] = data.info
     summary["figure"] = plot_three_panels(res, title, args.out / "three_panels.png")
     large = [r for r in summary["runs"] if (r["start"] or 0) > 0]
     summary["two_phases_seen"] = bool(large)
-    summary["margin_rises"] = bool(large) and all(
-        r["verdicts"][1]["passed"] for r in large)
+    summary["margin_rises"] = bool(large) and all(r["verdicts"][1]["passed"] for r in large)
     return summary
 
 
@@ -168,18 +194,27 @@ XOR_DEFAULTS = {"steps": 20000, "quick_steps": 2000, "etas": "1,10,100,1000,3000
 DIGITS_DEFAULTS = {"steps": 20000, "quick_steps": 2000, "etas": "1,10,100,1000,3000,10000"}
 
 
-@reproduction("cai-xor", "XOR: large vs small stepsize, risk / rate / margin",
-              _compare_options(XOR_DEFAULTS))
+@reproduction(
+    "cai-xor", "XOR: large vs small stepsize, risk / rate / margin", _compare_options(XOR_DEFAULTS)
+)
 def xor(args) -> dict:
     n = 40 if args.quick else 100
     data = xor_data(n, 0.1, seed=0)
-    return _compare(data, XOR_DEFAULTS, args,
-                    f"XOR (n={n}, noise 0.1), leaky softplus c=0.5, m={args.width}")
+    return _compare(
+        data, XOR_DEFAULTS, args, f"XOR (n={n}, noise 0.1), leaky softplus c=0.5, m={args.width}"
+    )
 
 
-@reproduction("cai-digits", "digits 3 vs 8: large vs small stepsize, risk / rate / margin",
-              _compare_options(DIGITS_DEFAULTS))
+@reproduction(
+    "cai-digits",
+    "digits 3 vs 8: large vs small stepsize, risk / rate / margin",
+    _compare_options(DIGITS_DEFAULTS),
+)
 def digits(args) -> dict:
     data = digits_data((3, 8), n_per_class=40 if args.quick else None)
-    return _compare(data, DIGITS_DEFAULTS, args,
-                    f"sklearn digits 3 vs 8 (n={data.n}), leaky softplus c=0.5, m={args.width}")
+    return _compare(
+        data,
+        DIGITS_DEFAULTS,
+        args,
+        f"sklearn digits 3 vs 8 (n={data.n}), leaky softplus c=0.5, m={args.width}",
+    )
