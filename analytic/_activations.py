@@ -354,6 +354,9 @@ def activation(spec: str | sympy.Expr, **values: float) -> Activation:
     >>> activation("leaky_softplus", c=0.5).constants().kappa.value  # (1 - c) ln 2
     0.34657359027997264
     """
+    key = (spec, tuple(sorted(values.items()))) if isinstance(spec, str) else None
+    if key is not None and key in _MEMO:
+        return _MEMO[key]  # same object: its compiled kernels are reused
     if isinstance(spec, str) and spec in _BUILTINS:
         expr, domains, closed = _BUILTINS[spec]
         name = spec
@@ -384,7 +387,13 @@ def activation(spec: str | sympy.Expr, **values: float) -> Activation:
         if not math.isfinite(float(v)):
             raise ValueError(f"activation parameter {k} must be finite")
     vals = tuple(sorted((k, float(v)) for k, v in values.items()))
-    return Activation(expr, vals, name, tuple(closed.items()))
+    act = Activation(expr, vals, name, tuple(closed.items()))
+    if key is not None and len(_MEMO) < 256:
+        _MEMO[key] = act
+    return act
+
+
+_MEMO: dict = {}
 
 
 # --- suprema over the real line ------------------------------------------------------

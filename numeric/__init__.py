@@ -5,7 +5,14 @@ neural networks) and imports nothing from the other layers. Enables float64 in J
 """
 
 from ._boundary import DimensionFit, boundary_counts, fit_dimension
-from ._datasets import ClassificationData, digits_data, five_point_data, max_margin, xor_data
+from ._datasets import (
+    ClassificationData,
+    classification_data,
+    digits_data,
+    five_point_data,
+    max_margin,
+    xor_data,
+)
 from ._progress import Progress
 from ._sweep import (
     MAX_LEVELS,
@@ -30,6 +37,7 @@ from ._two_layer import (
 __all__ = [
     "MAX_LEVELS",
     "ClassificationData",
+    "classification_data",
     "PhaseSummary",
     "TwoLayerRun",
     "digits_data",

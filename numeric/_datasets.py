@@ -16,6 +16,7 @@ import numpy as np
 
 __all__ = [
     "ClassificationData",
+    "classification_data",
     "digits_data",
     "five_point_data",
     "max_margin",
@@ -127,8 +128,10 @@ def max_margin(X, y) -> tuple[np.ndarray, float, bool]:
     return u, margin, bool(w0 is not None and margin > 0)
 
 
-def _make(name, X, y, info) -> ClassificationData:
+def classification_data(name: str, X, y, info: dict | None = None) -> ClassificationData:
+    """Wrap inputs ``(n, d)`` and labels ``(n,)`` in ``{-1, +1}`` with their max-margin data."""
     X, y = _check(X, y)
+    info = {} if info is None else info
     u, margin, sep = max_margin(X, y)
     return ClassificationData(name, X, y, u, margin, sep, info)
 
@@ -142,7 +145,7 @@ def five_point_data(scale: bool = False) -> ClassificationData:
     X = np.array([[0.05, 1, 2], [0.05, -2, 1], [-1, 0, 2], [0.05, -2, -2], [0.05, 1, -2]])
     y = np.array([1, 1, -1, 1, 1])
     s = float(np.max(np.linalg.norm(X, axis=1))) if scale else 1.0
-    return _make("five-point", X / s, y, {"scale": s})
+    return classification_data("five-point", X / s, y, {"scale": s})
 
 
 def xor_data(n: int = 100, noise: float = 0.1, seed: int = 0) -> ClassificationData:
@@ -168,7 +171,7 @@ def xor_data(n: int = 100, noise: float = 0.1, seed: int = 0) -> ClassificationD
     X = centres[idx] + noise * rng.standard_normal((n, 2))
     y = labels[idx]
     s = float(np.max(np.linalg.norm(X, axis=1)))
-    return _make("xor", X / s, y, {"n": n, "noise": noise, "seed": seed, "scale": s})
+    return classification_data("xor", X / s, y, {"n": n, "noise": noise, "seed": seed, "scale": s})
 
 
 def digits_data(
@@ -213,4 +216,4 @@ def digits_data(
         "scale": s,
         "source": "sklearn.datasets.load_digits",
     }
-    return _make(f"digits-{a}v{b}", X / s, y, info)
+    return classification_data(f"digits-{a}v{b}", X / s, y, info)

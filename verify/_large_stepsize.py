@@ -378,7 +378,7 @@ def separable_datasets(n_min: int = 4, n_max: int = 24, dims=(2, 3, 4), min_marg
     :class:`~trainability.numeric.ClassificationData` (margin from the SVM solve).
     """
     from hypothesis import strategies as st
-    from trainability.numeric._datasets import _make
+    from trainability.numeric import classification_data
 
     @st.composite
     def build(draw):
@@ -397,6 +397,6 @@ def separable_datasets(n_min: int = 4, n_max: int = 24, dims=(2, 3, 4), min_marg
             s[0], sign[0] = -sign[0] * min_margin, -sign[0]
         X += ((np.maximum(np.abs(s), min_margin) - np.abs(s)) * sign)[:, None] * u
         X /= max(1.0, float(np.max(np.linalg.norm(X, axis=1))))
-        return _make("random-separable", X, sign, {"seed": seed})
+        return classification_data("random-separable", X, sign, {"seed": seed})
 
     return build()

@@ -78,8 +78,7 @@ def fig4(args) -> dict:
         raise ValueError("need --steps >= 10, --eta > 0 and --init-scale > 0")
     steps -= steps % 10
     data = five_point_data()
-    every = 10 if steps <= 20000 else 100
-    steps -= steps % every
+    every = 10
     res = large_stepsize_experiment(
         data,
         [args.eta],
