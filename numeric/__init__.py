@@ -5,6 +5,14 @@ neural networks) and imports nothing from the other layers. Enables float64 in J
 """
 
 from ._boundary import DimensionFit, boundary_counts, fit_dimension
+from ._datasets import (
+    ClassificationData,
+    classification_data,
+    digits_data,
+    five_point_data,
+    max_margin,
+    xor_data,
+)
 from ._progress import Progress
 from ._sweep import (
     MAX_LEVELS,
@@ -14,9 +22,35 @@ from ._sweep import (
     lr_sweep,
     trainable,
 )
+from ._two_layer import (
+    PhaseSummary,
+    TwoLayerRun,
+    initial_weights,
+    largest_margin_decrease,
+    output_weights,
+    phase_summary,
+    stable_phase_start,
+    steps_to_risk,
+    two_layer_gd,
+)
 
 __all__ = [
     "MAX_LEVELS",
+    "ClassificationData",
+    "classification_data",
+    "PhaseSummary",
+    "TwoLayerRun",
+    "digits_data",
+    "five_point_data",
+    "initial_weights",
+    "largest_margin_decrease",
+    "max_margin",
+    "output_weights",
+    "phase_summary",
+    "stable_phase_start",
+    "steps_to_risk",
+    "two_layer_gd",
+    "xor_data",
     "DimensionFit",
     "Progress",
     "SweepResult",

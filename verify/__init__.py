@@ -7,23 +7,43 @@ orbits, verdicts, paper reproductions, figures, public Hypothesis strategies and
 
 from ._checks import check_gradient_against_mpmath, check_labels_against_reference, robust_indices
 from ._derive import derive_summary
+from ._large_stepsize import (
+    LargeStepsizeResult,
+    check_acceleration,
+    check_margin_near_monotone,
+    check_risk_monotone,
+    check_stable_rate,
+    check_threshold,
+    fitted_step,
+    large_stepsize_experiment,
+    separable_datasets,
+)
 from ._reference import ReferenceOrbit, reference_label, reference_orbit
 from ._registry import Reproduction, reproduction, reproductions
 from ._sweeps import initial_point, sweep_landscape
 from ._verdict import Verdict
 
 __all__ = [
+    "LargeStepsizeResult",
     "ReferenceOrbit",
     "Reproduction",
     "Verdict",
     "check_gradient_against_mpmath",
     "check_labels_against_reference",
+    "check_acceleration",
+    "check_margin_near_monotone",
+    "check_risk_monotone",
+    "check_stable_rate",
+    "check_threshold",
     "derive_summary",
+    "fitted_step",
     "initial_point",
+    "large_stepsize_experiment",
     "reference_label",
     "reference_orbit",
     "reproduction",
     "reproductions",
     "robust_indices",
+    "separable_datasets",
     "sweep_landscape",
 ]

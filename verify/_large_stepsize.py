@@ -1,0 +1,404 @@
+"""Large-stepsize GD on two-layer networks: theory against measurement (Cai et al. 2024).
+
+:func:`large_stepsize_experiment` runs one data set with several stepsizes at once and
+returns the measured phases next to the predictions of
+:func:`~trainability.analytic.large_stepsize_predictions`; the ``check_*`` functions turn
+the claims of the theory into :class:`~trainability.verify.Verdict` objects:
+
+1. the risk is monotone after the detected phase transition (and the stable phase is reached);
+2. the normalized margin is nearly monotone in the stable phase once the data are fitted
+   (``L < ln 2 / n``), reported as its largest decrease relative to its range there;
+3. the stable-phase risk decays like ``O(1/(eta t))`` (fitted exponent of ``risk ~ t^p``);
+4. every step whose risk is below the predicted threshold lies in the stable phase;
+5. a large stepsize reaches a target risk in fewer steps than the best small stepsize whose
+   risk decreases monotonically.
+
+:func:`separable_datasets` is a public Hypothesis strategy for random separable data sets.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from trainability.analytic import activation, large_stepsize_predictions
+from trainability.numeric import (
+    ClassificationData,
+    PhaseSummary,
+    TwoLayerRun,
+    initial_weights,
+    largest_margin_decrease,
+    phase_summary,
+    steps_to_risk,
+    two_layer_gd,
+)
+
+from ._verdict import Verdict
+
+__all__ = [
+    "LargeStepsizeResult",
+    "check_acceleration",
+    "check_margin_near_monotone",
+    "check_risk_monotone",
+    "check_stable_rate",
+    "check_threshold",
+    "fitted_step",
+    "large_stepsize_experiment",
+    "separable_datasets",
+]
+
+
+@dataclass(frozen=True)
+class LargeStepsizeResult:
+    """One data set trained with several stepsizes.
+
+    Attributes:
+        data: the data set.
+        run: the trajectories (:class:`~trainability.numeric.TwoLayerRun`).
+        phases: one :class:`~trainability.numeric.PhaseSummary` per stepsize.
+        constants: the activation constants as a dict.
+        predictions: per stepsize, the predictions of the theory (dicts).
+        verdicts: per stepsize, the verdicts of checks 1-4; plus ``"acceleration"``.
+    """
+
+    data: ClassificationData
+    run: TwoLayerRun
+    phases: list[PhaseSummary]
+    constants: dict
+    predictions: list[dict]
+    verdicts: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """JSON-able per-stepsize summary (phases, margins, predictions, verdicts)."""
+        rows = []
+        for k, ph in enumerate(self.phases):
+            rows.append(
+                {
+                    **ph.to_dict(),
+                    "final_margin": float(self.run.margin[k, -1]),
+                    "max_neuron_margin": float(np.max(self.run.neuron_margins[k])),
+                    "final_weight_norm": float(self.run.weight_norm[k, -1]),
+                    "fitted_step": fitted_step(self.run.risk[k], self.data.n),
+                    "predicted_threshold": self.predictions[k]["stable_phase_threshold"]["value"],
+                    "verdicts": [v.to_dict() for v in self.verdicts.get(k, [])],
+                }
+            )
+        out = {
+            "data": self.data.name,
+            "n": self.data.n,
+            "dim": self.data.dim,
+            "linear_margin": self.data.margin,
+            "separable": self.data.separable,
+            "width": int(self.run.a.size),
+            "steps": self.run.steps,
+            "constants": self.constants,
+            "runs": rows,
+        }
+        if "acceleration" in self.verdicts:
+            out["acceleration"] = self.verdicts["acceleration"].to_dict()
+        return out
+
+
+def fitted_step(risk, n: int) -> int | None:
+    """First step with ``L <= ln 2 / n``: every point then has margin ``y_i f(x_i) >= 0``."""
+    return steps_to_risk(risk, math.log(2) / n)
+
+
+def check_risk_monotone(risk, start: int | None, rtol: float = 1e-12) -> Verdict:
+    """Claim 1: a stable phase is reached and the risk never increases after it."""
+    risk = np.asarray(risk)
+    if start is None:
+        return Verdict(
+            "risk monotone after phase transition",
+            None,
+            "stable phase reached",
+            rtol,
+            False,
+            "the risk still increased at the last step",
+        )
+    ok = bool(np.all(risk[start + 1 :] <= risk[start:-1] * (1 + rtol)))
+    frac = 1 - start / (risk.size - 1)
+    return Verdict(
+        "risk monotone after phase transition",
+        {"start": start, "stable_fraction": frac},
+        "monotone after start",
+        rtol,
+        ok,
+        f"risk non-increasing over the last {100 * frac:.1f}% of the run"
+        if ok
+        else "the risk increased after the detected start",
+    )
+
+
+def check_margin_near_monotone(
+    run: TwoLayerRun, k: int, n: int, start: int | None, tol: float = 0.05
+) -> Verdict:
+    """Claim 3: the normalized margin is nearly monotone in the stable phase.
+
+    The window starts at the later of the stable-phase start and the first fitted step
+    (``L <= ln 2 / n``). Measured: the largest decrease ``max_{t <= t'} (m_t - m_t')``
+    relative to the margin's range there (as asked; 1 for a curve that only decreases) and
+    relative to the margin's size ``max |m_t|``. "Nearly" monotone means small against the
+    margin itself: the near-homogeneity defect changes the normalized margin by
+    ``O(kappa / ||W||)``, which is not monotone; the check passes when the decrease is at
+    most ``tol`` times the margin's size.
+    """
+    fit = fitted_step(run.risk[k], n)
+    if start is None or fit is None:
+        return Verdict(
+            "normalized margin nearly monotone",
+            None,
+            f"decrease <= {tol}",
+            tol,
+            False,
+            "the data were never fitted in a stable phase",
+        )
+    t0 = max(start, fit)
+    i0 = min(int(np.searchsorted(run.record_steps, t0)), run.margin.shape[1] - 1)
+    m = run.margin[k, i0:]
+    dec_range = largest_margin_decrease(run.margin[k], i0)
+    drop = float(np.max(np.maximum.accumulate(m) - m)) if m.size else 0.0
+    size = float(np.max(np.abs(m))) if m.size else 0.0
+    dec_size = drop / size if size > 0 else 0.0
+    ok = dec_size <= tol
+    return Verdict(
+        "normalized margin nearly monotone",
+        {
+            "largest_decrease_relative_to_range": dec_range,
+            "largest_decrease_relative_to_margin": dec_size,
+            "from_step": t0,
+            "margin_at_start": float(m[0]),
+            "final_margin": float(m[-1]),
+        },
+        f"decrease <= {tol} x margin",
+        tol,
+        ok,
+        f"after step {t0}: largest decrease {dec_size:.3g} of the margin "
+        f"({dec_range:.3g} of its range), margin {m[0]:.4g} -> {m[-1]:.4g}",
+    )
+
+
+def check_stable_rate(
+    phase: PhaseSummary,
+    predicted_constant: float | None = None,
+    slowest: float = -0.7,
+    factor: float = 10.0,
+) -> Verdict:
+    """Claim 2: the stable-phase risk is ``O(1/(eta t))``.
+
+    Passes when the fitted exponent of ``risk ~ (t - s)^p`` is at most ``slowest`` (the
+    ``1/t`` decay, allowing for log factors), or when ``risk * eta * (t - s)`` stays within
+    ``factor`` times the predicted order ``1/(c gamma)^2`` (the bound holds while the
+    asymptotic decay has not yet set in; ``factor`` stands in for the unknown constant).
+    """
+    p, rc = phase.rate_exponent, phase.rate_constant
+    by_exponent = p is not None and p <= slowest
+    by_constant = (
+        rc is not None
+        and predicted_constant is not None
+        and math.isfinite(predicted_constant)
+        and rc <= factor * predicted_constant
+    )
+    ok = by_exponent or by_constant
+    why = (
+        "no stable phase"
+        if p is None
+        else (
+            f"risk ~ t^{p:.2f} in the stable phase; risk*eta*t ~ {rc:.3g}"
+            + ("" if predicted_constant is None else f" (predicted order {predicted_constant:.3g})")
+        )
+    )
+    return Verdict(
+        "stable-phase rate O(1/(eta t))",
+        {"exponent": p, "rate_constant": rc},
+        {"exponent": -1.0, "rate_constant_order": predicted_constant},
+        {"slowest_exponent": slowest, "constant_factor": factor},
+        bool(ok),
+        why,
+    )
+
+
+def check_threshold(risk, phase: PhaseSummary, predicted: float, rtol: float = 1e-12) -> Verdict:
+    """Claim 1 quantitatively: every step with risk below the predicted threshold is stable.
+
+    Passes when no risk increase happens after the first step whose risk is below
+    ``predicted`` (the theory's ``min(1/eta, 1/n)``-type threshold, constants standard = 1).
+    """
+    risk = np.asarray(risk)
+    below = np.flatnonzero(risk < predicted)
+    if below.size == 0:
+        return Verdict(
+            "predicted threshold starts the stable phase",
+            phase.threshold,
+            predicted,
+            rtol,
+            True,
+            "the risk never fell below the predicted threshold",
+        )
+    t = int(below[0])
+    ok = bool(np.all(risk[t + 1 :] <= risk[t:-1] * (1 + rtol)))
+    return Verdict(
+        "predicted threshold starts the stable phase",
+        {"measured_threshold": phase.threshold, "first_below": t},
+        predicted,
+        rtol,
+        ok,
+        f"risk below {predicted:.3g} first at step {t}; "
+        f"{'monotone' if ok else 'NOT monotone'} afterwards",
+    )
+
+
+def check_acceleration(
+    run: TwoLayerRun, phases: list[PhaseSummary], target: float | None = None
+) -> Verdict:
+    """Claim 5: a large stepsize reaches ``target`` in fewer steps than the best small one.
+
+    Small stepsizes: runs whose risk decreases monotonically from step 0. Large: runs with an
+    oscillating phase. Default target: the best final risk of the small runs.
+    """
+    small = [k for k, p in enumerate(phases) if p.start == 0]
+    large = [k for k, p in enumerate(phases) if p.start is not None and p.start > 0]
+    if not small or not large:
+        return Verdict(
+            "large stepsize is faster",
+            None,
+            "fewer steps",
+            None,
+            False,
+            "need both monotone (small) and oscillating (large) runs",
+        )
+    if target is None:
+        target = float(min(run.risk[k, -1] for k in small))
+    t_small = {float(run.etas[k]): steps_to_risk(run.risk[k], target) for k in small}
+    t_large = {float(run.etas[k]): steps_to_risk(run.risk[k], target) for k in large}
+    best_small = min((t for t in t_small.values() if t is not None), default=None)
+    best_large = min((t for t in t_large.values() if t is not None), default=None)
+    ok = best_large is not None and (best_small is None or best_large < best_small)
+    return Verdict(
+        "large stepsize is faster",
+        {"target": target, "steps_small": t_small, "steps_large": t_large},
+        "best large < best small",
+        None,
+        bool(ok),
+        f"target {target:.3g}: best small stepsize {best_small} steps, best large {best_large}",
+    )
+
+
+def large_stepsize_experiment(
+    data: ClassificationData,
+    etas,
+    steps: int,
+    width: int = 2,
+    act=None,
+    seed: int = 0,
+    init_scale: float = 1.0,
+    every: int = 10,
+    margin_tol: float = 0.05,
+    W0=None,
+    progress: bool = False,
+) -> LargeStepsizeResult:
+    """Train the two-layer model on ``data`` with every stepsize and check the theory.
+
+    Args:
+        data: a :class:`~trainability.numeric.ClassificationData`.
+        etas: stepsizes, shape ``(k,)``.
+        steps: GD steps (a multiple of ``every``).
+        width: number of neurons ``m`` (output signs alternate +1, -1).
+        act: an :class:`~trainability.analytic.Activation`; default leaky softplus c = 0.5.
+        seed, init_scale: the Gaussian initialisation ``init_scale * N(0, 1/d)``.
+        every: record margins every ``every`` steps.
+        margin_tol: tolerance of the near-monotone margin check.
+        W0: explicit initial weights ``(m, d)`` (overrides seed/init_scale).
+        progress: progress on stderr.
+    """
+    act = activation("leaky_softplus", c=0.5) if act is None else act
+    const = act.constants()
+    phi, dphi = act.kernels("jax")
+    W0 = initial_weights(width, data.dim, init_scale, seed) if W0 is None else W0
+    run = two_layer_gd(
+        data.X,
+        data.y,
+        W0,
+        etas,
+        steps,
+        phi,
+        dphi,
+        every=every,
+        chunk=max(every, min(steps, 5000)),
+        progress=progress,
+    )
+    c, kappa, beta = const.c.value, const.kappa.value, const.beta.value
+    phases, preds, verdicts = [], [], {}
+    for k, eta in enumerate(run.etas):
+        ph = phase_summary(run.risk[k], eta)
+        if data.separable:
+            pred = large_stepsize_predictions(
+                float(eta), data.n, data.margin, c, kappa, beta, width
+            )
+        else:
+            pred = _nonseparable_predictions(float(eta), data.n, kappa, beta, width)
+        phases.append(ph)
+        preds.append(dict(pred))
+        rate_order = pred["stable_rate_constant"]["value"]
+        verdicts[k] = [
+            check_risk_monotone(run.risk[k], ph.start),
+            check_margin_near_monotone(run, k, data.n, ph.start, margin_tol),
+            check_stable_rate(ph, rate_order),
+            check_threshold(run.risk[k], ph, pred["stable_phase_threshold"]["value"]),
+        ]
+    verdicts["acceleration"] = check_acceleration(run, phases)
+    return LargeStepsizeResult(data, run, phases, const.to_dict(), preds, verdicts)
+
+
+def _nonseparable_predictions(eta, n, kappa, beta, m) -> dict:
+    from trainability.analytic import stable_phase_threshold
+
+    return {
+        "stable_phase_threshold": {
+            "value": stable_phase_threshold(eta, n, kappa, beta, m),
+            "status": "form from the theory; absolute constants standard (set to 1)",
+        },
+        "stable_rate_constant": {
+            "value": None,
+            "status": "no linear margin: the first-phase and rate bounds "
+            "(which need separability) do not apply",
+        },
+        "first_phase_ends": {"value": None, "status": "not linearly separable"},
+    }
+
+
+def separable_datasets(n_min: int = 4, n_max: int = 24, dims=(2, 3, 4), min_margin=0.05):
+    """Hypothesis strategy: random linearly separable data sets with a planted margin.
+
+    Points are uniform in the unit ball of ``R^d``; labels ``sign(x . u)`` for a random unit
+    ``u``; points closer than ``min_margin`` to the hyperplane are pushed out to that distance
+    and all points rescaled into the unit ball, so the data are separable with margin at
+    least ``min_margin / (1 + min_margin)`` and ``||x_i|| <= 1``. Yields
+    :class:`~trainability.numeric.ClassificationData` (margin from the SVM solve).
+    """
+    from hypothesis import strategies as st
+
+    from trainability.numeric import classification_data
+
+    @st.composite
+    def build(draw):
+        d = draw(st.sampled_from(list(dims)))
+        n = draw(st.integers(n_min, n_max))
+        seed = draw(st.integers(0, 2**31 - 1))
+        rng = np.random.default_rng(seed)
+        u = rng.standard_normal(d)
+        u /= np.linalg.norm(u)
+        X = rng.standard_normal((n, d))
+        X *= (rng.uniform(size=(n, 1)) ** (1 / d)) / np.linalg.norm(X, axis=1, keepdims=True)
+        s = X @ u
+        sign = np.where(s >= 0, 1.0, -1.0)
+        if np.all(sign == sign[0]):  # both classes: move point 0 across the hyperplane
+            X[0] -= (s[0] + sign[0] * min_margin) * u
+            s[0], sign[0] = -sign[0] * min_margin, -sign[0]
+        X += ((np.maximum(np.abs(s), min_margin) - np.abs(s)) * sign)[:, None] * u
+        X /= max(1.0, float(np.max(np.linalg.norm(X, axis=1))))
+        return classification_data("random-separable", X, sign, {"seed": seed})
+
+    return build()
