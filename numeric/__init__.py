@@ -5,7 +5,22 @@ neural networks) and imports nothing from the other layers. Enables float64 in J
 """
 
 from ._boundary import DimensionFit, boundary_counts, fit_dimension
+from ._paths import (
+    Adam,
+    PathResult,
+    bezier_path,
+    interpolate,
+    interpolated_losses,
+    linear_path,
+    make_trainer,
+    neb_path,
+    normalized_length,
+    path_length,
+    pca_projection,
+    ravel_model,
+)
 from ._progress import Progress
+from ._strings import StringResult, StringSampler, dynamic_string_sampling
 from ._sweep import (
     MAX_LEVELS,
     SweepResult,
@@ -13,6 +28,21 @@ from ._sweep import (
     learning_rates,
     lr_sweep,
     trainable,
+)
+from ._tasks import (
+    TASKS,
+    ConnectivitySweep,
+    Task,
+    connectivity_sweep,
+    digits_task,
+    load_model,
+    make_task,
+    mlp_apply,
+    mlp_init,
+    permutation_task,
+    polynomial_task,
+    save_model,
+    train_model,
 )
 
 __all__ = [
@@ -26,4 +56,32 @@ __all__ = [
     "learning_rates",
     "lr_sweep",
     "trainable",
+    "Adam",
+    "ConnectivitySweep",
+    "PathResult",
+    "StringResult",
+    "StringSampler",
+    "TASKS",
+    "Task",
+    "bezier_path",
+    "connectivity_sweep",
+    "digits_task",
+    "dynamic_string_sampling",
+    "interpolate",
+    "interpolated_losses",
+    "linear_path",
+    "load_model",
+    "make_task",
+    "make_trainer",
+    "mlp_apply",
+    "mlp_init",
+    "neb_path",
+    "normalized_length",
+    "path_length",
+    "pca_projection",
+    "permutation_task",
+    "polynomial_task",
+    "ravel_model",
+    "save_model",
+    "train_model",
 ]
