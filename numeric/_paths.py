@@ -341,12 +341,12 @@ def bezier_path(loss: Callable, theta1, theta2, *, steps: int = 2000, batch: int
 
 
 def neb_path(loss: Callable, theta1, theta2, *, n_images: int = 8, steps: int = 500,
-             spring: float = 1.0, optimizer: Adam | None = None, cycles: int = 3,
+             spring: float = 1.0, step_size: float = 0.05, cycles: int = 3,
              n_scan: int = 21, insert_tolerance: float = 0.0, max_images: int = 64) -> PathResult:
     """Nudged elastic band with AutoNEB-style insertion of pivots (Draxler et al. 2018).
 
     ``n_images`` movable pivots start evenly spaced on the segment. Each cycle relaxes them
-    for ``steps`` Adam steps along the NEB force: the loss gradient with its component along
+    for ``steps`` steps of gradient descent (step ``step_size``) along the NEB force: the loss gradient with its component along
     the local tangent removed, plus a spring force ``spring * (|x_{i+1}-x_i| - |x_i-x_{i-1}|)``
     along the tangent (tangent ``(x_{i+1} - x_{i-1}) / ||.||``). After each cycle every segment
     is scanned at ``n_scan`` points; where the scanned loss exceeds the straight interpolation
@@ -354,11 +354,11 @@ def neb_path(loss: Callable, theta1, theta2, *, n_images: int = 8, steps: int = 
     worst point (at most ``max_images`` pivots). The returned points are the dense scans of
     all segments, so ``max_loss`` covers the whole polygon.
     """
-    if n_images < 1 or steps < 0 or cycles < 1 or n_scan < 3:
-        raise ValueError("n_images >= 1, steps >= 0, cycles >= 1 and n_scan >= 3 required")
+    if n_images < 1 or steps < 0 or cycles < 1 or n_scan < 3 or not step_size > 0:
+        raise ValueError("n_images >= 1, steps >= 0, cycles >= 1, n_scan >= 3 and "
+                         "step_size > 0 required")
     start = time.perf_counter()
     a, b = _pair(theta1, theta2)
-    optimizer = optimizer or Adam(1e-3)
     vgrad = jax.vmap(jax.grad(loss))
     vloss = jax.vmap(loss)
     s = jnp.linspace(0.0, 1.0, n_scan)
@@ -375,11 +375,7 @@ def neb_path(loss: Callable, theta1, theta2, *, n_images: int = 8, steps: int = 
             stretch = jnp.linalg.norm(nxt - x, axis=1) - jnp.linalg.norm(x - prev, axis=1)
             return g_perp - spring * stretch[:, None] * tau  # descent direction is -force
 
-        def body(_, c):
-            x, st = c
-            return optimizer.step(x, force(x), st)
-
-        return jax.lax.fori_loop(0, steps, body, (images, optimizer.init(images)))[0]
+        return jax.lax.fori_loop(0, steps, lambda _, x: x - step_size * force(x), images)
 
     @jax.jit
     def scan(full):

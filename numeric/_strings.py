@@ -191,11 +191,13 @@ class StringSampler:
         split = [0]  # the source always places the first bead
         while split:
             if rounds >= self.max_depth:
-                worst = max(s[0] for s in seg)
+                w = max(range(len(seg)), key=lambda j: seg[j][0])
+                frac = float(jnp.linalg.norm(beads[w + 1] - beads[w]) / jnp.linalg.norm(b - a))
                 reason = (f"max depth {self.max_depth} reached with {len(split)} of {len(seg)} "
-                          f"segments above tolerance*L0 = {level:.4g} (worst interpolated loss "
-                          f"{worst:.4g}); no certified path at this L0 (not a proof of "
-                          "disconnection)")
+                          f"segments above tolerance*L0 = {level:.4g}; the worst, between beads "
+                          f"{w} and {w + 1} (length {frac:.3g} of the end-to-end distance), "
+                          f"still peaks at {seg[w][0]:.4g}: no certified path at this L0 "
+                          "(not a proof of disconnection)")
                 return finish(False, reason)
             if len(beads) + len(split) > self.max_beads:
                 return finish(False, f"bead budget {self.max_beads} exhausted with "

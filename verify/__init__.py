@@ -5,6 +5,7 @@ orbits, verdicts, paper reproductions, figures, public Hypothesis strategies and
 ``trainability`` command line.
 """
 
+from ._connect import METHODS, compare_methods, connect_models, plot_paths
 from ._derive import derive_summary
 from ._reference import ReferenceOrbit, reference_label, reference_orbit
 from ._registry import Reproduction, reproduction, reproductions
@@ -22,4 +23,8 @@ __all__ = [
     "reproduction",
     "reproductions",
     "sweep_landscape",
+    "METHODS",
+    "compare_methods",
+    "connect_models",
+    "plot_paths",
 ]

@@ -1,0 +1,109 @@
+"""Mode connectivity of two saved models: DSS against the published baselines on one table.
+
+Behind ``trainability connect A.npz B.npz --threshold L0 [--method dss|linear|bezier|neb]``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from trainability.numeric import (
+    PathResult,
+    bezier_path,
+    linear_path,
+    load_model,
+    neb_path,
+    pca_projection,
+)
+
+from ._figures import plt, save_figure
+
+__all__ = ["METHODS", "compare_methods", "connect_models", "plot_paths"]
+
+METHODS = ("dss", "linear", "bezier", "neb")
+
+
+def compare_methods(task, theta1, theta2, threshold: float, methods=METHODS, *,
+                    seed: int = 0, progress: bool = False, **sampler_options) -> list[PathResult]:
+    """Run each method between two flat models of ``task`` at level ``L0 = threshold``.
+
+    ``dss`` uses :meth:`trainability.numeric.Task.sampler` (held-out loss, beads trained on the
+    training loss); the baselines run on the held-out loss with their defaults. Returns one
+    :class:`trainability.numeric.PathResult` per method, in the order given.
+    """
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise ValueError(f"unknown method {unknown[0] if unknown else ''!r}; choose from "
+                         f"{', '.join(METHODS)}")
+    if not (np.isfinite(threshold) and threshold > 0):
+        raise ValueError(f"--threshold must be positive, got {threshold}")
+    out = []
+    for method in methods:
+        t0 = time.perf_counter()
+        if method == "dss":
+            res = task.sampler(**sampler_options).connect(theta1, theta2, threshold, progress)
+            path = res.as_path(task.test_loss)
+        elif method == "linear":
+            path = linear_path(task.test_loss, theta1, theta2)
+        elif method == "bezier":
+            path = bezier_path(task.test_loss, theta1, theta2, seed=seed)
+        else:
+            path = neb_path(task.test_loss, theta1, theta2)
+        if progress:
+            print(f"[connect] {method}: max loss {path.max_loss:.4g} in "
+                  f"{time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+        out.append(path)
+    return out
+
+
+def plot_paths(paths, threshold: float, path):
+    """Loss along each path against the fraction of its arc length, and the PCA projection
+    of all paths' points (first two components of their union)."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(8.4, 3.4))
+    allpts = np.concatenate([p.points for p in paths])
+    coords_all = pca_projection(allpts, min(2, *allpts.shape))[0]
+    offset = 0
+    for p in paths:
+        steps = np.linalg.norm(np.diff(p.points, axis=0), axis=1)
+        arc = np.concatenate([[0.0], np.cumsum(steps)]) / max(steps.sum(), 1e-300)
+        ax.plot(arc, p.losses, label=f"{p.method} (max {p.max_loss:.3g})")
+        c = coords_all[offset:offset + len(p.points)]
+        offset += len(p.points)
+        bx.plot(c[:, 0], c[:, 1] if c.shape[1] > 1 else 0 * c[:, 0], "-", lw=1, label=p.method)
+    ax.axhline(threshold, color="k", ls=":", lw=1, label="$L_0$")
+    ax.set_xlabel("fraction of path length")
+    ax.set_ylabel("held-out loss")
+    ax.legend(frameon=False, fontsize=7)
+    bx.set_xlabel("PC 1")
+    bx.set_ylabel("PC 2")
+    bx.set_title("paths in weight space (PCA)", fontsize=9)
+    return save_figure(fig, path)
+
+
+def connect_models(path_a, path_b, threshold: float, methods=METHODS, *, figure=None,
+                   progress: bool = True) -> dict:
+    """Load two models saved by :func:`trainability.numeric.save_model` and compare methods.
+
+    Returns:
+        ``{"task", "threshold", "end_losses", "table", "figure"}``: ``table`` has one row per
+        method with ``max_loss``, ``barrier``, ``length``, ``normalized_length``,
+        ``n_points``, ``seconds``, ``below_threshold`` and method extras (DSS: ``beads``,
+        ``connected``, ``reason``).
+    """
+    task_a, theta_a = load_model(path_a)
+    task_b, theta_b = load_model(path_b)
+    if (task_a.name, task_a.options) != (task_b.name, task_b.options):
+        raise ValueError(f"the models belong to different tasks: {task_a.name} "
+                         f"{task_a.options} and {task_b.name} {task_b.options}")
+    paths = compare_methods(task_a, theta_a, theta_b, threshold, methods, progress=progress)
+    fig = plot_paths(paths, threshold, figure) if figure else None
+    return {
+        "task": task_a.name,
+        "threshold": threshold,
+        "end_losses": [float(task_a.test_loss(theta_a)), float(task_a.test_loss(theta_b))],
+        "table": [p.row(threshold) for p in paths],
+        "figure": fig,
+    }
