@@ -181,8 +181,14 @@ class Adam:
         return theta - self.learning_rate * mhat / (jnp.sqrt(vhat) + self.eps), (m, v, k)
 
 
-def make_trainer(train_loss: Callable, monitor: Callable | None = None, *,
-                 optimizer: Adam | None = None, max_steps: int = 20000, check_every: int = 10):
+def make_trainer(
+    train_loss: Callable,
+    monitor: Callable | None = None,
+    *,
+    optimizer: Adam | None = None,
+    max_steps: int = 20000,
+    check_every: int = 10,
+):
     """A jit-compiled "train until the monitored loss reaches a target" routine.
 
     Args:
@@ -277,9 +283,14 @@ def _result(method, points, losses, start, theta1, theta2, info=None) -> PathRes
     points, losses = np.asarray(points), np.asarray(losses)
     ends = 0.5 * (float(losses[0]) + float(losses[-1]))
     return PathResult(
-        method=method, points=points, losses=losses, max_loss=float(np.max(losses)),
-        barrier=float(np.max(losses)) - ends, length=path_length(points),
-        normalized_length=normalized_length(points), seconds=time.perf_counter() - start,
+        method=method,
+        points=points,
+        losses=losses,
+        max_loss=float(np.max(losses)),
+        barrier=float(np.max(losses)) - ends,
+        length=path_length(points),
+        normalized_length=normalized_length(points),
+        seconds=time.perf_counter() - start,
         info=info or {},
     )
 
@@ -303,8 +314,17 @@ def bezier_points(theta1, control, theta2, ts):
     return (1 - ts) ** 2 * theta1 + 2 * ts * (1 - ts) * control + ts**2 * theta2
 
 
-def bezier_path(loss: Callable, theta1, theta2, *, steps: int = 2000, batch: int = 8,
-                optimizer: Adam | None = None, n_eval: int = 61, seed: int = 0) -> PathResult:
+def bezier_path(
+    loss: Callable,
+    theta1,
+    theta2,
+    *,
+    steps: int = 2000,
+    batch: int = 8,
+    optimizer: Adam | None = None,
+    n_eval: int = 61,
+    seed: int = 0,
+) -> PathResult:
     """Quadratic Bezier curve trained to minimise ``E_{t ~ U(0,1)} L(phi_theta(t))``.
 
     Garipov et al. 2018: the control point starts at the midpoint of the segment; each Adam
@@ -340,23 +360,36 @@ def bezier_path(loss: Callable, theta1, theta2, *, steps: int = 2000, batch: int
     return _result("bezier", points, losses, start, a, b, {"steps": steps})
 
 
-def neb_path(loss: Callable, theta1, theta2, *, n_images: int = 8, steps: int = 500,
-             spring: float = 1.0, step_size: float = 0.05, cycles: int = 3,
-             n_scan: int = 21, insert_tolerance: float = 0.0, max_images: int = 64) -> PathResult:
+def neb_path(
+    loss: Callable,
+    theta1,
+    theta2,
+    *,
+    n_images: int = 8,
+    steps: int = 500,
+    spring: float = 1.0,
+    step_size: float = 0.05,
+    cycles: int = 3,
+    n_scan: int = 21,
+    insert_tolerance: float = 0.0,
+    max_images: int = 64,
+) -> PathResult:
     """Nudged elastic band with AutoNEB-style insertion of pivots (Draxler et al. 2018).
 
-    ``n_images`` movable pivots start evenly spaced on the segment. Each cycle relaxes them
-    for ``steps`` steps of gradient descent (step ``step_size``) along the NEB force: the loss gradient with its component along
-    the local tangent removed, plus a spring force ``spring * (|x_{i+1}-x_i| - |x_i-x_{i-1}|)``
-    along the tangent (tangent ``(x_{i+1} - x_{i-1}) / ||.||``). After each cycle every segment
-    is scanned at ``n_scan`` points; where the scanned loss exceeds the straight interpolation
-    of the two pivot losses by more than ``insert_tolerance``, a new pivot is inserted at the
-    worst point (at most ``max_images`` pivots). The returned points are the dense scans of
-    all segments, so ``max_loss`` covers the whole polygon.
+    ``n_images`` movable pivots start evenly spaced on the segment. Each cycle relaxes them for
+    ``steps`` steps of gradient descent (step ``step_size``) along the NEB force: the loss
+    gradient with its component along the local tangent removed, plus a spring force ``spring *
+    (|x_{i+1}-x_i| - |x_i-x_{i-1}|)`` along the tangent (tangent ``(x_{i+1} - x_{i-1}) /
+    ||.||``). After each cycle every segment is scanned at ``n_scan`` points; where the scanned
+    loss exceeds the straight interpolation of the two pivot losses by more than
+    ``insert_tolerance``, a new pivot is inserted at the worst point (at most ``max_images``
+    pivots). The returned points are the dense scans of all segments, so ``max_loss`` covers the
+    whole polygon.
     """
     if n_images < 1 or steps < 0 or cycles < 1 or n_scan < 3 or not step_size > 0:
-        raise ValueError("n_images >= 1, steps >= 0, cycles >= 1, n_scan >= 3 and "
-                         "step_size > 0 required")
+        raise ValueError(
+            "n_images >= 1, steps >= 0, cycles >= 1, n_scan >= 3 and step_size > 0 required"
+        )
     start = time.perf_counter()
     a, b = _pair(theta1, theta2)
     vgrad = jax.vmap(jax.grad(loss))

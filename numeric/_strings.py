@@ -71,14 +71,23 @@ class StringResult:
         s = np.linspace(0.0, 1.0, n_per_segment)[:-1]
         pts = [(1 - t) * beads[i] + t * beads[i + 1] for i in range(len(beads) - 1) for t in s]
         pts = np.stack([*pts, beads[-1]])
-        losses = (np.asarray(jax.jit(jax.vmap(loss))(jnp.asarray(pts))) if loss is not None
-                  else np.interp(np.linspace(0, 1, len(pts)), np.linspace(0, 1, len(beads)),
-                                 self.bead_losses))
+        losses = (
+            np.asarray(jax.jit(jax.vmap(loss))(jnp.asarray(pts)))
+            if loss is not None
+            else np.interp(
+                np.linspace(0, 1, len(pts)), np.linspace(0, 1, len(beads)), self.bead_losses
+            )
+        )
         ends = 0.5 * (self.bead_losses[0] + self.bead_losses[-1])
         return PathResult(
-            method="dss", points=pts, losses=losses, max_loss=self.max_loss,
-            barrier=self.max_loss - float(ends), length=self.length,
-            normalized_length=self.normalized_length, seconds=self.seconds,
+            method="dss",
+            points=pts,
+            losses=losses,
+            max_loss=self.max_loss,
+            barrier=self.max_loss - float(ends),
+            length=self.length,
+            normalized_length=self.normalized_length,
+            seconds=self.seconds,
             info={"beads": self.n_beads, "connected": self.connected, "reason": self.reason},
         )
 
@@ -103,10 +112,20 @@ class StringSampler:
         max_beads: budget on the string's size (including the end models).
     """
 
-    def __init__(self, loss: Callable, *, train_loss: Callable | None = None,
-                 optimizer: Adam | None = None, alpha: float = 0.95, tolerance: float = 1.1,
-                 max_depth: int = 10, n_scan: int = 51, max_steps: int = 20000,
-                 check_every: int = 10, max_beads: int = 257):
+    def __init__(
+        self,
+        loss: Callable,
+        *,
+        train_loss: Callable | None = None,
+        optimizer: Adam | None = None,
+        alpha: float = 0.95,
+        tolerance: float = 1.1,
+        max_depth: int = 10,
+        n_scan: int = 51,
+        max_steps: int = 20000,
+        check_every: int = 10,
+        max_beads: int = 257,
+    ):
         if not 0 < alpha <= 1:
             raise ValueError(f"alpha must lie in (0, 1], got {alpha}")
         if not tolerance >= 1:
@@ -120,8 +139,13 @@ class StringSampler:
         self._loss = jax.jit(loss)
         self._curve = jax.jit(lambda a, b: jax.vmap(loss)(interpolate(a, b, self.ts)))
         self._point = jax.jit(lambda a, b, t: loss((1 - t) * a + t * b))
-        self._train = make_trainer(train_loss or loss, loss, optimizer=optimizer or Adam(),
-                                   max_steps=max_steps, check_every=check_every)
+        self._train = make_trainer(
+            train_loss or loss,
+            loss,
+            optimizer=optimizer or Adam(),
+            max_steps=max_steps,
+            check_every=check_every,
+        )
 
     # ------------------------------------------------------------------ pieces
 
@@ -141,8 +165,12 @@ class StringSampler:
         if k == 0 or k == curve.size - 1:
             return best, 0.5, False
         ts = np.asarray(self.ts)
-        res = minimize_scalar(lambda t: -float(self._point(a, b, t)), method="bounded",
-                              bounds=(ts[k - 1], ts[k + 1]), options={"xatol": 1e-6})
+        res = minimize_scalar(
+            lambda t: -float(self._point(a, b, t)),
+            method="bounded",
+            bounds=(ts[k - 1], ts[k + 1]),
+            options={"xatol": 1e-6},
+        )
         if -res.fun > best:
             return float(-res.fun), float(res.x), True
         return best, float(ts[k]), True
@@ -176,32 +204,48 @@ class StringSampler:
             maxes = np.array([s[0] for s in seg])
             length = path_length(arr)
             return StringResult(
-                beads=arr, bead_losses=np.array(bead_losses), segment_max_losses=maxes,
-                segment_argmax=np.array([s[1] for s in seg]), threshold=float(threshold),
-                max_loss=float(maxes.max()), length=length,
+                beads=arr,
+                bead_losses=np.array(bead_losses),
+                segment_max_losses=maxes,
+                segment_argmax=np.array([s[1] for s in seg]),
+                threshold=float(threshold),
+                max_loss=float(maxes.max()),
+                length=length,
                 normalized_length=length / float(np.linalg.norm(arr[-1] - arr[0])),
-                n_beads=len(beads), connected=connected, reason=why, rounds=rounds,
-                training_steps=steps_total, seconds=time.perf_counter() - start,
+                n_beads=len(beads),
+                connected=connected,
+                reason=why,
+                rounds=rounds,
+                training_steps=steps_total,
+                seconds=time.perf_counter() - start,
             )
 
         for i, value in enumerate(bead_losses):
             if value > level:
-                return finish(False, f"end model {i + 1} has loss {value:.4g} above "
-                                     f"tolerance*L0 = {level:.4g}: train it further first")
+                return finish(
+                    False,
+                    f"end model {i + 1} has loss {value:.4g} above "
+                    f"tolerance*L0 = {level:.4g}: train it further first",
+                )
         split = [0]  # the source always places the first bead
         while split:
             if rounds >= self.max_depth:
                 w = max(range(len(seg)), key=lambda j: seg[j][0])
                 frac = float(jnp.linalg.norm(beads[w + 1] - beads[w]) / jnp.linalg.norm(b - a))
-                reason = (f"max depth {self.max_depth} reached with {len(split)} of {len(seg)} "
-                          f"segments above tolerance*L0 = {level:.4g}; the worst, between beads "
-                          f"{w} and {w + 1} (length {frac:.3g} of the end-to-end distance), "
-                          f"still peaks at {seg[w][0]:.4g}: no certified path at this L0 "
-                          "(not a proof of disconnection)")
+                reason = (
+                    f"max depth {self.max_depth} reached with {len(split)} of {len(seg)} "
+                    f"segments above tolerance*L0 = {level:.4g}; the worst, between beads "
+                    f"{w} and {w + 1} (length {frac:.3g} of the end-to-end distance), "
+                    f"still peaks at {seg[w][0]:.4g}: no certified path at this L0 "
+                    "(not a proof of disconnection)"
+                )
                 return finish(False, reason)
             if len(beads) + len(split) > self.max_beads:
-                return finish(False, f"bead budget {self.max_beads} exhausted with "
-                                     f"{len(split)} segments above tolerance*L0 = {level:.4g}")
+                return finish(
+                    False,
+                    f"bead budget {self.max_beads} exhausted with "
+                    f"{len(split)} segments above tolerance*L0 = {level:.4g}",
+                )
             rounds += 1
             new_segments = []
             for i in sorted(split, reverse=True):
@@ -212,26 +256,38 @@ class StringSampler:
                 if value > target:
                     beads.insert(i + 1, bead)
                     bead_losses.insert(i + 1, value)
-                    seg[i:i + 1] = [self.segment_max(beads[i], bead),
-                                    self.segment_max(bead, beads[i + 2])]
-                    return finish(False, f"bead training stalled: loss {value:.4g} above "
-                                         f"alpha*L0 = {target:.4g} after {steps} Adam steps "
-                                         f"(round {rounds}); no certified path at this L0")
+                    seg[i : i + 1] = [
+                        self.segment_max(beads[i], bead),
+                        self.segment_max(bead, beads[i + 2]),
+                    ]
+                    return finish(
+                        False,
+                        f"bead training stalled: loss {value:.4g} above "
+                        f"alpha*L0 = {target:.4g} after {steps} Adam steps "
+                        f"(round {rounds}); no certified path at this L0",
+                    )
                 beads.insert(i + 1, bead)
                 bead_losses.insert(i + 1, value)
-                seg[i:i + 1] = [self.segment_max(beads[i], bead),
-                                self.segment_max(bead, beads[i + 2])]
+                seg[i : i + 1] = [
+                    self.segment_max(beads[i], bead),
+                    self.segment_max(bead, beads[i + 2]),
+                ]
                 new_segments = [j + 1 for j in new_segments] + [i, i + 1]
             split = sorted(j for j in set(new_segments) if seg[j][0] > level)
             if progress:
-                print(f"[dss L0={threshold:.4g}] round {rounds}: {len(beads)} beads, "
-                      f"{len(split)} segments above {level:.4g}, worst "
-                      f"{max(s[0] for s in seg):.4g}", file=sys.stderr, flush=True)
+                print(
+                    f"[dss L0={threshold:.4g}] round {rounds}: {len(beads)} beads, "
+                    f"{len(split)} segments above {level:.4g}, worst "
+                    f"{max(s[0] for s in seg):.4g}",
+                    file=sys.stderr,
+                    flush=True,
+                )
         return finish(True, "")
 
 
-def dynamic_string_sampling(loss: Callable, theta1, theta2, threshold: float,
-                            **options) -> StringResult:
+def dynamic_string_sampling(
+    loss: Callable, theta1, theta2, threshold: float, **options
+) -> StringResult:
     """One greedy DSS run; ``options`` are those of :class:`StringSampler`."""
     progress = options.pop("progress", False)
     return StringSampler(loss, **options).connect(theta1, theta2, threshold, progress)

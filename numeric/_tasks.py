@@ -64,10 +64,12 @@ def mlp_init(key, sizes, bias_scale: float = 1.0):
     for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         key, kw, kb = jax.random.split(key, 3)
         scale = 1.0 if n_in <= 4 else float(np.sqrt(3.0 / n_in))
-        params.append({
-            "w": scale * jax.random.uniform(kw, (n_in, n_out), minval=-1.0, maxval=1.0),
-            "b": bias_scale * jax.random.normal(kb, (n_out,)),
-        })
+        params.append(
+            {
+                "w": scale * jax.random.uniform(kw, (n_in, n_out), minval=-1.0, maxval=1.0),
+                "b": bias_scale * jax.random.normal(kb, (n_out,)),
+            }
+        )
     return params
 
 
@@ -118,24 +120,34 @@ class Task:
         return StringSampler(self.test_loss, train_loss=self.train_loss, **options)
 
 
-def _flat_task(name, options, sizes, init_params, train_loss, test_loss, optimizer, alpha,
-               metrics=None) -> Task:
+def _flat_task(
+    name, options, sizes, init_params, train_loss, test_loss, optimizer, alpha, metrics=None
+) -> Task:
     _, unravel = ravel_model(init_params(jax.random.PRNGKey(0)))
 
     def init(seed: int):
         return ravel_model(init_params(jax.random.PRNGKey(int(seed))))[0]
 
     return Task(
-        name=name, options=options, init=init,
+        name=name,
+        options=options,
+        init=init,
         train_loss=lambda th: train_loss(unravel(th)),
         test_loss=lambda th: test_loss(unravel(th)),
-        unravel=unravel, optimizer=optimizer, alpha=alpha,
+        unravel=unravel,
+        optimizer=optimizer,
+        alpha=alpha,
         metrics={k: (lambda th, f=f: f(unravel(th))) for k, f in (metrics or {}).items()},
     )
 
 
-def polynomial_task(target: str = "quadratic", n_train: int = 1000, n_test: int = 1000,
-                    data_seed: int = 0, learning_rate: float = 1e-2) -> Task:
+def polynomial_task(
+    target: str = "quadratic",
+    n_train: int = 1000,
+    n_test: int = 1000,
+    data_seed: int = 0,
+    learning_rate: float = 1e-2,
+) -> Task:
     """Freeman & Bruna's polynomial regression: 1-4-4-1 sigmoid MLP, mean absolute error.
 
     ``x ~ U(0, 1)``; targets ``0.5x^2 + 0.25x + 0.1`` (quadratic) or ``8x^3 - 10x^2 + 3x``
@@ -154,15 +166,27 @@ def polynomial_task(target: str = "quadratic", n_train: int = 1000, n_test: int 
     def mae(x, y):
         return lambda p: jnp.mean(jnp.abs(mlp_apply(p, x, "sigmoid") - y))
 
-    options = {"n_train": n_train, "n_test": n_test, "data_seed": data_seed,
-               "learning_rate": learning_rate}
-    return _flat_task(f"poly-{target}", options, (1, 4, 4, 1),
-                      lambda k: mlp_init(k, (1, 4, 4, 1)), mae(xs[0], ys[0]), mae(xs[1], ys[1]),
-                      Adam(learning_rate), 0.95)
+    options = {
+        "n_train": n_train,
+        "n_test": n_test,
+        "data_seed": data_seed,
+        "learning_rate": learning_rate,
+    }
+    return _flat_task(
+        f"poly-{target}",
+        options,
+        (1, 4, 4, 1),
+        lambda k: mlp_init(k, (1, 4, 4, 1)),
+        mae(xs[0], ys[0]),
+        mae(xs[1], ys[1]),
+        Adam(learning_rate),
+        0.95,
+    )
 
 
-def digits_task(hidden: int = 32, test_fraction: float = 0.2, data_seed: int = 0,
-                learning_rate: float = 1e-2) -> Task:
+def digits_task(
+    hidden: int = 32, test_fraction: float = 0.2, data_seed: int = 0, learning_rate: float = 1e-2
+) -> Task:
     """A 64-``hidden``-10 ReLU MLP on scikit-learn's handwritten digits (1797 8x8 images).
 
     Pixels scaled to [0, 1]; a stratified held-out split of ``test_fraction``; softmax
@@ -174,25 +198,39 @@ def digits_task(hidden: int = 32, test_fraction: float = 0.2, data_seed: int = 0
     if hidden < 1 or not 0 < test_fraction < 1:
         raise ValueError("hidden must be >= 1 and test_fraction in (0, 1)")
     x, y = load_digits(return_X_y=True)
-    x_tr, x_te, y_tr, y_te = train_test_split(x / 16.0, y, test_size=test_fraction,
-                                              random_state=data_seed, stratify=y)
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        x / 16.0, y, test_size=test_fraction, random_state=data_seed, stratify=y
+    )
     data = [(jnp.asarray(a), jnp.asarray(b)) for a, b in ((x_tr, y_tr), (x_te, y_te))]
 
     def xent(x, y):
         def f(p):
             logits = mlp_apply(p, x, "relu")
             return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], 1))
+
         return f
 
     def error(p):
         return jnp.mean(jnp.argmax(mlp_apply(p, data[1][0], "relu"), axis=1) != data[1][1])
 
-    options = {"hidden": hidden, "test_fraction": test_fraction, "data_seed": data_seed,
-               "learning_rate": learning_rate}
+    options = {
+        "hidden": hidden,
+        "test_fraction": test_fraction,
+        "data_seed": data_seed,
+        "learning_rate": learning_rate,
+    }
     sizes = (64, hidden, 10)
-    return _flat_task("digits", options, sizes, lambda k: mlp_init(k, sizes, bias_scale=0.1),
-                      xent(*data[0]), xent(*data[1]), Adam(learning_rate), 0.98,
-                      {"error": error})
+    return _flat_task(
+        "digits",
+        options,
+        sizes,
+        lambda k: mlp_init(k, sizes, bias_scale=0.1),
+        xent(*data[0]),
+        xent(*data[1]),
+        Adam(learning_rate),
+        0.98,
+        {"error": error},
+    )
 
 
 def _teacher():
@@ -228,12 +266,21 @@ def permutation_task(n_samples: int = 2000, data_seed: int = 0, learning_rate: f
         return lambda p: jnp.mean(jnp.sum((mlp_apply(p, x, "relu") - y) ** 2, axis=1))
 
     options = {"n_samples": n_samples, "data_seed": data_seed, "learning_rate": learning_rate}
-    task = _flat_task("permutation", options, (2, 3, 2),
-                      lambda k: mlp_init(k, (2, 3, 2), bias_scale=0.1), mse(x_train, y_train),
-                      mse(x_test, y_test), Adam(learning_rate), 0.95)
+    task = _flat_task(
+        "permutation",
+        options,
+        (2, 3, 2),
+        lambda k: mlp_init(k, (2, 3, 2), bias_scale=0.1),
+        mse(x_train, y_train),
+        mse(x_test, y_test),
+        Adam(learning_rate),
+        0.95,
+    )
     perm = np.array([1, 2, 0])
-    permuted = [{"w": teacher[0]["w"][:, perm], "b": teacher[0]["b"][perm]},
-                {"w": teacher[1]["w"][perm, :], "b": teacher[1]["b"]}]
+    permuted = [
+        {"w": teacher[0]["w"][:, perm], "b": teacher[0]["b"][perm]},
+        {"w": teacher[1]["w"][perm, :], "b": teacher[1]["b"]},
+    ]
     return task, ravel_model(teacher)[0], ravel_model(permuted)[0]
 
 
@@ -264,8 +311,13 @@ def train_model(task: Task, seed: int, threshold: float, max_steps: int = 50000)
     """
     key = (id(task), max_steps)
     if key not in _TRAINERS:
-        _TRAINERS[key] = make_trainer(task.train_loss, task.test_loss, optimizer=task.optimizer,
-                                      max_steps=max_steps, check_every=50)
+        _TRAINERS[key] = make_trainer(
+            task.train_loss,
+            task.test_loss,
+            optimizer=task.optimizer,
+            max_steps=max_steps,
+            check_every=50,
+        )
     theta, value, steps = _TRAINERS[key](task.init(seed), threshold)
     return theta, float(value), int(steps)
 
@@ -282,8 +334,9 @@ def save_model(path, task: Task, theta) -> str:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:
-        np.savez(fh, theta=theta, task=np.array(task.name),
-                 options=np.array(json.dumps(task.options)))
+        np.savez(
+            fh, theta=theta, task=np.array(task.name), options=np.array(json.dumps(task.options))
+        )
     return str(path)
 
 
@@ -300,8 +353,9 @@ def load_model(path):
         raise ValueError(f"{path} is not a trainability model file ({exc})") from None
     task = make_task(name, **options)
     if theta.shape != (task.size,):
-        raise ValueError(f"{path}: model has {theta.size} parameters, task {name} needs "
-                         f"{task.size}")
+        raise ValueError(
+            f"{path}: model has {theta.size} parameters, task {name} needs {task.size}"
+        )
     return task, jnp.asarray(theta)
 
 
@@ -338,8 +392,11 @@ class ConnectivitySweep:
         for row in values:
             row = row[np.isfinite(row)]
             mean.append(float(row.mean()) if row.size else float("nan"))
-            sem.append(float(row.std(ddof=1) / np.sqrt(row.size)) if row.size > 1 else
-                       (0.0 if row.size == 1 else float("nan")))
+            sem.append(
+                float(row.std(ddof=1) / np.sqrt(row.size))
+                if row.size > 1
+                else (0.0 if row.size == 1 else float("nan"))
+            )
         return np.array(mean), np.array(sem)
 
     def summary(self) -> dict:
@@ -347,14 +404,24 @@ class ConnectivitySweep:
         nl, nl_sem = self._mean_sem(self.normalized_length)
         beads, beads_sem = self._mean_sem(self.beads)
         return {
-            "thresholds": self.thresholds, "normalized_length": nl,
-            "normalized_length_sem": nl_sem, "beads": beads, "beads_sem": beads_sem,
+            "thresholds": self.thresholds,
+            "normalized_length": nl,
+            "normalized_length_sem": nl_sem,
+            "beads": beads,
+            "beads_sem": beads_sem,
             "connected_fraction": self.connected.mean(axis=1),
         }
 
 
-def connectivity_sweep(task: Task, thresholds, seeds, *, progress: bool = True,
-                       max_train_steps: int = 50000, **sampler_options) -> ConnectivitySweep:
+def connectivity_sweep(
+    task: Task,
+    thresholds,
+    seeds,
+    *,
+    progress: bool = True,
+    max_train_steps: int = 50000,
+    **sampler_options,
+) -> ConnectivitySweep:
     """Freeman & Bruna's experiment: for each ``L0`` and seed, train two models to ``L0`` from
     different initialisations, run DSS between them, and record the outcome.
 
@@ -377,8 +444,10 @@ def connectivity_sweep(task: Task, thresholds, seeds, *, progress: bool = True,
             ends = [train_model(task, 2 * int(seed) + k, level, max_train_steps) for k in (0, 1)]
             bad = [k for k, e in enumerate(ends) if e[1] > level]
             if bad:
-                reasons[i][j] = (f"end model {bad[0] + 1} stopped at loss {ends[bad[0]][1]:.4g} "
-                                 f"> L0 after {ends[bad[0]][2]} steps")
+                reasons[i][j] = (
+                    f"end model {bad[0] + 1} stopped at loss {ends[bad[0]][1]:.4g} "
+                    f"> L0 after {ends[bad[0]][2]} steps"
+                )
             else:
                 res = sampler.connect(ends[0][0], ends[1][0], level)
                 connected[i, j], reasons[i][j] = res.connected, res.reason

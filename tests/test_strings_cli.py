@@ -9,14 +9,29 @@ import json
 
 import numpy as np
 import pytest
-
 from trainability.numeric import linear_path, make_task, save_model, train_model
 from trainability.verify._cli import main
 
-KEYS = {"target", "thresholds", "normalized_length", "normalized_length_sem", "beads",
-        "beads_sem", "connected_fraction", "figure"}
-ROW = {"method", "max_loss", "barrier", "length", "normalized_length", "n_points", "seconds",
-       "below_threshold"}
+KEYS = {
+    "target",
+    "thresholds",
+    "normalized_length",
+    "normalized_length_sem",
+    "beads",
+    "beads_sem",
+    "connected_fraction",
+    "figure",
+}
+ROW = {
+    "method",
+    "max_loss",
+    "barrier",
+    "length",
+    "normalized_length",
+    "n_points",
+    "seconds",
+    "below_threshold",
+}
 
 
 def _run(capsys, argv):
@@ -29,15 +44,26 @@ def _run(capsys, argv):
 def poly_models(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
     task = make_task("poly-quadratic", n_train=200, n_test=200)
-    paths = [save_model(folder / f"m{k}.npz", task, train_model(task, k, 0.03)[0])
-             for k in (0, 1)]
+    paths = [save_model(folder / f"m{k}.npz", task, train_model(task, k, 0.03)[0]) for k in (0, 1)]
     return task, paths
 
 
 def test_connect_table_on_saved_models(capsys, poly_models, tmp_path):
     task, (pa, pb) = poly_models
-    code, out, _ = _run(capsys, ["connect", pa, pb, "--threshold", "0.03", "--json",
-                                 "--figure", str(tmp_path / "paths.png"), "--quiet"])
+    code, out, _ = _run(
+        capsys,
+        [
+            "connect",
+            pa,
+            pb,
+            "--threshold",
+            "0.03",
+            "--json",
+            "--figure",
+            str(tmp_path / "paths.png"),
+            "--quiet",
+        ],
+    )
     assert code == 0
     result = json.loads(out)
     assert result["task"] == "poly-quadratic" and result["threshold"] == 0.03
@@ -50,26 +76,31 @@ def test_connect_table_on_saved_models(capsys, poly_models, tmp_path):
 
     a, b = load_model(pa)[1], load_model(pb)[1]
     assert result["table"][1]["max_loss"] == pytest.approx(
-        linear_path(task.test_loss, a, b).max_loss, rel=1e-12)
+        linear_path(task.test_loss, a, b).max_loss, rel=1e-12
+    )
     assert (tmp_path / "paths.png").stat().st_size > 0
 
 
 def test_connect_single_method_and_bad_input(capsys, poly_models, tmp_path):
     _, (pa, pb) = poly_models
-    code, out, _ = _run(capsys, ["connect", pa, pb, "--threshold", "0.5", "--method", "linear",
-                                 "--json", "--quiet"])
+    code, out, _ = _run(
+        capsys, ["connect", pa, pb, "--threshold", "0.5", "--method", "linear", "--json", "--quiet"]
+    )
     assert code == 0 and [r["method"] for r in json.loads(out)["table"]] == ["linear"]
-    for argv in (["connect", pa, str(tmp_path / "none.npz"), "--threshold", "0.1"],
-                 ["connect", pa, pb, "--threshold", "-1"],
-                 ["connect", pa, pb, "--threshold", "0.1", "--method", "spline"]):
+    for argv in (
+        ["connect", pa, str(tmp_path / "none.npz"), "--threshold", "0.1"],
+        ["connect", pa, pb, "--threshold", "-1"],
+        ["connect", pa, pb, "--threshold", "0.1", "--method", "spline"],
+    ):
         code, out, err = _run(capsys, argv + ["--json"])
         assert code == 2 and out == "" and err.startswith("trainability: error:")
         assert "Traceback" not in err
 
 
 def test_reproduce_freeman_quadratic_quick(capsys, tmp_path):
-    code, out, _ = _run(capsys, ["reproduce", "freeman-quadratic", "--quick", "--json",
-                                 "--out", str(tmp_path)])
+    code, out, _ = _run(
+        capsys, ["reproduce", "freeman-quadratic", "--quick", "--json", "--out", str(tmp_path)]
+    )
     assert code == 0
     result = json.loads(out)
     assert set(result) == KEYS
@@ -85,23 +116,32 @@ def test_reproduce_freeman_quadratic_quick(capsys, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("target", ["freeman-cubic", "freeman-digits"])
 def test_reproduce_quick_cubic_and_digits_then_connect(capsys, tmp_path, target):
-    code, out, _ = _run(capsys, ["reproduce", target, "--quick", "--json", "--out",
-                                 str(tmp_path)])
+    code, out, _ = _run(capsys, ["reproduce", target, "--quick", "--json", "--out", str(tmp_path)])
     assert code == 0
     result = json.loads(out)
     assert set(result) == KEYS
     assert result["beads"][-1] >= result["beads"][0]
     folder = tmp_path / target
-    code, out, _ = _run(capsys, ["connect", str(folder / "model_a.npz"),
-                                 str(folder / "model_b.npz"), "--threshold",
-                                 str(result["thresholds"][-1]), "--json", "--quiet"])
+    code, out, _ = _run(
+        capsys,
+        [
+            "connect",
+            str(folder / "model_a.npz"),
+            str(folder / "model_b.npz"),
+            "--threshold",
+            str(result["thresholds"][-1]),
+            "--json",
+            "--quiet",
+        ],
+    )
     assert code == 0 and len(json.loads(out)["table"]) == 4
 
 
 @pytest.mark.slow
 def test_reproduce_freeman_permutation(capsys, tmp_path):
-    code, out, _ = _run(capsys, ["reproduce", "freeman-permutation", "--json", "--out",
-                                 str(tmp_path)])
+    code, out, _ = _run(
+        capsys, ["reproduce", "freeman-permutation", "--json", "--out", str(tmp_path)]
+    )
     result = json.loads(out)
     assert code == 0 and not result["connected"] and result["reason"]
     assert result["linear_max_loss"] > 10 * result["threshold"]

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from trainability.numeric import Adam, StringSampler, dynamic_string_sampling
 
 K, B = 1.0, 0.5
@@ -44,8 +43,8 @@ def embedded_quadratic(z):
     the same (M, c), so Adam never moves them and they add nothing to any distance. One
     compiled sampler thus serves every random quadratic of the property test."""
     x = z[:D]
-    m = jax.lax.stop_gradient(z[D:D + D * D].reshape(D, D))
-    c = jax.lax.stop_gradient(z[D + D * D:])
+    m = jax.lax.stop_gradient(z[D : D + D * D].reshape(D, D))
+    c = jax.lax.stop_gradient(z[D + D * D :])
     h = m @ m.T + 0.1 * jnp.eye(D)
     return 0.5 * (x - c) @ h @ (x - c)
 
@@ -58,8 +57,12 @@ def quad_sampler():
 def test_convex_gives_straight_string_with_three_beads():
     """Isotropic quadratic, endpoints inside the alpha*L0 sublevel set: the bead at t = 0.5
     needs no training, so the string is the straight line (normalized length exactly 1)."""
-    res = dynamic_string_sampling(lambda th: jnp.sum(th**2), jnp.array([1.0, 0.2, -0.3]),
-                                  jnp.array([-0.4, 0.9, 0.5]), threshold=2.0)
+    res = dynamic_string_sampling(
+        lambda th: jnp.sum(th**2),
+        jnp.array([1.0, 0.2, -0.3]),
+        jnp.array([-0.4, 0.9, 0.5]),
+        threshold=2.0,
+    )
     assert res.connected and res.reason == ""
     assert res.n_beads == 3 and res.rounds == 1 and res.training_steps == 0
     assert res.normalized_length == pytest.approx(1.0, abs=1e-12)
@@ -90,8 +93,9 @@ def test_random_convex_quadratics_connect_with_three_beads(quad_sampler, seed, s
         assert res.training_steps == 0
 
 
-@pytest.mark.parametrize("level, connected", [(0.3, False), (0.45, False), (0.6, True),
-                                              (0.8, True)])
+@pytest.mark.parametrize(
+    "level, connected", [(0.3, False), (0.45, False), (0.6, True), (0.8, True)]
+)
 def test_double_well_connects_exactly_above_barrier(ring_sampler, level, connected):
     """Gamma = B = 0.5 exactly; with tolerance 1.05, DSS must fail for L0 * 1.05 < B and
     succeed above B. Its max interpolated loss is an upper bound on Gamma, so never < B."""
@@ -115,8 +119,7 @@ def test_string_bookkeeping_matches_numpy(ring_sampler):
     np.testing.assert_allclose(res.bead_losses, ring_np(beads), rtol=1e-12)
     seg = np.linalg.norm(np.diff(beads, axis=0), axis=1)
     assert res.length == pytest.approx(seg.sum(), rel=1e-13)
-    assert res.normalized_length == pytest.approx(seg.sum() / np.linalg.norm(beads[-1] -
-                                                                              beads[0]))
+    assert res.normalized_length == pytest.approx(seg.sum() / np.linalg.norm(beads[-1] - beads[0]))
     assert res.bead_losses[1:-1].max() <= 0.95 * 0.6
     t = np.linspace(0, 1, 401)[:, None]
     for i in range(len(beads) - 1):

@@ -8,7 +8,6 @@ closed form (Gamma = B: every path from x < 0 to x > 0 crosses x = 0, where L >=
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
 from trainability.numeric import (
     Adam,
     bezier_path,
@@ -109,8 +108,9 @@ def test_adam_matches_numpy_reference():
 
 def test_trainer_stops_at_target():
     """No step when already below target; otherwise stops at the first check below it."""
-    train = make_trainer(lambda th: jnp.sum(th**2), optimizer=Adam(0.05), max_steps=5000,
-                         check_every=5)
+    train = make_trainer(
+        lambda th: jnp.sum(th**2), optimizer=Adam(0.05), max_steps=5000, check_every=5
+    )
     th, value, steps = train(jnp.array([0.01, 0.0]), 1.0)
     assert int(steps) == 0 and float(value) == pytest.approx(1e-4)
     th, value, steps = train(jnp.array([2.0, -1.0]), 0.1)

@@ -8,7 +8,6 @@ mean / standard error of the mean.
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
 from trainability.numeric import (
     ConnectivitySweep,
     connectivity_sweep,
@@ -59,8 +58,9 @@ def test_permutation_pair_has_zero_loss_and_is_not_connected():
     assert float(task.test_loss(a)) < 1e-25 and float(task.test_loss(b)) < 1e-25
     assert float(jnp.linalg.norm(a - b)) > 1.0
     x = jnp.asarray(np.random.default_rng(5).normal(size=(100, 2)))
-    np.testing.assert_allclose(mlp_apply(task.unravel(a), x, "relu"),
-                               mlp_apply(task.unravel(b), x, "relu"), atol=1e-14)
+    np.testing.assert_allclose(
+        mlp_apply(task.unravel(a), x, "relu"), mlp_apply(task.unravel(b), x, "relu"), atol=1e-14
+    )
     assert linear_path(task.test_loss, a, b).max_loss > 0.5
     res = task.sampler(max_depth=3, max_steps=4000).connect(a, b, 0.01)
     assert not res.connected and res.reason
@@ -87,12 +87,14 @@ def test_sweep_summary_mean_and_sem():
     """Mean and s.e.m. over connected runs only (NaN elsewhere), against NumPy."""
     nl = np.array([[1.0, 1.2, np.nan], [1.5, np.nan, np.nan]])
     beads = np.array([[3.0, 5.0, np.nan], [9.0, np.nan, np.nan]])
-    sw = ConnectivitySweep(np.array([0.1, 0.01]), np.arange(3), np.isfinite(nl), nl, beads,
-                           nl, [[""] * 3] * 2)
+    sw = ConnectivitySweep(
+        np.array([0.1, 0.01]), np.arange(3), np.isfinite(nl), nl, beads, nl, [[""] * 3] * 2
+    )
     s = sw.summary()
     np.testing.assert_allclose(s["normalized_length"], [1.1, 1.5])
-    np.testing.assert_allclose(s["normalized_length_sem"][0], np.std([1.0, 1.2], ddof=1) /
-                               np.sqrt(2))
+    np.testing.assert_allclose(
+        s["normalized_length_sem"][0], np.std([1.0, 1.2], ddof=1) / np.sqrt(2)
+    )
     assert s["normalized_length_sem"][1] == 0.0
     np.testing.assert_allclose(s["beads"], [4.0, 9.0])
     np.testing.assert_allclose(s["connected_fraction"], [2 / 3, 1 / 3])

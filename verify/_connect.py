@@ -9,7 +9,6 @@ import sys
 import time
 
 import numpy as np
-
 from trainability.numeric import (
     PathResult,
     bezier_path,
@@ -26,8 +25,17 @@ __all__ = ["METHODS", "compare_methods", "connect_models", "plot_paths"]
 METHODS = ("dss", "linear", "bezier", "neb")
 
 
-def compare_methods(task, theta1, theta2, threshold: float, methods=METHODS, *,
-                    seed: int = 0, progress: bool = False, **sampler_options) -> list[PathResult]:
+def compare_methods(
+    task,
+    theta1,
+    theta2,
+    threshold: float,
+    methods=METHODS,
+    *,
+    seed: int = 0,
+    progress: bool = False,
+    **sampler_options,
+) -> list[PathResult]:
     """Run each method between two flat models of ``task`` at level ``L0 = threshold``.
 
     ``dss`` uses :meth:`trainability.numeric.Task.sampler` (held-out loss, beads trained on the
@@ -36,8 +44,9 @@ def compare_methods(task, theta1, theta2, threshold: float, methods=METHODS, *,
     """
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
-        raise ValueError(f"unknown method {unknown[0] if unknown else ''!r}; choose from "
-                         f"{', '.join(METHODS)}")
+        raise ValueError(
+            f"unknown method {unknown[0] if unknown else ''!r}; choose from {', '.join(METHODS)}"
+        )
     if not (np.isfinite(threshold) and threshold > 0):
         raise ValueError(f"--threshold must be positive, got {threshold}")
     out = []
@@ -53,8 +62,12 @@ def compare_methods(task, theta1, theta2, threshold: float, methods=METHODS, *,
         else:
             path = neb_path(task.test_loss, theta1, theta2)
         if progress:
-            print(f"[connect] {method}: max loss {path.max_loss:.4g} in "
-                  f"{time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+            print(
+                f"[connect] {method}: max loss {path.max_loss:.4g} in "
+                f"{time.perf_counter() - t0:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
         out.append(path)
     return out
 
@@ -70,7 +83,7 @@ def plot_paths(paths, threshold: float, path):
         steps = np.linalg.norm(np.diff(p.points, axis=0), axis=1)
         arc = np.concatenate([[0.0], np.cumsum(steps)]) / max(steps.sum(), 1e-300)
         ax.plot(arc, p.losses, label=f"{p.method} (max {p.max_loss:.3g})")
-        c = coords_all[offset:offset + len(p.points)]
+        c = coords_all[offset : offset + len(p.points)]
         offset += len(p.points)
         bx.plot(c[:, 0], c[:, 1] if c.shape[1] > 1 else 0 * c[:, 0], "-", lw=1, label=p.method)
     ax.axhline(threshold, color="k", ls=":", lw=1, label="$L_0$")
@@ -83,8 +96,9 @@ def plot_paths(paths, threshold: float, path):
     return save_figure(fig, path)
 
 
-def connect_models(path_a, path_b, threshold: float, methods=METHODS, *, figure=None,
-                   progress: bool = True) -> dict:
+def connect_models(
+    path_a, path_b, threshold: float, methods=METHODS, *, figure=None, progress: bool = True
+) -> dict:
     """Load two models saved by :func:`trainability.numeric.save_model` and compare methods.
 
     Returns:
@@ -96,8 +110,10 @@ def connect_models(path_a, path_b, threshold: float, methods=METHODS, *, figure=
     task_a, theta_a = load_model(path_a)
     task_b, theta_b = load_model(path_b)
     if (task_a.name, task_a.options) != (task_b.name, task_b.options):
-        raise ValueError(f"the models belong to different tasks: {task_a.name} "
-                         f"{task_a.options} and {task_b.name} {task_b.options}")
+        raise ValueError(
+            f"the models belong to different tasks: {task_a.name} "
+            f"{task_a.options} and {task_b.name} {task_b.options}"
+        )
     paths = compare_methods(task_a, theta_a, theta_b, threshold, methods, progress=progress)
     fig = plot_paths(paths, threshold, figure) if figure else None
     return {

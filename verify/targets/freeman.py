@@ -9,7 +9,6 @@ for the source's MNIST), and the constructed permutation example that cannot be 
 from __future__ import annotations
 
 import numpy as np
-
 from trainability.numeric import (
     connectivity_sweep,
     linear_path,
@@ -47,8 +46,9 @@ PROTOCOL = {
 
 def _options(parser):
     parser.add_argument("--seeds", type=int, default=None, help="pairs of models per threshold")
-    parser.add_argument("--thresholds", default=None,
-                        help="comma-separated thresholds L0 (default: the protocol's)")
+    parser.add_argument(
+        "--thresholds", default=None, help="comma-separated thresholds L0 (default: the protocol's)"
+    )
 
 
 def _protocol(name: str, args):
@@ -70,8 +70,10 @@ def plot_sweep(summary: dict, title: str, path, example=None):
     th = np.asarray(summary["thresholds"], float)
     panels = 3 if example is not None else 2
     fig, axes = plt.subplots(1, panels, figsize=(3.6 * panels, 3.2))
-    for ax, key, label in ((axes[0], "normalized_length", "normalized length"),
-                           (axes[1], "beads", "number of beads")):
+    for ax, key, label in (
+        (axes[0], "normalized_length", "normalized length"),
+        (axes[1], "beads", "number of beads"),
+    ):
         ax.errorbar(th, summary[key], yerr=summary[f"{key}_sem"], fmt="o-", ms=4, capsize=2)
         ax.set_xscale("log")
         ax.set_xlabel("threshold $L_0$")
@@ -84,8 +86,9 @@ def plot_sweep(summary: dict, title: str, path, example=None):
         ax.plot(coords[[0, -1], 0], coords[[0, -1], 1], "k:", lw=1, label="straight line")
         ax.annotate("A", coords[0])
         ax.annotate("B", coords[-1])
-        ax.set_title(f"string at $L_0$={example.threshold:g} (PCA), {example.n_beads} beads",
-                     fontsize=9)
+        ax.set_title(
+            f"string at $L_0$={example.threshold:g} (PCA), {example.n_beads} beads", fontsize=9
+        )
         ax.set_xlabel("PC 1")
         ax.set_ylabel("PC 2")
         ax.legend(frameon=False, fontsize=7)
@@ -106,8 +109,7 @@ def _sweep_target(name: str, args) -> dict:
     return {**summary, "figure": figure}
 
 
-@reproduction("freeman-quadratic", "DSS sweep over L0: 1-4-4-1 MLP on a quadratic target",
-              _options)
+@reproduction("freeman-quadratic", "DSS sweep over L0: 1-4-4-1 MLP on a quadratic target", _options)
 def quadratic(args) -> dict:
     return _sweep_target("poly-quadratic", args)
 
@@ -122,8 +124,10 @@ def digits(args) -> dict:
     return _sweep_target("digits", args)
 
 
-@reproduction("freeman-permutation",
-              "2-3-2 ReLU network and its hidden-unit permutation: DSS cannot connect them")
+@reproduction(
+    "freeman-permutation",
+    "2-3-2 ReLU network and its hidden-unit permutation: DSS cannot connect them",
+)
 def permutation(args) -> dict:
     task, theta_a, theta_b = permutation_task()
     threshold = 0.01
