@@ -145,3 +145,11 @@ def test_stalled_bead_training_is_reported():
     """With a zero step budget the first bead cannot reach alpha*L0 on the ring."""
     res = dynamic_string_sampling(ring, A_END, B_END, 0.6, max_steps=0)
     assert not res.connected and "stalled" in res.reason and res.n_beads == 3
+
+
+def test_public_connectivity_checks_pass():
+    """The verify layer's known-answer checks (convex straight string, double-well barrier)."""
+    from trainability.verify import connectivity_checks
+
+    verdicts = connectivity_checks()
+    assert len(verdicts) == 3 and all(verdicts), [v.why for v in verdicts if not v]

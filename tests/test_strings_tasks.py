@@ -62,7 +62,7 @@ def test_permutation_pair_has_zero_loss_and_is_not_connected():
         mlp_apply(task.unravel(a), x, "relu"), mlp_apply(task.unravel(b), x, "relu"), atol=1e-14
     )
     assert linear_path(task.test_loss, a, b).max_loss > 0.5
-    res = task.sampler(max_depth=3, max_steps=4000).connect(a, b, 0.01)
+    res = task.sampler(max_depth=2, max_steps=2000).connect(a, b, 0.01)
     assert not res.connected and res.reason
     assert res.max_loss > 0.011
 
@@ -100,6 +100,7 @@ def test_sweep_summary_mean_and_sem():
     np.testing.assert_allclose(s["connected_fraction"], [2 / 3, 1 / 3])
 
 
+@pytest.mark.slow
 def test_quadratic_sweep_trend_and_training():
     """Small sweep: end models reach L0, high L0 gives ~3 beads and length ~1, lower L0
     needs more beads (the source's trend)."""

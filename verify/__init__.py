@@ -5,7 +5,13 @@ orbits, verdicts, paper reproductions, figures, public Hypothesis strategies and
 ``trainability`` command line.
 """
 
-from ._connect import METHODS, compare_methods, connect_models, plot_paths
+from ._connect import (
+    METHODS,
+    compare_methods,
+    connect_models,
+    connectivity_checks,
+    plot_paths,
+)
 from ._derive import derive_summary
 from ._reference import ReferenceOrbit, reference_label, reference_orbit
 from ._registry import Reproduction, reproduction, reproductions
@@ -26,5 +32,6 @@ __all__ = [
     "METHODS",
     "compare_methods",
     "connect_models",
+    "connectivity_checks",
     "plot_paths",
 ]

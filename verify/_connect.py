@@ -20,7 +20,7 @@ from trainability.numeric import (
 
 from ._figures import plt, save_figure
 
-__all__ = ["METHODS", "compare_methods", "connect_models", "plot_paths"]
+__all__ = ["METHODS", "compare_methods", "connect_models", "connectivity_checks", "plot_paths"]
 
 METHODS = ("dss", "linear", "bezier", "neb")
 
@@ -123,3 +123,58 @@ def connect_models(
         "table": [p.row(threshold) for p in paths],
         "figure": fig,
     }
+
+
+def connectivity_checks(barrier: float = 0.5, hat: float = 1.0) -> list:
+    """DSS on landscapes with known answers, as :class:`trainability.verify.Verdict` objects.
+
+    1. Convex (isotropic quadratic) with both end models inside the ``alpha * L0`` sublevel
+       set: the string must be the straight line, normalized length 1 and three beads.
+    2. The ring double well ``hat * (x^2 + y^2 - 1)^2 + barrier * (1 - x^2)`` between two points
+       on the unit circle on either side of ``x = 0``: every path crosses ``x = 0`` where the
+       loss is at least ``barrier``, and the arc of the circle attains it, so the min-max path
+       loss is exactly ``barrier``. DSS (tolerance 1.05) must connect at ``L0 = 1.2 barrier``,
+       fail at ``L0 = 0.8 barrier``, and never report a max interpolated loss below it.
+    """
+    import jax.numpy as jnp
+    from trainability.numeric import Adam, StringSampler, dynamic_string_sampling
+
+    from ._verdict import Verdict
+
+    convex = dynamic_string_sampling(
+        lambda th: jnp.sum(th**2), jnp.array([1.0, 0.2, -0.3]), jnp.array([-0.4, 0.9, 0.5]), 2.0
+    )
+    out = [
+        Verdict(
+            "convex loss: straight string with three beads",
+            {"normalized_length": convex.normalized_length, "beads": convex.n_beads},
+            {"normalized_length": 1.0, "beads": 3},
+            1e-12,
+            bool(
+                convex.connected
+                and convex.n_beads == 3
+                and abs(convex.normalized_length - 1) <= 1e-12
+            ),
+            "a convex sublevel set contains the segment between any two of its points",
+        )
+    ]
+
+    def ring(th):
+        return hat * (th[0] ** 2 + th[1] ** 2 - 1) ** 2 + barrier * (1 - th[0] ** 2)
+
+    a = jnp.array([np.cos(np.pi - 0.3), np.sin(np.pi - 0.3)])
+    b = jnp.array([np.cos(0.2), np.sin(0.2)])
+    sampler = StringSampler(ring, optimizer=Adam(1e-2), tolerance=1.05)
+    for factor, expected in ((1.2, True), (0.8, False)):
+        res = sampler.connect(a, b, factor * barrier)
+        out.append(
+            Verdict(
+                f"double well, L0 = {factor} x barrier: connected = {expected}",
+                {"connected": res.connected, "max_loss": res.max_loss, "beads": res.n_beads},
+                {"connected": expected, "max_loss_at_least": barrier},
+                0.0,
+                bool(res.connected is expected and res.max_loss >= barrier - 1e-9),
+                "the min-max path loss equals the barrier; " + (res.reason or "certified path"),
+            )
+        )
+    return out
