@@ -36,6 +36,7 @@ class StringResult:
         segment_max_losses: max of the interpolated loss on each segment, shape ``(k,)``.
         segment_argmax: the ``t`` in [0, 1] of that max on each segment, shape ``(k,)``.
         threshold: the level ``L0``.
+        tolerance: the tolerance factor; segments were accepted up to ``tolerance * L0``.
         max_loss: max over segments of ``segment_max_losses``: the string's upper bound on the
             min-max path loss Gamma (resolution: dense scan refined by a 1-D maximiser).
         length: sum of the bead-to-bead distances.
@@ -55,6 +56,7 @@ class StringResult:
     segment_max_losses: np.ndarray
     segment_argmax: np.ndarray
     threshold: float
+    tolerance: float
     max_loss: float
     length: float
     normalized_length: float
@@ -88,7 +90,12 @@ class StringResult:
             length=self.length,
             normalized_length=self.normalized_length,
             seconds=self.seconds,
-            info={"beads": self.n_beads, "connected": self.connected, "reason": self.reason},
+            info={
+                "beads": self.n_beads,
+                "connected": self.connected,
+                "tolerance": self.tolerance,
+                "reason": self.reason,
+            },
         )
 
 
@@ -209,6 +216,7 @@ class StringSampler:
                 segment_max_losses=maxes,
                 segment_argmax=np.array([s[1] for s in seg]),
                 threshold=float(threshold),
+                tolerance=float(self.tolerance),
                 max_loss=float(maxes.max()),
                 length=length,
                 normalized_length=length / float(np.linalg.norm(arr[-1] - arr[0])),
