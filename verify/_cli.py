@@ -133,7 +133,8 @@ def cmd_connect(args) -> dict:
 
     return connect_models(args.model_a, args.model_b, args.threshold,
                           tuple(args.method or ("dss", "linear", "bezier", "neb")),
-                          figure=args.figure, progress=not args.quiet)
+                          figure=args.figure, progress=not args.quiet,
+                          tolerance=args.tolerance, alpha=args.alpha)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -192,6 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, required=True, help="level L0 of the loss")
     p.add_argument("--method", action="append", choices=["dss", "linear", "bezier", "neb"],
                    help="method (repeatable; default all four)")
+    p.add_argument("--tolerance", type=float, default=1.1,
+                   help="DSS accepts a segment up to tolerance*L0 (default 1.1)")
+    p.add_argument("--alpha", type=float, default=None,
+                   help="DSS trains beads to alpha*L0 (default: the task's, 0.95 or 0.98)")
     p.add_argument("--figure", default=None, help="write the loss-along-path figure here")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     common(p)

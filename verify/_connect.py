@@ -97,9 +97,19 @@ def plot_paths(paths, threshold: float, path):
 
 
 def connect_models(
-    path_a, path_b, threshold: float, methods=METHODS, *, figure=None, progress: bool = True
+    path_a,
+    path_b,
+    threshold: float,
+    methods=METHODS,
+    *,
+    figure=None,
+    progress: bool = True,
+    tolerance: float = 1.1,
+    alpha: float | None = None,
 ) -> dict:
     """Load two models saved by :func:`trainability.numeric.save_model` and compare methods.
+
+    ``tolerance`` and ``alpha`` go to the DSS sampler (``alpha`` defaults to the task's).
 
     Returns:
         ``{"task", "threshold", "end_losses", "table", "figure"}``: ``table`` has one row per
@@ -114,7 +124,12 @@ def connect_models(
             f"the models belong to different tasks: {task_a.name} "
             f"{task_a.options} and {task_b.name} {task_b.options}"
         )
-    paths = compare_methods(task_a, theta_a, theta_b, threshold, methods, progress=progress)
+    options = (
+        {"tolerance": tolerance} if alpha is None else {"tolerance": tolerance, "alpha": alpha}
+    )
+    paths = compare_methods(
+        task_a, theta_a, theta_b, threshold, methods, progress=progress, **options
+    )
     fig = plot_paths(paths, threshold, figure) if figure else None
     return {
         "task": task_a.name,
