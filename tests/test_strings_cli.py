@@ -145,3 +145,17 @@ def test_reproduce_freeman_permutation(capsys, tmp_path):
     result = json.loads(out)
     assert code == 0 and not result["connected"] and result["reason"]
     assert result["linear_max_loss"] > 10 * result["threshold"]
+
+
+def test_connect_on_digits_models(capsys, tmp_path):
+    """The comparison table on the digits MLP (DSS and the linear barrier, cheap settings)."""
+    task = make_task("digits")
+    paths = [save_model(tmp_path / f"d{k}.npz", task, train_model(task, k, 0.3)[0]) for k in (0, 1)]
+    argv = ["connect", *paths, "--threshold", "0.3", "--method", "dss", "--method", "linear"]
+    code, out, _ = _run(capsys, argv + ["--tolerance", "1.05", "--json", "--quiet"])
+    assert code == 0
+    result = json.loads(out)
+    dss, line = result["table"]
+    assert result["task"] == "digits" and dss["method"] == "dss" and line["method"] == "linear"
+    assert dss["connected"] and dss["max_loss"] <= 1.05 * 0.3 and dss["tolerance"] == 1.05
+    assert line["max_loss"] > dss["max_loss"]
