@@ -300,7 +300,7 @@ def make_task(name: str, **options) -> Task:
     raise ValueError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
 
 
-_TRAINERS: dict[tuple, Callable] = {}
+_TRAINERS: dict[tuple, tuple] = {}
 
 
 def train_model(task: Task, seed: int, threshold: float, max_steps: int = 50000):
@@ -309,16 +309,19 @@ def train_model(task: Task, seed: int, threshold: float, max_steps: int = 50000)
     Returns:
         ``(theta, test_loss, steps)``; ``test_loss > threshold`` means it did not get there.
     """
+    if not threshold > 0 or max_steps < 0:
+        raise ValueError(f"threshold must be positive and max_steps >= 0, got {threshold}")
     key = (id(task), max_steps)
-    if key not in _TRAINERS:
-        _TRAINERS[key] = make_trainer(
+    if key not in _TRAINERS or _TRAINERS[key][0] is not task:
+        trainer = make_trainer(
             task.train_loss,
             task.test_loss,
             optimizer=task.optimizer,
             max_steps=max_steps,
             check_every=50,
         )
-    theta, value, steps = _TRAINERS[key](task.init(seed), threshold)
+        _TRAINERS[key] = (task, trainer)  # holding the task keeps its id unique
+    theta, value, steps = _TRAINERS[key][1](task.init(seed), threshold)
     return theta, float(value), int(steps)
 
 
@@ -351,7 +354,10 @@ def load_model(path):
             options = json.loads(str(data["options"]))
     except (OSError, KeyError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path} is not a trainability model file ({exc})") from None
-    task = make_task(name, **options)
+    try:
+        task = make_task(name, **options)
+    except TypeError as exc:
+        raise ValueError(f"{path}: bad options for task {name}: {exc}") from None
     if theta.shape != (task.size,):
         raise ValueError(
             f"{path}: model has {theta.size} parameters, task {name} needs {task.size}"
