@@ -6,6 +6,13 @@ orbits, verdicts, paper reproductions, figures, public Hypothesis strategies and
 """
 
 from ._checks import check_gradient_against_mpmath, check_labels_against_reference, robust_indices
+from ._connect import (
+    METHODS,
+    compare_methods,
+    connect_models,
+    connectivity_checks,
+    plot_paths,
+)
 from ._derive import derive_summary
 from ._large_stepsize import (
     LargeStepsizeResult,
@@ -46,4 +53,9 @@ __all__ = [
     "robust_indices",
     "separable_datasets",
     "sweep_landscape",
+    "METHODS",
+    "compare_methods",
+    "connect_models",
+    "connectivity_checks",
+    "plot_paths",
 ]

@@ -137,6 +137,21 @@ def cmd_reproduce(args) -> dict:
     return summary
 
 
+def cmd_connect(args) -> dict:
+    from ._connect import connect_models
+
+    return connect_models(
+        args.model_a,
+        args.model_b,
+        args.threshold,
+        tuple(args.method or ("dss", "linear", "bezier", "neb")),
+        figure=args.figure,
+        progress=not args.quiet,
+        tolerance=args.tolerance,
+        alpha=args.alpha,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ._registry import reproductions
 
@@ -189,6 +204,33 @@ def build_parser() -> argparse.ArgumentParser:
         if rep.add_arguments:
             rep.add_arguments(t)
     p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser("connect", help="connect two saved models: DSS and baselines")
+    p.add_argument("model_a", help="model file (.npz from trainability.numeric.save_model)")
+    p.add_argument("model_b", help="second model file of the same task")
+    p.add_argument("--threshold", type=float, required=True, help="level L0 of the loss")
+    p.add_argument(
+        "--method",
+        action="append",
+        choices=["dss", "linear", "bezier", "neb"],
+        help="method (repeatable; default all four)",
+    )
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=1.1,
+        help="DSS accepts a segment up to tolerance*L0 (default 1.1)",
+    )
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=None,
+        help="DSS trains beads to alpha*L0 (default: the task's, 0.95 or 0.98)",
+    )
+    p.add_argument("--figure", default=None, help="write the loss-along-path figure here")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    common(p)
+    p.set_defaults(func=cmd_connect)
     return parser
 
 

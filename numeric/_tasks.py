@@ -1,0 +1,470 @@
+"""Small learning tasks for mode-connectivity experiments, L0 sweeps and a model file format.
+
+Tasks (Freeman & Bruna 2017 and stand-ins for their image tasks):
+
+- ``poly-quadratic`` / ``poly-cubic``: regression of ``0.5x^2 + 0.25x + 0.1`` or
+  ``8x^3 - 10x^2 + 3x`` on ``x ~ U(0, 1)`` with a 1-4-4-1 sigmoid MLP, mean absolute error;
+- ``digits``: a 64-32-10 ReLU MLP on scikit-learn's 8x8 handwritten digits (ships with
+  scikit-learn, no download), softmax cross-entropy;
+- ``permutation``: a 2-3-2 ReLU teacher network and the same network with its hidden units
+  permuted, both at zero loss on teacher-generated data (the paper's construction of a
+  disconnected level set).
+
+Every task is exposed on flat parameter vectors (:func:`trainability.numeric.ravel_model`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _x64  # noqa: F401  (float64 switch)
+from ._paths import Adam, make_trainer, ravel_model
+from ._progress import Progress
+from ._strings import StringSampler
+
+__all__ = [
+    "ConnectivitySweep",
+    "TASKS",
+    "Task",
+    "connectivity_sweep",
+    "digits_task",
+    "load_model",
+    "make_task",
+    "mlp_apply",
+    "mlp_init",
+    "permutation_task",
+    "polynomial_task",
+    "save_model",
+    "train_model",
+]
+
+POLYNOMIALS = {
+    "quadratic": (lambda x: 0.5 * x**2 + 0.25 * x + 0.1),
+    "cubic": (lambda x: 8 * x**3 - 10 * x**2 + 3 * x),
+}
+ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu, "tanh": jnp.tanh}
+
+
+def mlp_init(key, sizes, bias_scale: float = 1.0):
+    """Parameters of a fully connected network as a list of ``{"w", "b"}`` dicts.
+
+    Weights ``U(-1, 1) * sqrt(3 / fan_in)`` for wide layers and ``U(-1, 1)`` for fan-in <= 4 (the
+    source's initialisation); biases ``N(0, bias_scale^2)``. ``w`` of layer ``i`` has shape
+    ``(sizes[i], sizes[i+1])``.
+    """
+    params = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        key, kw, kb = jax.random.split(key, 3)
+        scale = 1.0 if n_in <= 4 else float(np.sqrt(3.0 / n_in))
+        params.append(
+            {
+                "w": scale * jax.random.uniform(kw, (n_in, n_out), minval=-1.0, maxval=1.0),
+                "b": bias_scale * jax.random.normal(kb, (n_out,)),
+            }
+        )
+    return params
+
+
+def mlp_apply(params, x, activation: str = "sigmoid"):
+    """Network output for inputs ``x`` of shape ``(N, d_in)``: hidden layers use
+    ``activation``, the output layer is linear. Returns ``(N, d_out)``."""
+    act = ACTIVATIONS[activation]
+    for layer in params[:-1]:
+        x = act(x @ layer["w"] + layer["b"])
+    return x @ params[-1]["w"] + params[-1]["b"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """A supervised task on flat parameter vectors.
+
+    Attributes:
+        name: task name (see :data:`TASKS`).
+        options: keyword arguments that rebuild it with :func:`make_task`.
+        init: ``init(seed) -> theta`` of shape ``(P,)``, a random initialisation.
+        train_loss: ``train_loss(theta) -> scalar`` on the training set.
+        test_loss: ``test_loss(theta) -> scalar`` on held-out data (the level-set loss).
+        unravel: ``unravel(theta) -> params`` pytree.
+        optimizer: the Adam used for models and beads.
+        alpha: bead target factor (0.95 regression, 0.98 classification, as the source).
+        metrics: extra ``name -> f(theta)`` held-out metrics (e.g. error rate).
+    """
+
+    name: str
+    options: dict
+    init: Callable
+    train_loss: Callable
+    test_loss: Callable
+    unravel: Callable
+    optimizer: Adam
+    alpha: float
+    metrics: dict = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        """Number of parameters ``P``."""
+        return int(self.init(0).size)
+
+    def sampler(self, **options) -> StringSampler:
+        """A :class:`StringSampler` on ``test_loss`` trained by ``train_loss`` (task defaults)."""
+        options.setdefault("alpha", self.alpha)
+        options.setdefault("optimizer", self.optimizer)
+        return StringSampler(self.test_loss, train_loss=self.train_loss, **options)
+
+
+def _flat_task(
+    name, options, sizes, init_params, train_loss, test_loss, optimizer, alpha, metrics=None
+) -> Task:
+    _, unravel = ravel_model(init_params(jax.random.PRNGKey(0)))
+
+    def init(seed: int):
+        return ravel_model(init_params(jax.random.PRNGKey(int(seed))))[0]
+
+    return Task(
+        name=name,
+        options=options,
+        init=init,
+        train_loss=lambda th: train_loss(unravel(th)),
+        test_loss=lambda th: test_loss(unravel(th)),
+        unravel=unravel,
+        optimizer=optimizer,
+        alpha=alpha,
+        metrics={k: (lambda th, f=f: f(unravel(th))) for k, f in (metrics or {}).items()},
+    )
+
+
+def polynomial_task(
+    target: str = "quadratic",
+    n_train: int = 1000,
+    n_test: int = 1000,
+    data_seed: int = 0,
+    learning_rate: float = 1e-2,
+) -> Task:
+    """Freeman & Bruna's polynomial regression: 1-4-4-1 sigmoid MLP, mean absolute error.
+
+    ``x ~ U(0, 1)``; targets ``0.5x^2 + 0.25x + 0.1`` (quadratic) or ``8x^3 - 10x^2 + 3x``
+    (cubic). Training and held-out sets are drawn with ``data_seed``.
+    """
+    if target not in POLYNOMIALS:
+        raise ValueError(f"unknown polynomial target {target!r}; choose from {sorted(POLYNOMIALS)}")
+    if n_train < 1 or n_test < 1:
+        raise ValueError("n_train and n_test must be positive")
+    rng = np.random.default_rng(data_seed)
+    x_train, x_test = rng.random((n_train, 1)), rng.random((n_test, 1))
+    f = POLYNOMIALS[target]
+    xs = jnp.asarray(x_train), jnp.asarray(x_test)
+    ys = jnp.asarray(f(x_train)), jnp.asarray(f(x_test))
+
+    def mae(x, y):
+        return lambda p: jnp.mean(jnp.abs(mlp_apply(p, x, "sigmoid") - y))
+
+    options = {
+        "n_train": n_train,
+        "n_test": n_test,
+        "data_seed": data_seed,
+        "learning_rate": learning_rate,
+    }
+    return _flat_task(
+        f"poly-{target}",
+        options,
+        (1, 4, 4, 1),
+        lambda k: mlp_init(k, (1, 4, 4, 1)),
+        mae(xs[0], ys[0]),
+        mae(xs[1], ys[1]),
+        Adam(learning_rate),
+        0.95,
+    )
+
+
+def digits_task(
+    hidden: int = 32, test_fraction: float = 0.2, data_seed: int = 0, learning_rate: float = 1e-2
+) -> Task:
+    """A 64-``hidden``-10 ReLU MLP on scikit-learn's handwritten digits (1797 8x8 images).
+
+    Pixels scaled to [0, 1]; a stratified held-out split of ``test_fraction``; softmax
+    cross-entropy as the loss, the held-out error rate as metric ``"error"``.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    if hidden < 1 or not 0 < test_fraction < 1:
+        raise ValueError("hidden must be >= 1 and test_fraction in (0, 1)")
+    x, y = load_digits(return_X_y=True)
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        x / 16.0, y, test_size=test_fraction, random_state=data_seed, stratify=y
+    )
+    data = [(jnp.asarray(a), jnp.asarray(b)) for a, b in ((x_tr, y_tr), (x_te, y_te))]
+
+    def xent(x, y):
+        def f(p):
+            logits = mlp_apply(p, x, "relu")
+            return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], 1))
+
+        return f
+
+    def error(p):
+        return jnp.mean(jnp.argmax(mlp_apply(p, data[1][0], "relu"), axis=1) != data[1][1])
+
+    options = {
+        "hidden": hidden,
+        "test_fraction": test_fraction,
+        "data_seed": data_seed,
+        "learning_rate": learning_rate,
+    }
+    sizes = (64, hidden, 10)
+    return _flat_task(
+        "digits",
+        options,
+        sizes,
+        lambda k: mlp_init(k, sizes, bias_scale=0.1),
+        xent(*data[0]),
+        xent(*data[1]),
+        Adam(learning_rate),
+        0.98,
+        {"error": error},
+    )
+
+
+def _teacher():
+    """The 2-3-2 ReLU teacher: three hidden units at 0, 120 and 240 degrees."""
+    angles = np.array([0.0, 2 * np.pi / 3, 4 * np.pi / 3])
+    w1 = np.stack([np.cos(angles), np.sin(angles)])  # (2, 3)
+    b1 = np.array([0.2, -0.1, 0.3])
+    w2 = np.array([[1.0, -0.5], [0.3, 1.0], [-0.8, 0.6]])  # (3, 2)
+    b2 = np.array([0.1, -0.2])
+    return [{"w": w1, "b": b1}, {"w": w2, "b": b2}]
+
+
+def permutation_task(n_samples: int = 2000, data_seed: int = 0, learning_rate: float = 1e-2):
+    """The constructed 2-3-2 ReLU example whose zero-loss level set is disconnected.
+
+    Inputs ``x ~ N(0, I_2)``; targets ``y = Phi(x; theta_A)`` from a fixed teacher with three
+    hidden units of distinct directions. ``theta_B`` is ``theta_A`` with its hidden units
+    cyclically permuted, so it computes the same function: both have zero loss. Any
+    continuous path from one to the other must move the hidden units' hyperplanes past one
+    another, which changes the function on a set of positive probability (Freeman & Bruna
+    2017, Sec. 2.2): at small ``L0`` no path exists and DSS cannot certify one.
+
+    Returns:
+        ``(task, theta_A, theta_B)`` with flat models of shape ``(17,)``.
+    """
+    rng = np.random.default_rng(data_seed)
+    x_train, x_test = rng.normal(size=(n_samples, 2)), rng.normal(size=(n_samples, 2))
+    teacher = jax.tree_util.tree_map(jnp.asarray, _teacher())
+    y_train, y_test = (mlp_apply(teacher, jnp.asarray(x), "relu") for x in (x_train, x_test))
+
+    def mse(x, y):
+        x = jnp.asarray(x)
+        return lambda p: jnp.mean(jnp.sum((mlp_apply(p, x, "relu") - y) ** 2, axis=1))
+
+    options = {"n_samples": n_samples, "data_seed": data_seed, "learning_rate": learning_rate}
+    task = _flat_task(
+        "permutation",
+        options,
+        (2, 3, 2),
+        lambda k: mlp_init(k, (2, 3, 2), bias_scale=0.1),
+        mse(x_train, y_train),
+        mse(x_test, y_test),
+        Adam(learning_rate),
+        0.95,
+    )
+    perm = np.array([1, 2, 0])
+    permuted = [
+        {"w": teacher[0]["w"][:, perm], "b": teacher[0]["b"][perm]},
+        {"w": teacher[1]["w"][perm, :], "b": teacher[1]["b"]},
+    ]
+    return task, ravel_model(teacher)[0], ravel_model(permuted)[0]
+
+
+TASKS = ("poly-quadratic", "poly-cubic", "digits", "permutation")
+
+
+def make_task(name: str, **options) -> Task:
+    """Build a task by name (one of :data:`TASKS`) with its options."""
+    if name == "poly-quadratic":
+        return polynomial_task("quadratic", **options)
+    if name == "poly-cubic":
+        return polynomial_task("cubic", **options)
+    if name == "digits":
+        return digits_task(**options)
+    if name == "permutation":
+        return permutation_task(**options)[0]
+    raise ValueError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
+
+
+_TRAINERS: dict[tuple, tuple] = {}
+
+
+def train_model(task: Task, seed: int, threshold: float, max_steps: int = 50000):
+    """Train a model from initialisation ``seed`` until its held-out loss is ``<= threshold``.
+
+    Returns:
+        ``(theta, test_loss, steps)``; ``test_loss > threshold`` means it did not get there.
+    """
+    if not threshold > 0 or max_steps < 0:
+        raise ValueError(f"threshold must be positive and max_steps >= 0, got {threshold}")
+    key = (id(task), max_steps)
+    if key not in _TRAINERS or _TRAINERS[key][0] is not task:
+        trainer = make_trainer(
+            task.train_loss,
+            task.test_loss,
+            optimizer=task.optimizer,
+            max_steps=max_steps,
+            check_every=50,
+        )
+        _TRAINERS[key] = (task, trainer)  # holding the task keeps its id unique
+    theta, value, steps = _TRAINERS[key][1](task.init(seed), threshold)
+    return theta, float(value), int(steps)
+
+
+# --------------------------------------------------------------------------- model files
+
+
+def save_model(path, task: Task, theta) -> str:
+    """Save a flat model as ``.npz``: ``theta`` (float64 ``(P,)``), ``task`` (name) and
+    ``options`` (JSON of the task's options). Returns the path."""
+    theta = np.asarray(theta, dtype=np.float64)
+    if theta.shape != (task.size,):
+        raise ValueError(f"model has shape {theta.shape}, task {task.name} needs ({task.size},)")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        np.savez(
+            fh, theta=theta, task=np.array(task.name), options=np.array(json.dumps(task.options))
+        )
+    return str(path)
+
+
+def load_model(path):
+    """Load a model saved by :func:`save_model`; returns ``(task, theta)``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"model file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            theta, name = np.asarray(data["theta"], float), str(data["task"])
+            options = json.loads(str(data["options"]))
+    except (OSError, KeyError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is not a trainability model file ({exc})") from None
+    try:
+        task = make_task(name, **options)
+    except TypeError as exc:
+        raise ValueError(f"{path}: bad options for task {name}: {exc}") from None
+    if theta.shape != (task.size,):
+        raise ValueError(
+            f"{path}: model has {theta.size} parameters, task {name} needs {task.size}"
+        )
+    return task, jnp.asarray(theta)
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+@dataclass(frozen=True)
+class ConnectivitySweep:
+    """DSS over thresholds ``L0`` and seeds.
+
+    Arrays have shape ``(n_thresholds, n_seeds)``; ``normalized_length`` and ``beads`` are
+    NaN where a pair was not connected (or its end models did not reach ``L0``).
+
+    Attributes:
+        thresholds: ``(n_thresholds,)``.
+        seeds: ``(n_seeds,)``; pair ``s`` uses initialisations ``2s`` and ``2s + 1``.
+        connected, normalized_length, beads, max_loss: per run.
+        reasons: failure reasons per run ("" when connected).
+        example: a connected string at the smallest threshold that has one (or ``None``).
+    """
+
+    thresholds: np.ndarray
+    seeds: np.ndarray
+    connected: np.ndarray
+    normalized_length: np.ndarray
+    beads: np.ndarray
+    max_loss: np.ndarray
+    reasons: list
+    example: object = None
+
+    @staticmethod
+    def _mean_sem(values):
+        mean, sem = [], []
+        for row in values:
+            row = row[np.isfinite(row)]
+            mean.append(float(row.mean()) if row.size else float("nan"))
+            sem.append(
+                float(row.std(ddof=1) / np.sqrt(row.size))
+                if row.size > 1
+                else (0.0 if row.size == 1 else float("nan"))
+            )
+        return np.array(mean), np.array(sem)
+
+    def summary(self) -> dict:
+        """Per-threshold mean and standard error over connected pairs, and connected fraction."""
+        nl, nl_sem = self._mean_sem(self.normalized_length)
+        beads, beads_sem = self._mean_sem(self.beads)
+        return {
+            "thresholds": self.thresholds,
+            "normalized_length": nl,
+            "normalized_length_sem": nl_sem,
+            "beads": beads,
+            "beads_sem": beads_sem,
+            "connected_fraction": self.connected.mean(axis=1),
+        }
+
+
+def connectivity_sweep(
+    task: Task,
+    thresholds,
+    seeds,
+    *,
+    progress: bool = True,
+    max_train_steps: int = 50000,
+    **sampler_options,
+) -> ConnectivitySweep:
+    """Freeman & Bruna's experiment: for each ``L0`` and seed, train two models to ``L0`` from
+    different initialisations, run DSS between them, and record the outcome.
+
+    ``sampler_options`` go to :meth:`Task.sampler` (one sampler, compiled once).
+    """
+    thresholds = np.asarray(sorted(thresholds, reverse=True), dtype=float)
+    seeds = np.asarray(seeds, dtype=int)
+    if thresholds.size == 0 or seeds.size == 0 or not np.all(thresholds > 0):
+        raise ValueError("need at least one positive threshold and one seed")
+    sampler = task.sampler(**sampler_options)
+    shape = (thresholds.size, seeds.size)
+    connected = np.zeros(shape, bool)
+    nlen, beads, maxl = (np.full(shape, np.nan) for _ in range(3))
+    reasons = [["" for _ in seeds] for _ in thresholds]
+    example = None
+    bar = Progress(thresholds.size * seeds.size, f"dss {task.name}", "pairs", enabled=progress)
+    t0 = time.perf_counter()
+    for i, level in enumerate(thresholds):
+        for j, seed in enumerate(seeds):
+            ends = [train_model(task, 2 * int(seed) + k, level, max_train_steps) for k in (0, 1)]
+            bad = [k for k, e in enumerate(ends) if e[1] > level]
+            if bad:
+                reasons[i][j] = (
+                    f"end model {bad[0] + 1} stopped at loss {ends[bad[0]][1]:.4g} "
+                    f"> L0 after {ends[bad[0]][2]} steps"
+                )
+            else:
+                res = sampler.connect(ends[0][0], ends[1][0], level)
+                connected[i, j], reasons[i][j] = res.connected, res.reason
+                maxl[i, j] = res.max_loss
+                if res.connected:
+                    nlen[i, j], beads[i, j] = res.normalized_length, res.n_beads
+                    if example is None or level < example.threshold:
+                        example = res
+            bar.update(1)
+    if progress:
+        import sys
+
+        print(f"[dss {task.name}] done in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    return ConnectivitySweep(thresholds, seeds, connected, nlen, beads, maxl, reasons, example)

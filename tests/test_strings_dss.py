@@ -1,0 +1,156 @@
+"""Greedy Dynamic String Sampling on landscapes with known answers.
+
+References: convexity (the segment between two points of a sublevel set stays inside it,
+so DSS must return the straight line with one bead, normalized length 1, three beads), a ring
+double well whose min-max path loss Gamma = B is known in closed form, and direct NumPy
+evaluation of the string's lengths and segment maxima.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trainability.numeric import Adam, StringSampler, dynamic_string_sampling
+
+K, B = 1.0, 0.5
+D = 3
+
+
+def ring(theta):
+    x, y = theta[0], theta[1]
+    return K * (x**2 + y**2 - 1) ** 2 + B * (1 - x**2)
+
+
+def ring_np(p):
+    x, y = p[..., 0], p[..., 1]
+    return K * (x**2 + y**2 - 1) ** 2 + B * (1 - x**2)
+
+
+A_END = jnp.array([np.cos(np.pi - 0.3), np.sin(np.pi - 0.3)])
+B_END = jnp.array([np.cos(0.2), np.sin(0.2)])
+
+
+@pytest.fixture(scope="module")
+def ring_sampler():
+    return StringSampler(ring, optimizer=Adam(1e-2), tolerance=1.05)
+
+
+def embedded_quadratic(z):
+    """A convex quadratic 0.5 (x - c)^T H (x - c) whose H = M M^T + 0.1 I and c ride along in
+    the parameter vector z = [x (D), M (D*D), c (D)] behind stop_gradient: every bead carries
+    the same (M, c), so Adam never moves them and they add nothing to any distance. One
+    compiled sampler thus serves every random quadratic of the property test."""
+    x = z[:D]
+    m = jax.lax.stop_gradient(z[D : D + D * D].reshape(D, D))
+    c = jax.lax.stop_gradient(z[D + D * D :])
+    h = m @ m.T + 0.1 * jnp.eye(D)
+    return 0.5 * (x - c) @ h @ (x - c)
+
+
+@pytest.fixture(scope="module")
+def quad_sampler():
+    return StringSampler(embedded_quadratic, optimizer=Adam(1e-2), max_steps=5000)
+
+
+def test_convex_gives_straight_string_with_three_beads():
+    """Isotropic quadratic, endpoints inside the alpha*L0 sublevel set: the bead at t = 0.5
+    needs no training, so the string is the straight line (normalized length exactly 1)."""
+    res = dynamic_string_sampling(
+        lambda th: jnp.sum(th**2),
+        jnp.array([1.0, 0.2, -0.3]),
+        jnp.array([-0.4, 0.9, 0.5]),
+        threshold=2.0,
+    )
+    assert res.connected and res.reason == ""
+    assert res.n_beads == 3 and res.rounds == 1 and res.training_steps == 0
+    assert res.normalized_length == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(res.beads[1], 0.5 * (res.beads[0] + res.beads[2]))
+    # convex: the max along each segment sits at an end bead
+    assert res.max_loss == pytest.approx(max(res.bead_losses), rel=1e-12)
+
+
+@settings(max_examples=15)
+@given(seed=st.integers(0, 2**32 - 1), scale=st.floats(0.2, 3.0))
+def test_random_convex_quadratics_connect_with_three_beads(quad_sampler, seed, scale):
+    """Random convex quadratic, random endpoints, L0 = the larger endpoint loss: DSS connects
+    in one round with three beads; every segment stays <= L0 (convexity), and the
+    normalized length is 1 when the midpoint already lies below alpha*L0 (no training)."""
+    rng = np.random.default_rng(seed)
+    m, c = rng.normal(size=(D, D)), rng.normal(size=D)
+    a = np.concatenate([c + scale * rng.normal(size=D), m.ravel(), c])
+    b = np.concatenate([c + scale * rng.normal(size=D), m.ravel(), c])
+    la, lb = float(embedded_quadratic(a)), float(embedded_quadratic(b))
+    level = max(la, lb)
+    res = quad_sampler.connect(jnp.asarray(a), jnp.asarray(b), level)
+    assert res.connected and res.n_beads == 3
+    assert res.max_loss <= level * (1 + 1e-9)
+    np.testing.assert_allclose(res.beads[:, D:], np.broadcast_to(a[D:], (3, a.size - D)))
+    assert res.normalized_length >= 1 - 1e-12
+    if float(embedded_quadratic(0.5 * (a + b))) <= 0.95 * level:
+        assert res.normalized_length == pytest.approx(1.0, abs=1e-12)
+        assert res.training_steps == 0
+
+
+@pytest.mark.parametrize(
+    "level, connected", [(0.3, False), (0.45, False), (0.6, True), (0.8, True)]
+)
+def test_double_well_connects_exactly_above_barrier(ring_sampler, level, connected):
+    """Gamma = B = 0.5 exactly; with tolerance 1.05, DSS must fail for L0 * 1.05 < B and
+    succeed above B. Its max interpolated loss is an upper bound on Gamma, so never < B."""
+    res = ring_sampler.connect(A_END, B_END, level)
+    assert res.connected is connected
+    assert res.max_loss >= B - 1e-9
+    if connected:
+        assert res.max_loss <= 1.05 * level and res.reason == ""
+        assert res.n_beads >= 4 and res.normalized_length > 1.05
+    else:
+        assert "max depth" in res.reason and "not a proof" in res.reason
+
+
+def test_string_bookkeeping_matches_numpy(ring_sampler):
+    """Beads start and end at the two models; bead losses, lengths and segment maxima agree
+    with a dense NumPy evaluation (the refined maxima are >= the 401-point scan)."""
+    res = ring_sampler.connect(A_END, B_END, 0.6)
+    beads = res.beads
+    np.testing.assert_allclose(beads[0], A_END)
+    np.testing.assert_allclose(beads[-1], B_END)
+    np.testing.assert_allclose(res.bead_losses, ring_np(beads), rtol=1e-12)
+    seg = np.linalg.norm(np.diff(beads, axis=0), axis=1)
+    assert res.length == pytest.approx(seg.sum(), rel=1e-13)
+    assert res.normalized_length == pytest.approx(seg.sum() / np.linalg.norm(beads[-1] - beads[0]))
+    assert res.bead_losses[1:-1].max() <= 0.95 * 0.6
+    t = np.linspace(0, 1, 401)[:, None]
+    for i in range(len(beads) - 1):
+        dense = ring_np((1 - t) * beads[i] + t * beads[i + 1]).max()
+        assert dense - 1e-9 <= res.segment_max_losses[i] <= dense + 1e-3
+    assert res.max_loss == res.segment_max_losses.max()
+
+
+def test_bad_inputs_and_end_model_above_threshold(ring_sampler):
+    with pytest.raises(ValueError):
+        ring_sampler.connect(A_END, B_END, -1.0)
+    with pytest.raises(ValueError):
+        ring_sampler.connect(A_END, jnp.zeros(3), 0.5)
+    with pytest.raises(ValueError):
+        ring_sampler.connect(A_END, A_END, 0.5)
+    with pytest.raises(ValueError):
+        StringSampler(ring, alpha=1.5)
+    res = ring_sampler.connect(jnp.array([0.0, 0.0]), B_END, 0.5)
+    assert not res.connected and "end model 1" in res.reason
+
+
+def test_stalled_bead_training_is_reported():
+    """With a zero step budget the first bead cannot reach alpha*L0 on the ring."""
+    res = dynamic_string_sampling(ring, A_END, B_END, 0.6, max_steps=0)
+    assert not res.connected and "stalled" in res.reason and res.n_beads == 3
+
+
+def test_public_connectivity_checks_pass():
+    """The verify layer's known-answer checks (convex straight string, double-well barrier)."""
+    from trainability.verify import connectivity_checks
+
+    verdicts = connectivity_checks()
+    assert len(verdicts) == 3 and all(verdicts), [v.why for v in verdicts if not v]
