@@ -28,7 +28,9 @@ __all__ = [
 
 
 def _out(expr):
-    expr = sympy.sympify(expr)
+    # Inputs are numbers or SymPy expressions (never text): a float when fully numeric.
+    if not isinstance(expr, sympy.Basic):
+        return float(expr)
     return float(expr) if not expr.free_symbols else expr
 
 
