@@ -163,8 +163,8 @@ def _frame_summary(img, fit) -> dict:
 )
 def sohl_dickstein(args) -> dict:
     defaults = QUICK if args.quick else FULL
-    resolution = args.resolution or defaults["resolution"]
-    steps = args.steps or defaults["steps"]
+    resolution = defaults["resolution"] if args.resolution is None else args.resolution
+    steps = defaults["steps"] if args.steps is None else args.steps
     if args.zoom < 0 or args.zoom > 8:
         raise ValueError(f"--zoom must be in 0..8, got {args.zoom}")
     problem = network_problem(
@@ -216,5 +216,12 @@ def sohl_dickstein(args) -> dict:
             )
             frames.append((zimg, box_counting_dimension(boundary_pixels(zimg.score))))
         summary["zoom"] = [_frame_summary(i, f) for i, f in frames]
+        # The source estimates the dimension over a zoom sequence; frames 1.. see the boundary
+        # at ever finer scales of hyperparameter space.
+        zdims = np.array([f.dimension for _, f in frames[1:]])
+        summary["zoom_dimension"] = float(zdims.mean())
+        summary["zoom_dimension_stderr"] = (
+            float(zdims.std(ddof=1) / np.sqrt(zdims.size)) if zdims.size > 1 else 0.0
+        )
         summary["zoom_figure"] = plot_zoom(frames, args.out / f"{args.activation}_zoom.png")
     return summary
