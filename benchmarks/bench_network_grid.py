@@ -24,6 +24,7 @@ import os
 import time
 
 import numpy as np
+
 from trainability.numeric import (
     HyperGrid,
     network_problem,

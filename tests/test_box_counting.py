@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+
 from trainability.numeric import (
     boundary_pixels,
     box_counting_dimension,

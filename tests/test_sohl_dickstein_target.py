@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+
 from trainability.verify._cli import main
 from trainability.verify.targets.sohl_dickstein import phase_rgb
 

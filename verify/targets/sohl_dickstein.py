@@ -11,6 +11,7 @@ same resolution.
 from __future__ import annotations
 
 import numpy as np
+
 from trainability.numeric import (
     ACTIVATIONS,
     HyperGrid,
