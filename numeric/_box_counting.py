@@ -51,7 +51,7 @@ def convergence_score(losses, max_val: float = MAX_NORMALISED_LOSS) -> np.ndarra
         ``(...)`` float64 scores; ``score < 0`` exactly when the run converged.
 
     >>> convergence_score(np.array([[1.0, 0.5, 0.25], [1.0, 2.0, np.inf]])).tolist()
-    [-1.75, 1.5000005]
+    [-1.75, 1.500001]
     """
     v = np.asarray(losses, dtype=np.float64)
     if v.ndim < 1 or v.shape[-1] < 1:

@@ -474,7 +474,7 @@ def phase_image(
     >>> p = network_problem("linear", width=4, seed=0)
     >>> img = phase_image(p, HyperGrid((-2.0, 2.0), (-2.0, 2.0), resolution=8), steps=50)
     >>> img.score.shape, bool(img.score[0, 0] < 0), bool(img.score[-1, -1] > 0)
-    ((8, 8), True, False)
+    ((8, 8), True, True)
     """
     _check_steps(steps)
     if not isinstance(block, int | np.integer) or block < 1:
