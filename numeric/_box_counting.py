@@ -174,7 +174,7 @@ def _ols(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
 
 
 def box_counting_dimension(
-    mask, sizes=None, tolerance: float = 0.15, min_count: int = 4
+    mask, sizes=None, tolerance: float = 0.15, min_count: int = 8
 ) -> BoxCountFit:
     """Box-counting dimension of ``mask`` with the scaling range chosen from local slopes.
 

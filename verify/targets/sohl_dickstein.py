@@ -216,6 +216,13 @@ def sohl_dickstein(args) -> dict:
                 problem, sub, steps=steps, block=args.block, dtype=args.dtype, progress=True
             )
             frames.append((zimg, box_counting_dimension(boundary_pixels(zimg.score))))
+            np.savez_compressed(
+                args.out / f"{args.activation}_zoom{len(frames) - 1}_scores.npz",
+                score=zimg.score,
+                x_range=sub.x_range,
+                y_range=sub.y_range,
+                steps=steps,
+            )
         summary["zoom"] = [_frame_summary(i, f) for i, f in frames]
         # The source estimates the dimension over a zoom sequence; frames 1.. see the boundary
         # at ever finer scales of hyperparameter space.
