@@ -435,25 +435,31 @@ class PhaseImage:
     def converged_fraction(self) -> float:
         return float(np.mean(self.score < 0))
 
-    def boundary_center(self) -> tuple[float, float]:
-        """A boundary point in axis units near the image centre (for zooming).
+    def boundary_center(self, factor: float = 4.0) -> tuple[float, float]:
+        """Centre, in axis units, of the ``1/factor``-wide window holding most boundary pixels.
 
-        Picks the boundary pixel closest to the centre of the boundary pixels' bounding box.
+        This is where a zoom by ``factor`` keeps the most boundary in view (ties: the window
+        nearest the image centre). The rule is the same for every activation, so zoom
+        sequences are comparable.
         """
         from ._box_counting import boundary_pixels
 
-        edge = boundary_pixels(self.score)
+        edge = boundary_pixels(self.score).astype(np.int64)
         if not edge.any():
             raise ValueError("this image holds no boundary to zoom in on")
-        rows, cols = np.nonzero(edge)
-        r0, c0 = (rows.min() + rows.max()) / 2, (cols.min() + cols.max()) / 2
-        k = int(np.argmin((rows - r0) ** 2 + (cols - c0) ** 2))
+        m = edge.shape[0]
+        w = int(min(m, max(1, round(m / factor))))
+        integral = np.zeros((m + 1, m + 1), dtype=np.int64)
+        integral[1:, 1:] = edge.cumsum(0).cumsum(1)
+        inside = integral[w:, w:] - integral[:-w, w:] - integral[w:, :-w] + integral[:-w, :-w]
+        rows, cols = np.indices(inside.shape)
+        centre = (inside.shape[0] - 1) / 2
+        dist = (rows - centre) ** 2 + (cols - centre) ** 2
+        k = np.lexsort((dist.ravel(), -inside.ravel()))[0]
+        r, c = divmod(int(k), inside.shape[1])
         (x0, x1), (y0, y1), n = self.grid.x_range, self.grid.y_range, self.grid.resolution
-        # pixel (r, c) of the edge mask sits between grid points r, r+1 and c, c+1
-        return (
-            x0 + (cols[k] + 0.5) * (x1 - x0) / (n - 1),
-            y0 + (rows[k] + 0.5) * (y1 - y0) / (n - 1),
-        )
+        # edge pixel k spans grid indices k..k+1, so a window of w pixels from r spans r..r+w
+        return (x0 + (c + w / 2) * (x1 - x0) / (n - 1), y0 + (r + w / 2) * (y1 - y0) / (n - 1))
 
 
 def phase_image(

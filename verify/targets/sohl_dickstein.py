@@ -211,7 +211,7 @@ def sohl_dickstein(args) -> dict:
         frames = [(img, fit)]
         for _ in range(args.zoom):
             prev = frames[-1][0]
-            sub = prev.grid.zoom(prev.boundary_center(), args.zoom_factor)
+            sub = prev.grid.zoom(prev.boundary_center(args.zoom_factor), args.zoom_factor)
             zimg = phase_image(
                 problem, sub, steps=steps, block=args.block, dtype=args.dtype, progress=True
             )
