@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from trainability.numeric import (
     HyperGrid,
+    PhaseImage,
     boundary_pixels,
     convergence_score,
     network_problem,
@@ -206,3 +207,17 @@ def test_bad_input(problems):
         HyperGrid(phase_space="lr")
     with pytest.raises(ValueError, match="zoom"):
         HyperGrid().zoom((0.0, 0.0), 0.5)
+
+
+def test_boundary_center_picks_densest_window():
+    """Zoom centre: the quarter-width window with the most boundary pixels (a rough boundary
+    in the upper-right quadrant beats a straight one along the left edge)."""
+    rng = np.random.default_rng(0)
+    score = -np.ones((65, 65))
+    score[:, :3] = 1.0  # straight boundary near x = 0
+    score[40:60, 40:60] = rng.choice([-1.0, 1.0], size=(20, 20))  # rough patch
+    img = PhaseImage(
+        HyperGrid((0.0, 64.0), (0.0, 64.0), 65, x_log=False, y_log=False), score, 1, 0.0, 0
+    )
+    cx, cy = img.boundary_center(4.0)
+    assert 40 <= cx <= 60 and 40 <= cy <= 60
