@@ -5,6 +5,16 @@ neural networks) and imports nothing from the other layers. Enables float64 in J
 """
 
 from ._boundary import DimensionFit, boundary_counts, fit_dimension
+from ._box_counting import (
+    MAX_NORMALISED_LOSS,
+    BoxCountFit,
+    boundary_pixels,
+    box_counting_dimension,
+    box_counts,
+    convergence_score,
+    default_box_sizes,
+    local_slopes,
+)
 from ._datasets import (
     ClassificationData,
     classification_data,
@@ -12,6 +22,16 @@ from ._datasets import (
     five_point_data,
     max_margin,
     xor_data,
+)
+from ._network_grid import (
+    ACTIVATIONS,
+    HyperGrid,
+    NetworkProblem,
+    PhaseImage,
+    network_problem,
+    network_scores,
+    network_scores_per_point,
+    phase_image,
 )
 from ._paths import (
     Adam,
@@ -118,4 +138,21 @@ __all__ = [
     "ravel_model",
     "save_model",
     "train_model",
+    # 2-D trainability images of a small network (Sohl-Dickstein 2024)
+    "ACTIVATIONS",
+    "MAX_NORMALISED_LOSS",
+    "BoxCountFit",
+    "HyperGrid",
+    "NetworkProblem",
+    "PhaseImage",
+    "boundary_pixels",
+    "box_counting_dimension",
+    "box_counts",
+    "convergence_score",
+    "default_box_sizes",
+    "local_slopes",
+    "network_problem",
+    "network_scores",
+    "network_scores_per_point",
+    "phase_image",
 ]
