@@ -10,6 +10,7 @@ import numpy as np
 import sympy
 
 from trainability.analytic import family, gd_jacobian, learning_rate_symbol
+from trainability.numeric import local_slopes
 
 from .._figures import plt, save_figure
 from .._registry import reproduction
@@ -57,13 +58,14 @@ def plot_boundary_counts(counts, fit, title: str, path, paper=None):
     return save_figure(fig, path)
 
 
-def local_slopes(counts) -> list[float | None]:
-    """``log2(B_{n+1} / B_n)`` for each pair of levels with ``B_n >= 2`` (else None)."""
+def boundary_local_slopes(counts) -> list[float | None]:
+    """``log2(B_{2N} / B_N)`` between consecutive levels where ``B_N >= 2`` (else None).
+
+    The box size of level ``n`` is ``1/N = 2**-n``, so these are the box-counting local slopes.
+    """
     counts = np.asarray(counts, dtype=float)
-    return [
-        float(np.log2(counts[n + 1] / counts[n])) if counts[n] >= 2 and counts[n + 1] > 0 else None
-        for n in range(counts.size - 1)
-    ]
+    slopes = local_slopes(2.0 ** -np.arange(counts.size), counts)
+    return [float(v) if counts[n] >= 2 and np.isfinite(v) else None for n, v in enumerate(slopes)]
 
 
 def _fig2(kind: str, args) -> dict:
@@ -97,7 +99,7 @@ def _fig2(kind: str, args) -> dict:
         "fit_levels": list(fit.levels),
         "boundary_counts": result.boundary_counts,
         # Slope between consecutive levels: shows where the asymptotic regime starts.
-        "local_slopes": local_slopes(result.boundary_counts),
+        "local_slopes": boundary_local_slopes(result.boundary_counts),
         "learning_rates_per_second": result.n_points / result.seconds,
         "seconds": result.seconds,
         "figure": figure,
