@@ -5,26 +5,50 @@ imported lazily, only by the code generators.
 """
 
 from ._codegen import Kernels, jax_kernels, mpmath_kernels, numpy_kernels
+from ._convexity import Convexity, certified_minimum, convexity, critical_scale, min_curvature
 from ._derive import gd_jacobian, gd_map, gradient, hessian, learning_rate_symbol
+from ._fixed_points import FixedPoint, fixed_points, stability_interval
 from ._landscape import FAMILIES, Landscape, family, from_expression
 from ._parse import ALLOWED_FUNCTIONS, ExpressionError, parse_expression, symbol
+from ._renormalization import (
+    CriticalInvariant,
+    Renormalization,
+    critical_invariant,
+    invariants,
+    renormalization,
+    rescaled,
+)
 
 __all__ = [
     "ALLOWED_FUNCTIONS",
+    "Convexity",
+    "CriticalInvariant",
     "FAMILIES",
     "ExpressionError",
+    "FixedPoint",
     "Kernels",
     "Landscape",
+    "Renormalization",
+    "certified_minimum",
+    "convexity",
+    "critical_invariant",
+    "critical_scale",
     "family",
+    "fixed_points",
     "from_expression",
     "gd_jacobian",
     "gd_map",
     "gradient",
     "hessian",
+    "invariants",
     "jax_kernels",
     "learning_rate_symbol",
+    "min_curvature",
     "mpmath_kernels",
     "numpy_kernels",
     "parse_expression",
+    "renormalization",
+    "rescaled",
+    "stability_interval",
     "symbol",
 ]

@@ -5,6 +5,7 @@ neural networks) and imports nothing from the other layers. Enables float64 in J
 """
 
 from ._boundary import DimensionFit, boundary_counts, fit_dimension
+from ._grid import GridResult, grid_sweep, parameter_grid
 from ._progress import Progress
 from ._sweep import (
     MAX_LEVELS,
@@ -18,12 +19,15 @@ from ._sweep import (
 __all__ = [
     "MAX_LEVELS",
     "DimensionFit",
+    "GridResult",
     "Progress",
     "SweepResult",
     "boundary_counts",
     "check_sweep_arguments",
     "fit_dimension",
+    "grid_sweep",
     "learning_rates",
     "lr_sweep",
+    "parameter_grid",
     "trainable",
 ]
