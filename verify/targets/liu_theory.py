@@ -350,15 +350,17 @@ def _fig4_dims(kind: str, args) -> dict:
     )
     if any(d < 1 or d > 1000 for d in dims):
         raise ValueError("--dims must be between 1 and 1000")
+    # The invariant does not depend on d; derive it on a small-d member of the family.
+    theory_land = family(kind, dim=min(max(dims), 3))
+    invariant = critical_invariant(theory_land).invariant
+    crit = _critical(theory_land)
     points, seconds = [], 0.0
     for d in dims:
         land = family(kind, dim=d, eps=args.eps, lam=args.lam)
         res = sweep_landscape(land, 1.0 / d, levels=levels, bound=1e8 * d, progress=True)
         seconds += res.seconds
-        crit = critical_invariant(land)
-        rough = float(
-            crit.invariant.subs({s: land.value_dict[s.name] for s in crit.invariant.free_symbols})
-        )
+        values = land.value_dict
+        rough = float(invariant.subs({s: values[s.name] for s in invariant.free_symbols}))
         points.append(
             {
                 "d": d,
@@ -372,7 +374,6 @@ def _fig4_dims(kind: str, args) -> dict:
                 "boundary_counts": res.boundary_counts.tolist(),
             }
         )
-    crit = _critical(family(kind, dim=dims[0]))
     fig, ax = plt.subplots(figsize=(4.2, 3.2))
     ax.errorbar(
         [p["d"] for p in points],
@@ -390,7 +391,7 @@ def _fig4_dims(kind: str, args) -> dict:
         "levels": levels,
         "critical_invariant": crit,
         "predicted_critical_roughness": crit["numeric"],
-        "convexity": convexity(family(kind, dim=min(dims[-1], 3))).condition_text(),
+        "convexity": convexity(theory_land).condition_text(),
         "points": points,
         "seconds": seconds,
         "figure": save_figure(fig, args.out / "dimension_vs_d.png"),
