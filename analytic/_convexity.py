@@ -508,7 +508,7 @@ def _diag_conditions(land: Landscape, forward: dict) -> Convexity:
         else:
             axis = expr.subs({w: 0 for w in variables if w != v})
             h = sympy.diff(axis, v, 2)
-        key = sympy.simplify(h.xreplace({v: x}))
+        key = h.xreplace({v: x})
         if key not in seen:
             seen[key] = _one_dim(key, x, land, forward)
     results = list(seen.values())

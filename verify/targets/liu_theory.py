@@ -279,7 +279,7 @@ def fig4a(args) -> dict:
     )
     curv = [min_curvature(conv, {"eps1": a, "eps2": b, **fixed}) for a, b, _, _ in mesh]
     points = grid_points(land, result, {"min_curvature": curv, "convex": [c >= 0 for c in curv]})
-    boundary = convexity_boundary(land)
+    boundary = convexity_boundary(land, 16 if args.quick else 64)
     dims = result.dimension
     convex = np.array(curv) >= 0
     wrong = int(np.sum(convex & (dims >= LOW)))
@@ -327,7 +327,7 @@ def fig4a(args) -> dict:
 # ---------------------------------------------------------------------- d dimensions
 
 FULL_DIMS = (1, 2, 5, 10, 20, 50, 100)
-QUICK_DIMS = (1, 2, 3)
+QUICK_DIMS = (1, 2)
 
 
 def _dims_options(parser):
