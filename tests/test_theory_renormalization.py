@@ -60,6 +60,10 @@ def _gd(eps, lam, x0, lr, steps):
     return np.array(out)
 
 
+# Binary scaling is exact only away from subnormal numbers.
+_NORMAL = st.floats(-5.0, 5.0).filter(lambda v: v == 0 or abs(v) > 1e-200)
+
+
 def _amplification(eps, lam, xs, lr):
     """Bound on how much a rounding error made before step k is amplified by step k."""
     f2 = 2 - 4 * np.pi**2 * eps / lam**2 * np.cos(2 * np.pi * xs / lam)
@@ -96,9 +100,9 @@ def test_orbit_identity(b, eps, lam, x0, lr):
 @settings(max_examples=25, deadline=None)
 @given(
     k=st.integers(-6, 6),
-    eps=st.floats(0.0, 0.3),
+    eps=_NORMAL.map(lambda v: abs(v) * 0.06),
     lam=st.floats(0.05, 2.0),
-    x0=st.floats(-5.0, 5.0),
+    x0=_NORMAL,
     lr=st.floats(0.0, 1.5),
 )
 def test_orbit_identity_exact_for_powers_of_two(k, eps, lam, x0, lr):
@@ -107,5 +111,8 @@ def test_orbit_identity_exact_for_powers_of_two(k, eps, lam, x0, lr):
     values, y0 = rescaled(family("additive"), b, {"eps": eps, "lam": lam}, x0)
     xs = _gd(eps, lam, x0, lr, 50)
     ys = _gd(values["eps"], values["lam"], float(y0), lr, 50)
-    finite = np.isfinite(xs)
-    np.testing.assert_array_equal(xs[finite], b * ys[finite])
+    # Compare up to the first non-finite or (near-)subnormal iterate of either orbit.
+    bad = ~np.isfinite(xs) | ((xs != 0) & (np.abs(xs) < 1e-290))
+    bad |= ~np.isfinite(ys) | ((ys != 0) & (np.abs(ys) < 1e-290))
+    n = int(np.argmax(bad)) if bad.any() else xs.size
+    np.testing.assert_array_equal(xs[:n], b * ys[:n])
