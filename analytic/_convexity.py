@@ -201,11 +201,11 @@ def _amplitude(a, b):
 
 
 def _relation(expr) -> sympy.Basic:
-    rel = sympy.Ge(sympy.simplify(expr), 0)
-    return rel if isinstance(rel, sympy.logic.boolalg.BooleanAtom) else rel
+    """``expr >= 0``; SymPy decides it to true/false when the domains allow."""
+    return sympy.Ge(sympy.simplify(expr), 0)
 
 
-def _status(condition, symbols) -> tuple[bool, bool]:
+def _status(condition) -> tuple[bool, bool]:
     """(always, never) for a relation over assumed-domain symbols."""
     if condition is sympy.true:
         return True, False
@@ -214,7 +214,7 @@ def _status(condition, symbols) -> tuple[bool, bool]:
     return False, False
 
 
-def _solve_for_zero(coeffs, forward_symbols):
+def _solve_for_zero(coeffs):
     """Hyperparameter substitutions that make every coefficient in ``coeffs`` vanish."""
     eqs = [sympy.simplify(c) for c in coeffs]
     eqs = [e for e in eqs if e != 0]
@@ -242,7 +242,7 @@ def _one_dim(
         # x**M * oscillation outgrows the polynomial part: f'' is unbounded below unless the
         # oscillation's amplitude at power M vanishes.
         lead = [t[3] for t in osc if t[0] == m_osc]
-        zero = _solve_for_zero(lead, forward)
+        zero = _solve_for_zero(lead)
         if zero is None or not zero or depth > 3:
             return Convexity(
                 sympy.false,
@@ -286,13 +286,13 @@ def _one_dim(
     groups = _group_frequencies(osc)
     if not groups:
         cond = _relation(c)
-        always, never = _status(cond, forward)
+        always, never = _status(cond)
         return Convexity(cond, always, never, "constant", True, min_curvature=sympy.simplify(c))
     if len(groups) == 1:
         _, a, b = groups[0]
         m = sympy.simplify(c - _amplitude(a, b))
         cond = _relation(m)
-        always, never = _status(cond, forward)
+        always, never = _status(cond)
         return Convexity(cond, always, never, "single-frequency", True, min_curvature=m)
     return _several_frequencies(c, groups, h, x, land, forward)
 
@@ -326,7 +326,7 @@ def _several_frequencies(c, groups, h, x, land, forward) -> Convexity:
         if not (q.free_symbols - {u}):
             m = _poly_min_on_interval(q, u)
             cond = sympy.true if m >= 0 else sympy.false
-        always, never = _status(cond, forward)
+        always, never = _status(cond)
         return Convexity(
             cond,
             always,
@@ -341,7 +341,7 @@ def _several_frequencies(c, groups, h, x, land, forward) -> Convexity:
     if not all(r.is_Rational for r in ratios):
         m = sympy.simplify(c - sum(_amplitude(a, b) for _, a, b in groups))
         cond = _relation(m)
-        always, never = _status(cond, forward)
+        always, never = _status(cond)
         return Convexity(
             cond,
             always,

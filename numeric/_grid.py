@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._boundary import boundary_counts, fit_dimension
 from ._progress import Progress
-from ._sweep import LossAndGrad, check_sweep_arguments, learning_rates, trainable
+from ._sweep import check_sweep_arguments, learning_rates, trainable
+
+#: ``(x: (C, d), params) -> (f: (C,), g: (C, d))`` with per-lane ``(C,)`` hyperparameters.
+LossAndGrad = Callable
 
 __all__ = ["GridResult", "grid_sweep", "parameter_grid"]
 
