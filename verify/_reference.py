@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import mpmath
+
 from trainability.analytic import Landscape, mpmath_kernels
 
 __all__ = ["ReferenceOrbit", "reference_orbit", "reference_label"]

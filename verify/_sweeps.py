@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from trainability.analytic import ExpressionError, Landscape, jax_kernels
 from trainability.numeric import SweepResult, lr_sweep
 

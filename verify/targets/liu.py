@@ -7,6 +7,7 @@ log-log plot with the fitted dimension; Fig. S2: the pure quadratic, one boundar
 from __future__ import annotations
 
 import numpy as np
+
 from trainability.analytic import family
 
 from .._figures import plt, save_figure
