@@ -66,3 +66,14 @@ def test_property_dimension_zero_when_convex(theta, lam):
 def test_property_dimension_positive_when_rough(theta, lam):
     """Roughness about 2-3x the critical value: clearly fractal (dimension > 0.3) at N = 2^13."""
     assert _dimension(theta * lam**2, lam) > 0.3
+
+
+def test_unresolved_points_are_reported_not_failed():
+    """A non-convex point whose boundary is still a few points at this level is unresolved;
+    a resolved one (many boundaries over >= 3 levels) with dimension 0 fails."""
+    base = [(0.01, 0.0), (0.06, 0.0), (0.07, 0.5), (0.2, 0.9)]
+    pts = _points(base) + [{"roughness": 5.0, "dimension": 0.0, "boundary_counts": [1, 1, 3]}]
+    v = transition_verdict(pts, CRITICAL)
+    assert v.passed and v.measured["unresolved"] == 1
+    pts[-1]["boundary_counts"] = [1, 2, 2, 20, 20]
+    assert not transition_verdict(pts, CRITICAL).passed
