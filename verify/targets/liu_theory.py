@@ -41,7 +41,7 @@ from .._figures import plt, save_figure
 from .._registry import reproduction
 from .._robustness import label_robustness
 from .._sweeps import sweep_landscape
-from .._transition import grid_points, sweep_points, transition_verdict
+from .._transition import _resolved, grid_points, sweep_points, transition_verdict
 from .._verdict import Verdict
 
 X0_GRID = 5.0
@@ -171,8 +171,19 @@ def _roughness_plot(points, critical: float, label: str, path, log: bool = True)
     rough = np.array([p["roughness"] for p in points])
     dim = np.array([p["dimension"] for p in points])
     err = np.array([p["dimension_stderr"] for p in points])
+    ok = np.array([_resolved(p, 16) for p in points], dtype=bool)
     fig, ax = plt.subplots(figsize=(4.4, 3.4))
-    ax.errorbar(rough, dim, yerr=err, fmt="o", ms=3, lw=0.8)
+    ax.errorbar(rough[ok], dim[ok], yerr=err[ok], fmt="o", ms=3, lw=0.8, label="resolved")
+    if (~ok).any():
+        ax.plot(
+            rough[~ok],
+            dim[~ok],
+            "o",
+            ms=3,
+            mfc="none",
+            color="0.5",
+            label="unresolved at this level",
+        )
     if critical > 0:
         ax.axvline(critical, color="C3", ls="--", label=f"derived critical {critical:.4g}")
     else:
