@@ -61,13 +61,18 @@ def _curvatures(land: Landscape, point: dict) -> tuple:
 
 
 def fixed_points(
-    land: Landscape, window: float = 10.0, samples: int = 20001, dps: int = 30
+    land: Landscape,
+    window: float = 10.0,
+    samples: int = 20001,
+    dps: int = 30,
+    numeric: bool = True,
 ) -> list[FixedPoint]:
     """Fixed points of the GD map of ``land`` with their stability intervals.
 
     Exact where the critical-point equation is polynomial (or the origin solves it);
-    otherwise, in one dimension with all hyperparameter values known, every sign change of
-    ``f'`` on ``[-window, window]`` (``samples`` points) is refined with ``mpmath.findroot``.
+    otherwise, in one dimension with all hyperparameter values known (and ``numeric``),
+    every sign change of ``f'`` on ``[-window, window]`` (``samples`` points) is refined
+    with ``mpmath.findroot``.
 
     >>> from trainability.analytic import family
     >>> [(p.location, p.stable_for) for p in fixed_points(family("quadratic"))]
@@ -90,7 +95,7 @@ def fixed_points(
     if all(sympy.simplify(g.subs(origin)) == 0 for g in grad):
         curv = _curvatures(land, origin)
         found.append(FixedPoint(tuple(0 for _ in xs), curv, stability_interval(curv), True))
-    if land.dim != 1:
+    if land.dim != 1 or not numeric:
         return found
     values = land.value_dict
     if any(n not in values for n in land.parameter_names):

@@ -44,3 +44,10 @@ def test_two_cosine(capsys):
 def test_always_convex(capsys, expr):
     out = _derive(capsys, expr)
     assert out["convexity"]["condition"] == "True"
+
+
+def test_fixed_points_key(capsys):
+    """x^4 - x^2: minima at +-1/sqrt(2) with f'' = 4, stable for s < 1/2; 0 is a maximum."""
+    out = _derive(capsys, "x**4 - x**2")
+    got = {tuple(p["location"]): p["stable_for"] for p in out["fixed_points"]}
+    assert got == {("0",): None, ("-sqrt(2)/2",): ["0", "1/2"], ("sqrt(2)/2",): ["0", "1/2"]}

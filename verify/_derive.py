@@ -6,6 +6,7 @@ from trainability.analytic import (
     Landscape,
     convexity,
     critical_invariant,
+    fixed_points,
     gradient,
     hessian,
     renormalization,
@@ -43,7 +44,9 @@ def derive_summary(land: Landscape) -> dict:
     ``exact``, ``min_curvature``, ``assumptions``), ``invariants`` (renormalization
     invariants), ``scaling_exponents`` (``p -> b**a p`` under ``x -> b x``) and
     ``critical_invariant`` (``invariant``, ``value``, ``convex_when``; ``None`` when
-    convexity does not depend on a single invariant).
+    convexity does not depend on a single invariant) and ``fixed_points`` (the exact fixed
+    points of the GD map with the learning-rate interval ``[lo, hi]`` of linear stability,
+    ``None`` when unstable for every learning rate).
     """
     h = hessian(land)
     ren = renormalization(land)
@@ -57,6 +60,13 @@ def derive_summary(land: Landscape) -> dict:
         "convexity": _convexity_summary(land),
         "invariants": [str(i) for i in ren.invariants],
         "scaling_exponents": {k: str(v) for k, v in ren.exponents.items()} if ren.exists else None,
+        "fixed_points": [
+            {
+                "location": [str(c) for c in p.location],
+                "stable_for": None if p.stable_for is None else [str(e) for e in p.stable_for],
+            }
+            for p in fixed_points(land, numeric=False)
+        ],
         "critical_invariant": None
         if crit is None
         else {
