@@ -346,9 +346,13 @@ QUICK_DIMS = (1, 2)
 def _dims_options(parser):
     _levels_option(14)(parser)
     parser.add_argument("--eps", type=float, default=0.2)
-    # The reference does not fix (eps, lam) for the d-dimensional runs. lam = 1 (roughness
-    # 0.2 = 4x critical) resolves at level 13; lam = 0.1 (roughness 20) needs N >= 2^16.
-    parser.add_argument("--lam", type=float, default=1.0)
+    # The reference does not fix (eps, lam) for the d-dimensional runs. Additive: lam = 1
+    # (roughness 0.2 = 4x critical) resolves at level 13, lam = 0.1 (roughness 20) needs
+    # N >= 2^16. Multiplicative: lam = 0.1 (with lam = 1, x0 = 1/d sits in a flat region
+    # and every learning rate up to 1.5 trains for d >= 2).
+    parser.add_argument(
+        "--lam", type=float, default=None, help="default 1.0 (additive), 0.1 (multiplicative)"
+    )
     parser.add_argument(
         "--dims", default=None, help="comma-separated dimensions (default 1,2,5,10,20,50,100)"
     )
@@ -356,6 +360,8 @@ def _dims_options(parser):
 
 def _fig4_dims(kind: str, args) -> dict:
     levels = _levels(args, 14)
+    if args.lam is None:
+        args.lam = 1.0 if kind == "additive" else 0.1
     dims = (
         tuple(int(d) for d in args.dims.split(","))
         if args.dims
