@@ -14,7 +14,9 @@ from ._activations import (
     activation_constants,
 )
 from ._codegen import Kernels, jax_kernels, mpmath_kernels, numpy_kernels
+from ._convexity import Convexity, certified_minimum, convexity, critical_scale, min_curvature
 from ._derive import gd_jacobian, gd_map, gradient, hessian, learning_rate_symbol
+from ._fixed_points import FixedPoint, fixed_points, stability_interval
 from ._landscape import FAMILIES, Landscape, family, from_expression
 from ._large_stepsize import (
     LargeStepsizePrediction,
@@ -24,6 +26,14 @@ from ._large_stepsize import (
     stable_phase_threshold,
 )
 from ._parse import ALLOWED_FUNCTIONS, ExpressionError, parse_expression, symbol
+from ._renormalization import (
+    CriticalInvariant,
+    Renormalization,
+    critical_invariant,
+    invariants,
+    renormalization,
+    rescaled,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -39,20 +49,34 @@ __all__ = [
     "large_stepsize_predictions",
     "stable_phase_rate_bound",
     "stable_phase_threshold",
+    "Convexity",
+    "CriticalInvariant",
     "FAMILIES",
     "ExpressionError",
+    "FixedPoint",
     "Kernels",
     "Landscape",
+    "Renormalization",
+    "certified_minimum",
+    "convexity",
+    "critical_invariant",
+    "critical_scale",
     "family",
+    "fixed_points",
     "from_expression",
     "gd_jacobian",
     "gd_map",
     "gradient",
     "hessian",
+    "invariants",
     "jax_kernels",
     "learning_rate_symbol",
+    "min_curvature",
     "mpmath_kernels",
     "numpy_kernels",
     "parse_expression",
+    "renormalization",
+    "rescaled",
+    "stability_interval",
     "symbol",
 ]

@@ -23,6 +23,7 @@ from ._datasets import (
     max_margin,
     xor_data,
 )
+from ._grid import GridResult, grid_sweep, parameter_grid
 from ._network_grid import (
     ACTIVATIONS,
     HyperGrid,
@@ -102,13 +103,16 @@ __all__ = [
     "two_layer_gd",
     "xor_data",
     "DimensionFit",
+    "GridResult",
     "Progress",
     "SweepResult",
     "boundary_counts",
     "check_sweep_arguments",
     "fit_dimension",
+    "grid_sweep",
     "learning_rates",
     "lr_sweep",
+    "parameter_grid",
     "trainable",
     "Adam",
     "ConnectivitySweep",

@@ -27,7 +27,9 @@ from ._large_stepsize import (
 )
 from ._reference import ReferenceOrbit, reference_label, reference_orbit
 from ._registry import Reproduction, reproduction, reproductions
+from ._robustness import LabelRobustness, boundary_label_indices, label_robustness
 from ._sweeps import initial_point, sweep_landscape
+from ._transition import grid_points, roughness_values, sweep_points, transition_verdict
 from ._verdict import Verdict
 
 __all__ = [
@@ -46,6 +48,10 @@ __all__ = [
     "fitted_step",
     "initial_point",
     "large_stepsize_experiment",
+    "LabelRobustness",
+    "boundary_label_indices",
+    "grid_points",
+    "label_robustness",
     "reference_label",
     "reference_orbit",
     "reproduction",
@@ -58,4 +64,7 @@ __all__ = [
     "connect_models",
     "connectivity_checks",
     "plot_paths",
+    "roughness_values",
+    "sweep_points",
+    "transition_verdict",
 ]

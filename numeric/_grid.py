@@ -1,0 +1,163 @@
+"""Sweeps over grids of hyperparameters: many cells, each a full learning-rate sweep.
+
+Cells and learning rates are flattened into one lane axis, so one compiled kernel
+(:func:`trainability.numeric.trainable`, with per-lane ``(C,)`` hyperparameters and initial
+points) serves every cell: a chunk of ``chunk_size`` lanes may span several cells.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._boundary import boundary_counts, fit_dimension
+from ._progress import Progress
+from ._sweep import check_sweep_arguments, learning_rates, trainable
+
+#: ``(x: (C, d), params) -> (f: (C,), g: (C, d))`` with per-lane ``(C,)`` hyperparameters.
+LossAndGrad = Callable
+
+__all__ = ["GridResult", "grid_sweep", "parameter_grid"]
+
+
+def parameter_grid(**axes: Sequence[float]) -> tuple[tuple[str, ...], np.ndarray]:
+    """Cartesian product of named axes: ``(names, values)`` with values ``(cells, P)``.
+
+    The last axis varies fastest (``np.meshgrid(..., indexing="ij")`` order).
+
+    >>> names, values = parameter_grid(eps=[0.1, 0.2], lam=[1.0, 2.0, 3.0])
+    >>> names, values.shape, values[1].tolist()
+    (('eps', 'lam'), (6, 2), [0.1, 2.0])
+    """
+    if not axes:
+        raise ValueError("parameter_grid needs at least one axis")
+    names = tuple(axes)
+    arrays = [np.asarray(v, dtype=np.float64).ravel() for v in axes.values()]
+    if any(a.size == 0 for a in arrays):
+        raise ValueError("every grid axis needs at least one value")
+    mesh = np.meshgrid(*arrays, indexing="ij")
+    return names, np.stack([m.ravel() for m in mesh], axis=-1)
+
+
+@dataclass(frozen=True)
+class GridResult:
+    """Labels of every cell on the finest grid, with boundary counts and dimension fits.
+
+    Attributes:
+        params: ``(cells, P)`` hyperparameter values per cell.
+        x0: ``(cells, d)`` initial point per cell.
+        labels: ``(cells, 2**levels + 1)`` booleans, True = trainable.
+    """
+
+    params: np.ndarray
+    x0: np.ndarray
+    labels: np.ndarray
+    levels: int
+    lr_min: float
+    lr_max: float
+    steps: int
+    bound: float
+    seconds: float
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.labels.shape[0])
+
+    @functools.cached_property
+    def boundary_counts(self) -> np.ndarray:
+        """``(cells, levels + 1)`` boundary counts ``B_N``."""
+        return np.stack([boundary_counts(row, self.levels) for row in self.labels])
+
+    @functools.cached_property
+    def fits(self) -> list:
+        return [fit_dimension(c) for c in self.boundary_counts]
+
+    @property
+    def dimension(self) -> np.ndarray:
+        """``(cells,)`` fitted boundary dimension."""
+        return np.array([f.dimension for f in self.fits])
+
+    @property
+    def dimension_stderr(self) -> np.ndarray:
+        """``(cells,)`` standard error of the fitted dimension."""
+        return np.array([f.stderr for f in self.fits])
+
+    def learning_rates(self) -> np.ndarray:
+        return learning_rates(self.levels, self.lr_min, self.lr_max)
+
+
+def grid_sweep(
+    loss_and_grad: LossAndGrad,
+    params,
+    x0,
+    *,
+    levels: int = 12,
+    lr_min: float = 0.0,
+    lr_max: float = 1.5,
+    steps: int = 1000,
+    bound: float = 1e8,
+    dtype: str = "float64",
+    chunk_size: int = 2**14,
+    progress: bool = False,
+) -> GridResult:
+    """Learning-rate sweeps of many hyperparameter cells, batched cells x learning rates.
+
+    Args:
+        loss_and_grad: ``(x: (C, d), params) -> (f: (C,), g: (C, d))`` accepting per-lane
+            ``(C,)`` hyperparameters (e.g. from :func:`trainability.analytic.jax_kernels`).
+        params: ``(cells, P)`` hyperparameter values, one row per cell (``P`` may be 0).
+        x0: ``(d,)`` initial point shared by all cells, or ``(cells, d)`` one per cell.
+        levels: finest level; every cell gets the ``2**levels + 1`` point grid.
+        chunk_size: lanes per kernel call (the last chunk is padded).
+
+    Returns:
+        A :class:`GridResult`.
+    """
+    check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype)
+    params = np.asarray(params, dtype=np.float64)
+    if params.ndim != 2:
+        raise ValueError(f"params must have shape (cells, P), got {params.shape}")
+    cells = params.shape[0]
+    if cells < 1:
+        raise ValueError("grid_sweep needs at least one cell")
+    x0 = np.asarray(x0, dtype=np.float64)
+    if x0.ndim == 1:
+        x0 = np.broadcast_to(x0, (cells, x0.shape[0]))
+    if x0.ndim != 2 or x0.shape[0] != cells:
+        raise ValueError(f"x0 must have shape (d,) or ({cells}, d), got {x0.shape}")
+    if not np.all(np.isfinite(x0)) or not np.all(np.isfinite(params)):
+        raise ValueError("params and x0 must be finite")
+    n_points = 2**levels + 1
+    lrs = learning_rates(levels, lr_min, lr_max)
+    total = cells * n_points
+    chunk = int(min(chunk_size, total))
+    labels = np.empty(total, dtype=bool)
+    meter = Progress(total, "grid", "learning rates", enabled=progress)
+    t0 = time.perf_counter()
+    for start in range(0, total, chunk):
+        stop = min(start + chunk, total)
+        lane = np.arange(start, start + chunk)
+        lane[stop - start :] = total - 1  # padding lanes repeat the last one, discarded
+        cell, k = np.divmod(lane, n_points)
+        lane_params = tuple(params[cell, j] for j in range(params.shape[1]))
+        out = trainable(
+            loss_and_grad, lrs[k], x0[cell], lane_params, steps=steps, bound=bound, dtype=dtype
+        )
+        labels[start:stop] = np.asarray(out)[: stop - start]
+        meter.update(stop - start)
+    seconds = time.perf_counter() - t0
+    return GridResult(
+        params,
+        np.array(x0),
+        labels.reshape(cells, n_points),
+        int(levels),
+        float(lr_min),
+        float(lr_max),
+        int(steps),
+        float(bound),
+        seconds,
+    )

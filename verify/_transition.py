@@ -1,0 +1,167 @@
+"""The fractal transition: boundary dimension against roughness, checked at the derived
+critical value (Liu 2024: fractal iff non-convex)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import sympy
+
+from trainability.analytic import Landscape, critical_invariant, jax_kernels, symbol
+from trainability.numeric import GridResult, grid_sweep
+
+from ._verdict import Verdict
+
+__all__ = ["roughness_values", "grid_points", "sweep_points", "transition_verdict"]
+
+
+def roughness_values(land: Landscape, params: np.ndarray) -> np.ndarray | None:
+    """The critical invariant (roughness) of ``land`` at each row of ``params`` ``(cells, P)``.
+
+    ``None`` when convexity of ``land`` does not depend on a single invariant.
+    """
+    crit = critical_invariant(land)
+    if crit is None:
+        return None
+    syms = [symbol(n) for n in land.parameter_names]
+    f = sympy.lambdify(syms, crit.invariant, modules="numpy")
+    params = np.asarray(params, dtype=np.float64)
+    out = f(*[params[:, j] for j in range(params.shape[1])])
+    return np.broadcast_to(np.asarray(out, dtype=np.float64), (params.shape[0],)).copy()
+
+
+def grid_points(land: Landscape, result: GridResult, extra: dict | None = None) -> list[dict]:
+    """Per-cell records ``{params..., "roughness", "dimension", "dimension_stderr"}``."""
+    rough = roughness_values(land, result.params)
+    points = []
+    for i in range(result.n_cells):
+        point = {n: float(result.params[i, j]) for j, n in enumerate(land.parameter_names)}
+        if result.x0.shape[1] == 1:
+            point["x0"] = float(result.x0[i, 0])
+        point["roughness"] = None if rough is None else float(rough[i])
+        point["dimension"] = float(result.dimension[i])
+        point["dimension_stderr"] = float(result.dimension_stderr[i])
+        point["boundary_counts"] = result.boundary_counts[i].tolist()
+        for key, values in (extra or {}).items():
+            point[key] = values[i]
+        points.append(point)
+    return points
+
+
+def sweep_points(
+    land: Landscape,
+    params: np.ndarray,
+    x0,
+    *,
+    levels: int,
+    steps: int = 1000,
+    bound: float = 1e8,
+    lr_min: float = 0.0,
+    lr_max: float = 1.5,
+    progress: bool = True,
+) -> tuple[list[dict], GridResult]:
+    """Grid sweep of ``land`` over hyperparameter rows ``params`` ``(cells, P)``."""
+    kernels = jax_kernels(land)
+    result = grid_sweep(
+        kernels.loss_and_grad,
+        params,
+        x0,
+        levels=levels,
+        steps=steps,
+        bound=bound,
+        lr_min=lr_min,
+        lr_max=lr_max,
+        progress=progress,
+    )
+    return grid_points(land, result), result
+
+
+def transition_verdict(
+    points: Sequence[dict],
+    critical: float,
+    convex_when: str = "below",
+    *,
+    low: float = 0.1,
+    high: float = 0.3,
+    factor: float = 2.0,
+    min_boundaries: int = 16,
+) -> Verdict:
+    """Verdict: the onset of fractality sits at the derived critical roughness.
+
+    Passes when (i) every point on the convex side of ``critical`` has dimension ``< low``,
+    (ii) every *resolved* point beyond ``factor * critical`` (the clearly non-convex side)
+    has dimension ``> high``, and (iii) the measured transition — the bracket between the
+    largest roughness with dimension ``< low`` and the smallest one above it with dimension
+    ``> high`` — lies within ``[critical, factor * critical]`` (fractality cannot start
+    before convexity is lost; finite resolution delays it slightly).
+
+    A point is resolved when its ``boundary_counts`` (if given) reach ``min_boundaries`` at
+    the finest level over at least 3 levels with ``B_N >= 2``: a fractal boundary whose
+    structure is finer than the grid looks like a few isolated points, so an unresolved
+    point on the non-convex side is reported, not failed.
+    """
+    if convex_when != "below":
+        raise ValueError("transition_verdict handles convex_when='below' only")
+    if not points:
+        raise ValueError("transition_verdict needs at least one point")
+    rough = np.array([p["roughness"] for p in points], dtype=float)
+    dims = np.array([p["dimension"] for p in points], dtype=float)
+    resolved = np.array([_resolved(p, min_boundaries) for p in points], dtype=bool)
+    order = np.argsort(rough)
+    rough, dims, resolved = rough[order], dims[order], resolved[order]
+    convex_side = rough <= critical
+    clear_side = rough > factor * critical
+    fractal = dims > high
+    flat = dims < low
+    first_fractal = rough[fractal].min() if fractal.any() else math.inf
+    below_first = flat & (rough < first_fractal)
+    last_flat = rough[below_first].max() if below_first.any() else -math.inf
+    bracket = [float(last_flat), float(first_fractal)]
+    if np.isfinite(bracket).all():
+        measured = math.sqrt(bracket[0] * bracket[1]) if bracket[0] > 0 else bracket[1]
+    else:
+        measured = None
+    reasons = []
+    if not flat[convex_side].all():
+        bad = rough[convex_side & ~flat]
+        reasons.append(f"dimension >= {low} at convex roughness {bad.min():.4g}")
+    unresolved = int(np.count_nonzero(clear_side & ~resolved & ~fractal))
+    if not fractal[clear_side & resolved].all():
+        bad = rough[clear_side & resolved & ~fractal]
+        reasons.append(f"dimension <= {high} at non-convex roughness {bad.min():.4g}")
+    if measured is None:
+        reasons.append("no transition bracket (need points on both sides)")
+    elif not (bracket[1] >= critical and bracket[0] <= factor * critical):
+        reasons.append(
+            f"transition bracket {bracket} is not within [{critical:.4g}, {factor * critical:.4g}]"
+        )
+    passed = not reasons
+    if unresolved:
+        reasons_note = f"; {unresolved} non-convex point(s) unresolved at this level"
+    else:
+        reasons_note = ""
+    why = (
+        f"dimension < {low} for every convex point and > {high} for every resolved point "
+        f"beyond {factor:g} x "
+        f"critical; the onset lies in {bracket}, next to the prediction {critical:.4g}"
+        if passed
+        else "; ".join(reasons)
+    ) + reasons_note
+    return Verdict(
+        name="fractal onset at the critical roughness",
+        measured={"transition": measured, "bracket": bracket, "unresolved": unresolved},
+        predicted=float(critical),
+        tolerance={"low": low, "high": high, "factor": factor, "min_boundaries": min_boundaries},
+        passed=passed,
+        why=why,
+    )
+
+
+def _resolved(point: dict, min_boundaries: int) -> bool:
+    counts = point.get("boundary_counts")
+    if counts is None:
+        return True
+    counts = np.asarray(counts)
+    return bool(counts[-1] >= min_boundaries and np.count_nonzero(counts >= 2) >= 3)

@@ -1,0 +1,603 @@
+"""Liu 2024, theory figures: fractal dimension against roughness and convexity.
+
+Fig. 2c/2d: dimension over the (eps, lam) grid (additive / multiplicative, x0 = 5).
+Fig. 3a/3b: the same points against the derived roughness, with the derived critical line.
+Fig. 4a: two-cosine (eps1, eps2) grid with the derived convexity boundary.
+Fig. 4b/4c: dimension against d for d-dimensional additive / multiplicative losses.
+Fig. S3: the smallest fractal eps against the divergence bound.
+Fig. S4/S5: dimension for 100 random initial points x0 ~ U(-5, 5).
+Plus liu-label-robustness: float64 boundary labels against mpmath references.
+
+Every prediction (roughness, critical value, convexity boundary) is derived by
+:mod:`trainability.analytic` from the loss expression, never typed in here.
+
+Run times of the full variants, estimated at the ~30k learning rates/s of the float64 JAX
+sweep on 2 idle CPU cores (defaults: ``--levels`` 16 for the grids, 15 for Fig. S3, 14
+otherwise): Fig. 2c/2d/3a/3b 100 cells x 65537 = 6.6M learning rates, about 4 min (Fig.
+3a/3b reuse the Fig. 2c/2d results when present); Fig. 4a the same; Fig. S3 5 bounds x 11
+eps x 32769 = 1.8M, about 1 min; Fig. S4/S5 100 x 16385 = 1.6M, about 1 min; Fig. 4b/4c
+d up to 100 at level 14, a few minutes. Measured on a shared 2-core machine (2-8k
+learning rates/s): Fig. 2c at ``--levels 14`` 223 s, Fig. 2d at ``--levels 12`` 18 s (most
+lanes diverge early), Fig. S3 at level 15 921 s.
+``--quick`` variants use a few cells at level 8 and run in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from trainability.analytic import (
+    convexity,
+    critical_invariant,
+    critical_scale,
+    family,
+    invariants,
+    jax_kernels,
+    min_curvature,
+)
+from trainability.numeric import grid_sweep, parameter_grid
+
+from .._figures import plt, save_figure
+from .._registry import reproduction
+from .._robustness import label_robustness
+from .._sweeps import sweep_landscape
+from .._transition import _resolved, grid_points, sweep_points, transition_verdict
+from .._verdict import Verdict
+
+X0_GRID = 5.0
+EPS_AXIS = (0.01, 0.2)
+LAM_AXIS = (0.01, 1.0)
+FULL_GRID, QUICK_GRID = 10, 2
+FULL_LEVELS, QUICK_LEVELS = 16, 8
+LOW, HIGH = 0.1, 0.3  # "dimension 0" below LOW, "clearly fractal" above HIGH
+
+
+def _grid_options(parser):
+    parser.add_argument(
+        "--levels",
+        type=int,
+        default=None,
+        help=f"finest level (default {FULL_LEVELS}, {QUICK_LEVELS} with --quick)",
+    )
+    parser.add_argument(
+        "--grid",
+        type=int,
+        default=None,
+        help=f"cells per axis (default {FULL_GRID}, {QUICK_GRID} with --quick)",
+    )
+
+
+def _levels_option(default_full: int):
+    def add(parser):
+        parser.add_argument(
+            "--levels",
+            type=int,
+            default=None,
+            help=f"finest level (default {default_full}, {QUICK_LEVELS} with --quick)",
+        )
+
+    return add
+
+
+def _levels(args, full: int = FULL_LEVELS) -> int:
+    return args.levels or (QUICK_LEVELS if args.quick else full)
+
+
+def _grid_size(args) -> int:
+    n = args.grid or (QUICK_GRID if args.quick else FULL_GRID)
+    if not 1 <= n <= 64:
+        raise ValueError(f"--grid must be between 1 and 64, got {n}")
+    return n
+
+
+def _critical(land) -> dict | None:
+    crit = critical_invariant(land)
+    if crit is None:
+        return None
+    return {
+        "invariant": str(crit.invariant),
+        "value": str(crit.value),
+        "numeric": float(crit.value),
+        "convex_when": crit.convex_when,
+    }
+
+
+# ------------------------------------------------------------------ (eps, lam) grids
+
+
+def _eps_lam_points(kind: str, args) -> tuple[list[dict], dict]:
+    """Sweep the (eps, lam) grid, or reuse a Fig. 2c/2d summary with the same settings."""
+    n, levels = _grid_size(args), _levels(args)
+    source = {"additive": "liu-fig2c", "multiplicative": "liu-fig2d"}[kind]
+    stored = args.out.parent / source / "summary.json"
+    if args.out.name != source and stored.exists():
+        summary = json.loads(stored.read_text())
+        if summary.get("levels") == levels and summary.get("grid") == n:
+            return summary["points"], {"reused": str(stored), "seconds": 0.0}
+    land = family(kind)
+    names, values = parameter_grid(eps=np.linspace(*EPS_AXIS, n), lam=np.linspace(*LAM_AXIS, n))
+    assert names == land.parameter_names
+    points, result = sweep_points(land, values, [X0_GRID], levels=levels)
+    rate = result.labels.size / result.seconds
+    return points, {"seconds": result.seconds, "learning_rates_per_second": rate}
+
+
+def _heatmap(points, n: int, kind: str, path):
+    eps = np.array([p["eps"] for p in points]).reshape(n, n)
+    lam = np.array([p["lam"] for p in points]).reshape(n, n)
+    dim = np.array([p["dimension"] for p in points]).reshape(n, n)
+    fig, ax = plt.subplots(figsize=(4.4, 3.6))
+    mesh = ax.pcolormesh(
+        lam[0], eps[:, 0], dim, shading="nearest", vmin=0, vmax=1.2, cmap="viridis"
+    )
+    fig.colorbar(mesh, ax=ax, label="boundary dimension")
+    ax.set_xlabel(r"$\lambda$")
+    ax.set_ylabel(r"$\epsilon$")
+    ax.set_title(f"{kind}, $x_0$ = {X0_GRID:g}")
+    return save_figure(fig, path)
+
+
+def _fig2(kind: str, args) -> dict:
+    n, levels = _grid_size(args), _levels(args)
+    points, timing = _eps_lam_points(kind, args)
+    land = family(kind)
+    return {
+        "family": kind,
+        "expression": str(land.expr),
+        "levels": levels,
+        "grid": n,
+        "x0": X0_GRID,
+        "critical_invariant": _critical(land),
+        "predicted_critical_roughness": _critical(land)["numeric"],
+        "points": points,
+        **timing,
+        "figure": _heatmap(points, n, kind, args.out / "dimension_grid.png"),
+    }
+
+
+@reproduction("liu-fig2c", "Fig. 2c: additive, dimension over the (eps, lam) grid", _grid_options)
+def fig2c(args) -> dict:
+    return _fig2("additive", args)
+
+
+@reproduction(
+    "liu-fig2d", "Fig. 2d: multiplicative, dimension over the (eps, lam) grid", _grid_options
+)
+def fig2d(args) -> dict:
+    return _fig2("multiplicative", args)
+
+
+def _roughness_plot(points, critical: float, label: str, path, log: bool = True):
+    rough = np.array([p["roughness"] for p in points])
+    dim = np.array([p["dimension"] for p in points])
+    err = np.array([p["dimension_stderr"] for p in points])
+    ok = np.array([_resolved(p, 16) for p in points], dtype=bool)
+    fig, ax = plt.subplots(figsize=(4.4, 3.4))
+    ax.errorbar(rough[ok], dim[ok], yerr=err[ok], fmt="o", ms=3, lw=0.8, label="resolved")
+    if (~ok).any():
+        ax.plot(
+            rough[~ok],
+            dim[~ok],
+            "o",
+            ms=3,
+            mfc="none",
+            color="0.5",
+            label="unresolved at this level",
+        )
+    if critical > 0:
+        ax.axvline(critical, color="C3", ls="--", label=f"derived critical {critical:.4g}")
+    else:
+        ax.plot([], [], " ", label="derived: non-convex for every value > 0")
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel(label)
+    ax.set_ylabel("boundary dimension")
+    ax.legend(frameon=False, fontsize=8)
+    return save_figure(fig, path)
+
+
+def _fig3(kind: str, args) -> dict:
+    levels = _levels(args)
+    points, timing = _eps_lam_points(kind, args)
+    land = family(kind)
+    crit = _critical(land)
+    conv = convexity(land)
+    summary = {
+        "family": kind,
+        "levels": levels,
+        "grid": _grid_size(args),
+        "x0": X0_GRID,
+        "convexity": conv.condition_text(),
+        "never_convex": conv.never_convex,
+        "critical_invariant": crit,
+        "predicted_critical_roughness": crit["numeric"],
+        "points": points,
+        **timing,
+    }
+    if crit["convex_when"] == "below" and crit["numeric"] > 0:
+        summary["verdict"] = transition_verdict(
+            points, crit["numeric"], low=LOW, high=HIGH
+        ).to_dict()
+    else:
+        dims = np.array([p["dimension"] for p in points])
+        fractal = float(np.mean(dims > HIGH))
+        summary["verdict"] = Verdict(
+            "fractal wherever non-convex",
+            {"fraction_fractal": fractal, "min_dimension": float(dims.min())},
+            "never convex for eps > 0: every point fractal",
+            {"high": HIGH},
+            fractal == 1.0,
+            f"{100 * fractal:.0f}% of the points have dimension > {HIGH}",
+        ).to_dict()
+    summary["figure"] = _roughness_plot(
+        points,
+        crit["numeric"],
+        f"roughness {crit['invariant']}",
+        args.out / "dimension_vs_roughness.png",
+    )
+    return summary
+
+
+@reproduction(
+    "liu-fig3a", "Fig. 3a: additive, dimension against roughness eps/lam^2", _grid_options
+)
+def fig3a(args) -> dict:
+    return _fig3("additive", args)
+
+
+@reproduction(
+    "liu-fig3b", "Fig. 3b: multiplicative, dimension against roughness eps", _grid_options
+)
+def fig3b(args) -> dict:
+    return _fig3("multiplicative", args)
+
+
+# ------------------------------------------------------------------------ two cosines
+
+EPS1_AXIS, EPS2_AXIS = (0.0, 0.008), (0.0, 0.02)
+
+
+def convexity_boundary(land, rays: int = 64) -> np.ndarray:
+    """``(rays, 2)`` points ``(eps1, eps2)`` of the derived convexity boundary.
+
+    Along each ray ``(eps1, eps2) = r (cos t * 0.008, sin t * 0.02)`` the critical ``r`` comes
+    from the commensurate polynomial of :func:`trainability.analytic.convexity`.
+    """
+    conv = convexity(land)
+    fixed = {k: v for k, v in land.value_dict.items() if k not in ("eps1", "eps2")}
+    out = []
+    for t in np.linspace(0.0, math.pi / 2, rays):
+        direction = {"eps1": math.cos(t) * EPS1_AXIS[1], "eps2": math.sin(t) * EPS2_AXIS[1]}
+        r = critical_scale(conv, direction, fixed)
+        out.append([r * direction["eps1"], r * direction["eps2"]])
+    return np.array(out)
+
+
+@reproduction(
+    "liu-fig4a",
+    "Fig. 4a: two cosines, dimension over (eps1, eps2) with the derived convexity boundary",
+    _grid_options,
+)
+def fig4a(args) -> dict:
+    n, levels = _grid_size(args), _levels(args)
+    land = family("two-cosine")
+    conv = convexity(land)
+    fixed = {"lam1": land.value_dict["lam1"], "lam2": land.value_dict["lam2"]}
+    e1, e2 = np.linspace(*EPS1_AXIS, n), np.linspace(*EPS2_AXIS, n)
+    mesh = np.array([[a, b, fixed["lam1"], fixed["lam2"]] for a in e1 for b in e2])
+    result = grid_sweep(
+        jax_kernels(land).loss_and_grad, mesh, [X0_GRID], levels=levels, progress=True
+    )
+    curv = [min_curvature(conv, {"eps1": a, "eps2": b, **fixed}) for a, b, _, _ in mesh]
+    points = grid_points(land, result, {"min_curvature": curv, "convex": [c >= 0 for c in curv]})
+    boundary = convexity_boundary(land, 16 if args.quick else 64)
+    dims = result.dimension
+    convex = np.array(curv) >= 0
+    wrong = int(np.sum(convex & (dims >= LOW)))
+    fractal_nonconvex = bool(np.all(~convex[dims > HIGH])) if np.any(dims > HIGH) else True
+    verdict = Verdict(
+        "fractal onset follows the convexity boundary",
+        {
+            "convex_cells_with_dimension_ge_low": wrong,
+            "fractal_cells_all_nonconvex": fractal_nonconvex,
+        },
+        "dimension 0 where min f'' >= 0; fractal only where min f'' < 0",
+        {"low": LOW, "high": HIGH},
+        wrong == 0 and fractal_nonconvex,
+        f"{wrong} convex cell(s) with dimension >= {LOW}; fractal cells "
+        f"{'are all' if fractal_nonconvex else 'are not all'} non-convex",
+    )
+    fig, ax = plt.subplots(figsize=(4.4, 3.6))
+    grid = dims.reshape(n, n)
+    pm = ax.pcolormesh(e2, e1, grid, shading="nearest", vmin=0, vmax=1.2, cmap="viridis")
+    fig.colorbar(pm, ax=ax, label="boundary dimension")
+    ax.plot(boundary[:, 1], boundary[:, 0], "w--", lw=1.2, label="derived min f'' = 0")
+    ax.set_xlim(*EPS2_AXIS)
+    ax.set_ylim(*EPS1_AXIS)
+    ax.set_xlabel(r"$\epsilon_2$ ($\lambda_2$ = 0.5)")
+    ax.set_ylabel(r"$\epsilon_1$ ($\lambda_1$ = 0.3)")
+    ax.legend(frameon=False, fontsize=8, loc="upper right")
+    figure = save_figure(fig, args.out / "dimension_grid.png")
+    return {
+        "family": "two-cosine",
+        "levels": levels,
+        "grid": n,
+        "x0": X0_GRID,
+        "convexity": conv.condition_text(),
+        "invariants": [str(i) for i in invariants(land)],
+        "predicted_critical_roughness": None,
+        "axis_critical_values": {"eps1": float(boundary[0, 0]), "eps2": float(boundary[-1, 1])},
+        "boundary": boundary,
+        "points": points,
+        "verdict": verdict.to_dict(),
+        "seconds": result.seconds,
+        "figure": figure,
+    }
+
+
+# ---------------------------------------------------------------------- d dimensions
+
+FULL_DIMS = (1, 2, 5, 10, 20, 50, 100)
+QUICK_DIMS = (1, 2)
+
+
+def _dims_options(parser):
+    _levels_option(14)(parser)
+    parser.add_argument("--eps", type=float, default=0.2)
+    # The reference does not fix (eps, lam) for the d-dimensional runs. Additive: lam = 1
+    # (roughness 0.2 = 4x critical) resolves at level 13, lam = 0.1 (roughness 20) needs
+    # N >= 2^16. Multiplicative: lam = 0.1 (with lam = 1, x0 = 1/d sits in a flat region
+    # and every learning rate up to 1.5 trains for d >= 2).
+    parser.add_argument(
+        "--lam", type=float, default=None, help="default 1.0 (additive), 0.1 (multiplicative)"
+    )
+    parser.add_argument(
+        "--dims", default=None, help="comma-separated dimensions (default 1,2,5,10,20,50,100)"
+    )
+
+
+def _fig4_dims(kind: str, args) -> dict:
+    levels = _levels(args, 14)
+    if args.lam is None:
+        args.lam = 1.0 if kind == "additive" else 0.1
+    dims = (
+        tuple(int(d) for d in args.dims.split(","))
+        if args.dims
+        else QUICK_DIMS
+        if args.quick
+        else FULL_DIMS
+    )
+    if any(d < 1 or d > 1000 for d in dims):
+        raise ValueError("--dims must be between 1 and 1000")
+    # The invariant does not depend on d; derive it on a small-d member of the family.
+    theory_land = family(kind, dim=min(max(dims), 3))
+    invariant = critical_invariant(theory_land).invariant
+    crit = _critical(theory_land)
+    points, seconds = [], 0.0
+    for d in dims:
+        land = family(kind, dim=d, eps=args.eps, lam=args.lam)
+        res = sweep_landscape(land, 1.0 / d, levels=levels, bound=1e8 * d, progress=True)
+        seconds += res.seconds
+        values = land.value_dict
+        rough = float(invariant.subs({s: values[s.name] for s in invariant.free_symbols}))
+        points.append(
+            {
+                "d": d,
+                "eps": args.eps,
+                "lam": args.lam,
+                "x0": 1.0 / d,
+                "bound": 1e8 * d,
+                "roughness": rough,
+                "dimension": res.fit.dimension,
+                "dimension_stderr": res.fit.stderr,
+                "boundary_counts": res.boundary_counts.tolist(),
+            }
+        )
+    fig, ax = plt.subplots(figsize=(4.2, 3.2))
+    ax.errorbar(
+        [p["d"] for p in points],
+        [p["dimension"] for p in points],
+        yerr=[p["dimension_stderr"] for p in points],
+        fmt="o-",
+        ms=4,
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("$d$")
+    ax.set_ylabel("boundary dimension")
+    ax.set_title(f"{kind}, eps={args.eps:g}, lam={args.lam:g}")
+    return {
+        "family": kind,
+        "levels": levels,
+        "critical_invariant": crit,
+        "predicted_critical_roughness": crit["numeric"],
+        "convexity": convexity(theory_land).condition_text(),
+        "points": points,
+        "seconds": seconds,
+        "figure": save_figure(fig, args.out / "dimension_vs_d.png"),
+    }
+
+
+@reproduction("liu-fig4b", "Fig. 4b: d-dimensional additive, dimension against d", _dims_options)
+def fig4b(args) -> dict:
+    return _fig4_dims("additive", args)
+
+
+@reproduction(
+    "liu-fig4c", "Fig. 4c: d-dimensional multiplicative, dimension against d", _dims_options
+)
+def fig4c(args) -> dict:
+    return _fig4_dims("multiplicative", args)
+
+
+# --------------------------------------------------------------------- Fig. S3 bounds
+
+FULL_BOUNDS = (1e3, 1e4, 1e5, 1e6, 1e8)
+QUICK_BOUNDS = (1e3, 1e8)
+
+
+def _s3_options(parser):
+    _levels_option(15)(parser)
+    parser.add_argument("--lam", type=float, default=1.0, help="fixed lam (default 1)")
+
+
+@reproduction(
+    "liu-figS3", "Fig. S3: smallest fractal eps against the divergence bound", _s3_options
+)
+def figS3(args) -> dict:
+    levels = _levels(args, 15)
+    lam = float(args.lam)
+    if not lam > 0:
+        raise ValueError("--lam must be > 0")
+    land = family("additive", lam=lam)
+    crit = _critical(land)
+    eps = (np.array([0.02, 0.2]) if args.quick else np.linspace(0.02, 0.12, 11)) * lam**2
+    bounds = QUICK_BOUNDS if args.quick else FULL_BOUNDS
+    params = np.c_[eps, np.full_like(eps, lam)]
+    rows, points, seconds = [], [], 0.0
+    for b in bounds:
+        pts, res = sweep_points(land, params, [X0_GRID], levels=levels, bound=b)
+        seconds += res.seconds
+        for p in pts:
+            p["bound"] = b
+        points += pts
+        fractal = [p["eps"] for p in pts if p["dimension"] > HIGH]
+        verdict = transition_verdict(pts, crit["numeric"], low=LOW, high=HIGH)
+        rows.append(
+            {
+                "bound": b,
+                "smallest_fractal_eps": min(fractal) if fractal else None,
+                "transition": verdict.measured["transition"],
+                "bracket": verdict.measured["bracket"],
+                "verdict": verdict.to_dict(),
+            }
+        )
+    eps_c = crit["numeric"] * lam**2
+    fig, ax = plt.subplots(figsize=(4.2, 3.2))
+    xs = [r["bound"] for r in rows if r["smallest_fractal_eps"] is not None]
+    ys = [r["smallest_fractal_eps"] for r in rows if r["smallest_fractal_eps"] is not None]
+    ax.semilogx(xs, ys, "o-", label="smallest fractal eps")
+    ax.axhline(eps_c, color="C3", ls="--", label=f"derived convexity limit {eps_c:.4g}")
+    ax.set_xlabel("divergence bound $B$")
+    ax.set_ylabel(r"$\epsilon$")
+    ax.legend(frameon=False, fontsize=8)
+    return {
+        "family": "additive",
+        "lam": lam,
+        "levels": levels,
+        "x0": X0_GRID,
+        "critical_invariant": crit,
+        "predicted_critical_roughness": crit["numeric"],
+        "predicted_critical_eps": eps_c,
+        "bounds": rows,
+        "points": points,
+        "seconds": seconds,
+        "figure": save_figure(fig, args.out / "smallest_fractal_eps.png"),
+    }
+
+
+# ------------------------------------------------------------ Fig. S4/S5 random x0
+
+
+def _x0_options(parser):
+    _levels_option(14)(parser)
+    parser.add_argument(
+        "--count",
+        type=int,
+        default=None,
+        help="number of initial points (default 100, 4 with --quick)",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def _random_x0(kind: str, args) -> dict:
+    levels = _levels(args, 14)
+    count = args.count or (4 if args.quick else 100)
+    if not 1 <= count <= 10000:
+        raise ValueError("--count must be between 1 and 10000")
+    rng = np.random.default_rng(args.seed)
+    x0 = rng.uniform(-5.0, 5.0, size=(count, 1))
+    land = family(kind, eps=0.2, lam=0.1)
+    params = np.tile(np.array(land.parameter_values()), (count, 1))
+    result = grid_sweep(jax_kernels(land).loss_and_grad, params, x0, levels=levels, progress=True)
+    points = grid_points(land, result)
+    dims = result.dimension
+    fig, ax = plt.subplots(figsize=(4.2, 3.2))
+    ax.errorbar(x0[:, 0], dims, yerr=result.dimension_stderr, fmt="o", ms=3)
+    ax.set_xlabel("$x_0$")
+    ax.set_ylabel("boundary dimension")
+    ax.set_title(f"{kind}, eps=0.2, lam=0.1")
+    return {
+        "family": kind,
+        "levels": levels,
+        "seed": args.seed,
+        "critical_invariant": _critical(land),
+        "predicted_critical_roughness": _critical(land)["numeric"],
+        "dimension_mean": float(dims.mean()),
+        "dimension_std": float(dims.std()),
+        "points": points,
+        "seconds": result.seconds,
+        "figure": save_figure(fig, args.out / "dimension_vs_x0.png"),
+    }
+
+
+@reproduction("liu-figS4", "Fig. S4: additive, dimension for random x0 ~ U(-5, 5)", _x0_options)
+def figS4(args) -> dict:
+    return _random_x0("additive", args)
+
+
+@reproduction(
+    "liu-figS5", "Fig. S5: multiplicative, dimension for random x0 ~ U(-5, 5)", _x0_options
+)
+def figS5(args) -> dict:
+    return _random_x0("multiplicative", args)
+
+
+# ------------------------------------------------------------------ label robustness
+
+
+def _robust_options(parser):
+    _levels_option(14)(parser)
+    parser.add_argument("--dps", type=int, default=40, help="mpmath digits (default 40)")
+    parser.add_argument(
+        "--max-labels",
+        type=int,
+        default=None,
+        help="check at most this many boundary labels (default all, 40 quick)",
+    )
+
+
+@reproduction(
+    "liu-label-robustness",
+    "float64 boundary labels against mpmath references (additive, eps=0.2, lam=1, x0=5)",
+    _robust_options,
+)
+def label_robustness_target(args) -> dict:
+    levels = _levels(args, 14)
+    land = family("additive", eps=0.2, lam=1.0)
+    sweep = sweep_landscape(land, X0_GRID, levels=levels, progress=True)
+    cap = args.max_labels or (40 if args.quick else None)
+    rob = label_robustness(land, sweep, X0_GRID, dps=args.dps, max_labels=cap, progress=True)
+    counts = np.arange(levels + 1)
+    fig, ax = plt.subplots(figsize=(4.2, 3.2))
+    ax.semilogy(counts, np.maximum(rob.counts_float64, 0.5), "o", label="float64")
+    ax.semilogy(
+        counts,
+        np.maximum(rob.counts_reference, 0.5),
+        "x",
+        label=f"mpmath {rob.dps}/{rob.check_dps} digits",
+    )
+    ax.set_xlabel("level $n$")
+    ax.set_ylabel("$B_N$")
+    ax.legend(frameon=False, fontsize=8)
+    return {
+        "family": "additive",
+        "eps": 0.2,
+        "lam": 1.0,
+        "x0": X0_GRID,
+        "levels": levels,
+        **rob.to_dict(),
+        "figure": save_figure(fig, args.out / "labels.png"),
+    }
