@@ -546,6 +546,15 @@ def _diag_conditions(land: Landscape, forward: dict) -> Convexity:
     )
 
 
+# Keyed by expression and domains (not values), so landscapes differing only in
+# hyperparameter values share one derivation.
+_CACHE: dict = {}
+
+
+def _cache_key(land: Landscape) -> tuple:
+    return (land.expr, land.variables, land.hyperparameters, land.domains)
+
+
 def convexity(land: Landscape) -> Convexity:
     """The convexity condition of ``land`` on its hyperparameters (see module docstring).
 
@@ -559,8 +568,9 @@ def convexity(land: Landscape) -> Convexity:
     >>> convexity(family("multiplicative")).never_convex
     True
     """
-    if "convexity" in land._cache:
-        return land._cache["convexity"]
+    key = _cache_key(land)
+    if key in _CACHE:
+        return _CACHE[key]
     forward, back, domains = assumed_symbols(land)
     if land.dim == 1:
         x = land.variables[0]
@@ -582,7 +592,7 @@ def convexity(land: Landscape) -> Convexity:
         domains,
         result.note,
     )
-    land._cache["convexity"] = result
+    _CACHE[key] = result
     return result
 
 

@@ -11,24 +11,17 @@ from ._parse import LEARNING_RATE, symbol
 
 __all__ = ["gradient", "hessian", "gd_map", "gd_jacobian", "learning_rate_symbol"]
 
-# simplify() is worth it on small expressions and ruinous on the d = 100 families.
-_SIMPLIFY_MAX_OPS = 120
-
 
 def learning_rate_symbol() -> sympy.Symbol:
     """The learning-rate symbol ``s`` used in GD maps."""
     return symbol(LEARNING_RATE)
 
 
-def _tidy(expr: sympy.Expr) -> sympy.Expr:
-    if sympy.count_ops(expr) <= _SIMPLIFY_MAX_OPS:
-        return sympy.simplify(expr)
-    return expr
-
-
 @functools.lru_cache(maxsize=256)
 def _gradient(expr: sympy.Expr, variables: tuple) -> tuple[sympy.Expr, ...]:
-    return tuple(_tidy(sympy.diff(expr, v)) for v in variables)
+    # No simplify(): SymPy's derivatives of these losses are already in canonical form, and
+    # simplify/trigsimp costs seconds per entry on the d-dimensional families.
+    return tuple(sympy.diff(expr, v) for v in variables)
 
 
 @functools.lru_cache(maxsize=256)
@@ -38,12 +31,12 @@ def _hessian(expr: sympy.Expr, variables: tuple) -> sympy.ImmutableMatrix:
     h = sympy.zeros(d, d)
     for i in range(d):
         for j in range(i, d):
-            h[i, j] = h[j, i] = _tidy(sympy.diff(grad[i], variables[j]))
+            h[i, j] = h[j, i] = sympy.diff(grad[i], variables[j])
     return sympy.ImmutableMatrix(h)
 
 
 def gradient(land: Landscape) -> tuple[sympy.Expr, ...]:
-    """The gradient ``(df/dx_1, ..., df/dx_d)``, simplified.
+    """The gradient ``(df/dx_1, ..., df/dx_d)`` (SymPy canonical form).
 
     >>> from trainability.analytic import family
     >>> gradient(family("additive"))
@@ -54,7 +47,7 @@ def gradient(land: Landscape) -> tuple[sympy.Expr, ...]:
 
 
 def hessian(land: Landscape) -> sympy.Matrix:
-    """The Hessian matrix ``d^2 f / dx_i dx_j`` (symmetric), simplified."""
+    """The Hessian matrix ``d^2 f / dx_i dx_j`` (symmetric)."""
 
     return _hessian(land.expr, land.variables)
 

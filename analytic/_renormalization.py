@@ -154,6 +154,15 @@ def _nice_invariants(land: Landscape, rows: sympy.Matrix) -> list[list[int]]:
     return _integer_basis(chosen)
 
 
+# Keyed by expression and domains (not values), so landscapes differing only in
+# hyperparameter values share one derivation.
+_CACHE: dict = {}
+
+
+def _cache_key(land: Landscape) -> tuple:
+    return (land.expr, land.variables, land.hyperparameters, land.domains)
+
+
 def renormalization(land: Landscape) -> Renormalization:
     """Scaling symmetries and invariants of ``land`` (see the module docstring).
 
@@ -163,8 +172,9 @@ def renormalization(land: Landscape) -> Renormalization:
     >>> renormalization(family("multiplicative")).invariants
     (eps,)
     """
-    if "renormalization" in land._cache:
-        return land._cache["renormalization"]
+    key = _cache_key(land)
+    if key in _CACHE:
+        return _CACHE[key]
     hyper = land.hyperparameters
     unknowns = sympy.symbols(f"a0:{len(hyper)}")
     weight_of = dict(zip(hyper, unknowns, strict=True))
@@ -188,7 +198,7 @@ def renormalization(land: Landscape) -> Renormalization:
             free = [[sympy.diff(g, p) for g in general] for p in params]
     except _NoSymmetry:
         result = Renormalization(False, {}, (), ())
-        land._cache["renormalization"] = result
+        _CACHE[key] = result
         return result
     _check_symmetry(land, sol)
     rows = sympy.Matrix([sol, *free]) if hyper else sympy.zeros(0, 0)
@@ -201,7 +211,7 @@ def renormalization(land: Landscape) -> Renormalization:
         tuple(dict(zip(names, f, strict=True)) for f in free),
         invariants,
     )
-    land._cache["renormalization"] = result
+    _CACHE[key] = result
     return result
 
 
