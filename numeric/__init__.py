@@ -6,10 +6,14 @@ neural networks) and imports nothing from the other layers. Enables float64 in J
 
 from ._boundary import DimensionFit, boundary_counts, fit_dimension
 from ._progress import Progress
+from ._scale import run_grid
+from ._store import BoundaryCounter, StoredSweep, SweepStore, stored_lr_sweep, sweep_key
 from ._sweep import (
     MAX_LEVELS,
+    LabelKernel,
     SweepResult,
     check_sweep_arguments,
+    label_chunk,
     learning_rates,
     lr_sweep,
     trainable,
@@ -17,13 +21,21 @@ from ._sweep import (
 
 __all__ = [
     "MAX_LEVELS",
+    "BoundaryCounter",
     "DimensionFit",
+    "LabelKernel",
     "Progress",
+    "StoredSweep",
     "SweepResult",
+    "SweepStore",
     "boundary_counts",
     "check_sweep_arguments",
     "fit_dimension",
+    "label_chunk",
     "learning_rates",
     "lr_sweep",
+    "run_grid",
+    "stored_lr_sweep",
+    "sweep_key",
     "trainable",
 ]

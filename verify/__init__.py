@@ -8,11 +8,12 @@ orbits, verdicts, paper reproductions, figures, public Hypothesis strategies and
 from ._derive import derive_summary
 from ._reference import ReferenceOrbit, reference_label, reference_orbit
 from ._registry import Reproduction, reproduction, reproductions
-from ._sweeps import initial_point, sweep_landscape
+from ._scale import sweep_config, sweep_grid
+from ._sweeps import BACKENDS, initial_point, sweep_backend, sweep_landscape
 from ._verdict import Verdict
 
 __all__ = [
-    "ReferenceOrbit",
+    "BACKENDS",    "ReferenceOrbit",
     "Reproduction",
     "Verdict",
     "derive_summary",
@@ -21,5 +22,8 @@ __all__ = [
     "reference_orbit",
     "reproduction",
     "reproductions",
+    "sweep_backend",
+    "sweep_config",
+    "sweep_grid",
     "sweep_landscape",
 ]
