@@ -550,7 +550,13 @@ def c_sweep_source(land: Landscape, transcendentals: str = "poly") -> str:
     d, npar = land.dim, len(land.hyperparameters)
     p = SINCOS
     prelude = _PRELUDE.format(
-        d=d, np=max(npar, 1), R=p.R, two_over_pi=p.two_over_pi, P1=p.P1, P2=p.P2, P3=p.P3,
+        d=d,
+        np=max(npar, 1),
+        R=p.R,
+        two_over_pi=p.two_over_pi,
+        P1=p.P1,
+        P2=p.P2,
+        P3=p.P3,
         **{f"s{i}": c for i, c in enumerate(p.sin_coefficients)},
         **{f"c{i}": c for i, c in enumerate(p.cos_coefficients)},
     )
@@ -577,8 +583,10 @@ def c_sweep_source(land: Landscape, transcendentals: str = "poly") -> str:
 
 
 _FLAGS = ("-O3", "-march=native", "-fopenmp", "-std=gnu11", "-fPIC", "-shared")
-_FALLBACK_FLAGS = (("-O3", "-fopenmp", "-std=gnu11", "-fPIC", "-shared"),
-                   ("-O3", "-std=gnu11", "-fPIC", "-shared"))
+_FALLBACK_FLAGS = (
+    ("-O3", "-fopenmp", "-std=gnu11", "-fPIC", "-shared"),
+    ("-O3", "-std=gnu11", "-fPIC", "-shared"),
+)
 
 
 def _cache_dir() -> Path:
@@ -612,8 +620,12 @@ def _compile(source: str, compiler: str | None = None) -> tuple[Path, tuple[str,
             src.write_text(source)
             out = Path(tmp) / "kernel.so"
             try:
-                proc = subprocess.run([cc, *flags, str(src), "-o", str(out), "-lm"],
-                                      capture_output=True, text=True, timeout=120)
+                proc = subprocess.run(
+                    [cc, *flags, str(src), "-o", str(out), "-lm"],
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                )
             except (OSError, subprocess.TimeoutExpired) as exc:
                 errors.append(str(exc))
                 continue
@@ -666,8 +678,18 @@ class CSweepKernel:
             lib = ctypes.CDLL(str(path))
             vp, lg = ctypes.c_void_p, ctypes.c_long
             lib.tr_sweep.restype = lg
-            lib.tr_sweep.argtypes = [lg, vp, vp, vp, lg, ctypes.c_double, vp, lg, ctypes.c_int,
-                                     ctypes.c_int]
+            lib.tr_sweep.argtypes = [
+                lg,
+                vp,
+                vp,
+                vp,
+                lg,
+                ctypes.c_double,
+                vp,
+                lg,
+                ctypes.c_int,
+                ctypes.c_int,
+            ]
             lib.tr_eval.restype = None
             lib.tr_eval.argtypes = [lg, vp, vp, vp, vp]
             lib.tr_sincos.restype = None
@@ -675,8 +697,18 @@ class CSweepKernel:
             self._lib = lib
 
     def __reduce__(self):  # picklable: the receiver recompiles (or finds the cached .so)
-        return (_rebuild, (self.source, self.name, self.dim, self.n_params, self.threads,
-                           self.block, self.check_period))
+        return (
+            _rebuild,
+            (
+                self.source,
+                self.name,
+                self.dim,
+                self.n_params,
+                self.threads,
+                self.block,
+                self.check_period,
+            ),
+        )
 
     def _params(self, params) -> np.ndarray:
         p = np.ascontiguousarray(np.asarray(params, dtype=np.float64).reshape(-1))
@@ -689,9 +721,18 @@ class CSweepKernel:
         x0 = np.ascontiguousarray(np.broadcast_to(np.asarray(x0, np.float64), (self.dim,)))
         p = self._params(params)
         labels = np.empty(lrs.size, dtype=np.uint8)
-        ev = self._lib.tr_sweep(lrs.size, lrs.ctypes.data, x0.ctypes.data, p.ctypes.data,
-                                int(steps), float(bound), labels.ctypes.data, int(self.block),
-                                int(self.threads), int(self.check_period))
+        ev = self._lib.tr_sweep(
+            lrs.size,
+            lrs.ctypes.data,
+            x0.ctypes.data,
+            p.ctypes.data,
+            int(steps),
+            float(bound),
+            labels.ctypes.data,
+            int(self.block),
+            int(self.threads),
+            int(self.check_period),
+        )
         return labels.astype(bool), int(ev)
 
     def loss_and_grad(self, x, params=()):
@@ -699,8 +740,13 @@ class CSweepKernel:
         x = np.ascontiguousarray(np.asarray(x, np.float64).reshape(-1, self.dim))
         f = np.empty(x.shape[0])
         g = np.empty_like(x)
-        self._lib.tr_eval(x.shape[0], x.ctypes.data, self._params(params).ctypes.data,
-                          f.ctypes.data, g.ctypes.data)
+        self._lib.tr_eval(
+            x.shape[0],
+            x.ctypes.data,
+            self._params(params).ctypes.data,
+            f.ctypes.data,
+            g.ctypes.data,
+        )
         return f, g
 
     def sincos(self, u) -> tuple[np.ndarray, np.ndarray]:
@@ -712,12 +758,14 @@ class CSweepKernel:
 
 
 def _rebuild(source, name, dim, n_params, threads, block, check_period):
-    return CSweepKernel(source, name, dim, n_params, threads=threads, block=block,
-                        check_period=check_period)
+    return CSweepKernel(
+        source, name, dim, n_params, threads=threads, block=block, check_period=check_period
+    )
 
 
-def c_sweep_kernel(land: Landscape, transcendentals: str = "poly", *,
-                   threads: int | None = None, block: int = 512) -> CSweepKernel:
+def c_sweep_kernel(
+    land: Landscape, transcendentals: str = "poly", *, threads: int | None = None, block: int = 512
+) -> CSweepKernel:
     """Generate, compile (cached on disk) and load the C sweep kernel of ``land``.
 
     Raises :class:`CompileError` when no working C compiler is available; the caller
@@ -728,8 +776,13 @@ def c_sweep_kernel(land: Landscape, transcendentals: str = "poly", *,
     key = ("c", transcendentals, threads, block)
     if key not in land._cache:
         source = c_sweep_source(land, transcendentals)
-        kernel = CSweepKernel(source, f"c-{transcendentals}", land.dim,
-                              len(land.hyperparameters), block=block,
-                              **({"threads": threads} if threads else {}))
+        kernel = CSweepKernel(
+            source,
+            f"c-{transcendentals}",
+            land.dim,
+            len(land.hyperparameters),
+            block=block,
+            **({"threads": threads} if threads else {}),
+        )
         land._cache[key] = kernel
     return land._cache[key]

@@ -22,9 +22,7 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
-
-from trainability.analytic import c_sweep_kernel, fast_jax_kernels, family, jax_kernels
+from trainability.analytic import c_sweep_kernel, family, fast_jax_kernels, jax_kernels
 from trainability.numeric import learning_rates, lr_sweep
 
 EPS, LAM, X0, STEPS, BOUND = 0.2, 0.1, 1.0, 1000, 1e8
@@ -84,16 +82,26 @@ def run(name, levels, **kw):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--levels", type=int, nargs="+", default=[20, 22])
-    ap.add_argument("--baseline-levels", type=int, default=16,
-                    help="baseline rate is measured on 2^L learning rates (it is slow)")
+    ap.add_argument(
+        "--baseline-levels",
+        type=int,
+        default=16,
+        help="baseline rate is measured on 2^L learning rates (it is slow)",
+    )
     ap.add_argument("--backends", nargs="+", default=["c-poly", "c-libm", "jax-poly"])
     ap.add_argument("--jax-poly-max-levels", type=int, default=18)
     args = ap.parse_args(argv)
-    print(f"jax {jax.__version__} devices {jax.devices()} cores {os.cpu_count()} "
-          f"load {os.getloadavg()}", file=sys.stderr)
+    print(
+        f"jax {jax.__version__} devices {jax.devices()} cores {os.cpu_count()} "
+        f"load {os.getloadavg()}",
+        file=sys.stderr,
+    )
     base = time_baseline(args.baseline_levels)
-    print(f"baseline jit+vmap+fori_loop+jnp.sin: {base:,.0f} learning rates/s "
-          f"(2^{args.baseline_levels})", file=sys.stderr)
+    print(
+        f"baseline jit+vmap+fori_loop+jnp.sin: {base:,.0f} learning rates/s "
+        f"(2^{args.baseline_levels})",
+        file=sys.stderr,
+    )
     rows = []
     for levels in args.levels:
         for name in args.backends:
@@ -102,10 +110,13 @@ def main(argv=None):
             r, row = run(name, levels)
             row["ratio_to_baseline"] = row["lr_per_s"] / base
             rows.append(row)
-            print(f"2^{levels} {name:9s} {row['lr_per_s']:>12,.0f} lr/s "
-                  f"{row['gd_steps_per_s']:>16,.0f} GD steps/s "
-                  f"skipped {row['skipped_fraction']:.3f}  x{row['ratio_to_baseline']:.1f} "
-                  f"vs baseline  D={r.fit.dimension:.3f}+-{r.fit.stderr:.3f}", file=sys.stderr)
+            print(
+                f"2^{levels} {name:9s} {row['lr_per_s']:>12,.0f} lr/s "
+                f"{row['gd_steps_per_s']:>16,.0f} GD steps/s "
+                f"skipped {row['skipped_fraction']:.3f}  x{row['ratio_to_baseline']:.1f} "
+                f"vs baseline  D={r.fit.dimension:.3f}+-{r.fit.stderr:.3f}",
+                file=sys.stderr,
+            )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"baseline_lr_per_s": base, "rows": rows, "peak_rss_mib": peak}))
 

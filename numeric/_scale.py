@@ -20,18 +20,30 @@ def _client(scheduler: str | None, n_workers: int, threads_per_worker: int, proc
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - dask is an optional dependency
-        raise ValueError("scale-out needs dask[distributed] (pip install dask[distributed])"
-                         ) from exc
+        raise ValueError(
+            "scale-out needs dask[distributed] (pip install dask[distributed])"
+        ) from exc
     if scheduler:
         return Client(scheduler), None
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
-                           processes=processes, dashboard_address=None)
+    cluster = LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=threads_per_worker,
+        processes=processes,
+        dashboard_address=None,
+    )
     return Client(cluster), cluster
 
 
-def run_grid(task: Callable[[Mapping], dict], configs: Sequence[Mapping], *,
-             scheduler: str | None = None, n_workers: int = 2, threads_per_worker: int = 1,
-             processes: bool = False, progress: bool = False) -> list[dict]:
+def run_grid(
+    task: Callable[[Mapping], dict],
+    configs: Sequence[Mapping],
+    *,
+    scheduler: str | None = None,
+    n_workers: int = 2,
+    threads_per_worker: int = 1,
+    processes: bool = False,
+    progress: bool = False,
+) -> list[dict]:
     """Run ``task(config)`` for every configuration on Dask; results in input order.
 
     Args:

@@ -121,8 +121,17 @@ class StoredSweep:
     def to_result(self) -> SweepResult:
         """The equivalent in-memory :class:`SweepResult` (unpacks all labels)."""
         c = self.config
-        return SweepResult(self.labels(), self.levels, c["lr_min"], c["lr_max"], c["steps"],
-                           c["bound"], self.seconds, self.evaluations, c.get("backend", "?"))
+        return SweepResult(
+            self.labels(),
+            self.levels,
+            c["lr_min"],
+            c["lr_max"],
+            c["steps"],
+            c["bound"],
+            self.seconds,
+            self.evaluations,
+            c.get("backend", "?"),
+        )
 
 
 class SweepStore:
@@ -172,8 +181,9 @@ class SweepStore:
 
     def write_chunk(self, key: str, index: int, labels: np.ndarray, evaluations: int) -> None:
         labels = np.asarray(labels, dtype=bool)
-        header = _HEADER.pack(_MAGIC, FORMAT_VERSION, bytes.fromhex(key)[:16], index,
-                              labels.size, int(evaluations))
+        header = _HEADER.pack(
+            _MAGIC, FORMAT_VERSION, bytes.fromhex(key)[:16], index, labels.size, int(evaluations)
+        )
         body = header + np.packbits(labels).tobytes()
         _atomic_write(self.chunk_path(key, index), body + hashlib.sha256(body).digest())
 
@@ -190,8 +200,13 @@ class SweepStore:
             return None
         magic, version, k, idx, n, ev = _HEADER.unpack_from(body)
         expected_bytes = _HEADER.size + (n_labels + 7) // 8
-        if (magic, version, k, idx, n) != (_MAGIC, FORMAT_VERSION, bytes.fromhex(key)[:16],
-                                           index, n_labels) or len(body) != expected_bytes:
+        if (magic, version, k, idx, n) != (
+            _MAGIC,
+            FORMAT_VERSION,
+            bytes.fromhex(key)[:16],
+            index,
+            n_labels,
+        ) or len(body) != expected_bytes:
             return None
         bits = np.frombuffer(body, dtype=np.uint8, offset=_HEADER.size)
         return np.unpackbits(bits, count=n_labels).astype(bool), int(ev)
@@ -210,12 +225,25 @@ class SweepStore:
         return out
 
 
-def stored_lr_sweep(loss_and_grad, x0, params: Sequence = (), *, out, identity: Mapping,
-                    levels: int = 16, lr_min: float = 0.0, lr_max: float = 1.5,
-                    steps: int = 1000, bound: float = 1e8, dtype: str = "float64",
-                    backend="jax", chunk_size: int = 2**16, resume: bool = False,
-                    progress: bool = False,
-                    on_chunk: Callable[[int], None] | None = None) -> StoredSweep:
+def stored_lr_sweep(
+    loss_and_grad,
+    x0,
+    params: Sequence = (),
+    *,
+    out,
+    identity: Mapping,
+    levels: int = 16,
+    lr_min: float = 0.0,
+    lr_max: float = 1.5,
+    steps: int = 1000,
+    bound: float = 1e8,
+    dtype: str = "float64",
+    backend="jax",
+    chunk_size: int = 2**16,
+    resume: bool = False,
+    progress: bool = False,
+    on_chunk: Callable[[int], None] | None = None,
+) -> StoredSweep:
     """:func:`lr_sweep` streamed into a :class:`SweepStore` at ``out``, chunk by chunk.
 
     Args:
@@ -264,8 +292,16 @@ def stored_lr_sweep(loss_and_grad, x0, params: Sequence = (), *, out, identity: 
             reused += 1
         else:
             lrs = learning_rates(levels, lr_min, lr_max, lo, hi)
-            labels, ev = label_chunk(loss_and_grad, x0, params, lrs, steps=steps, bound=bound,
-                                     dtype=dtype, backend=backend)
+            labels, ev = label_chunk(
+                loss_and_grad,
+                x0,
+                params,
+                lrs,
+                steps=steps,
+                bound=bound,
+                dtype=dtype,
+                backend=backend,
+            )
             store.write_chunk(key, i, labels, ev)
             computed += 1
             evaluations += ev
@@ -275,6 +311,16 @@ def stored_lr_sweep(loss_and_grad, x0, params: Sequence = (), *, out, identity: 
         n_trainable += int(np.count_nonzero(labels))
         meter.update(1)
     seconds = time.perf_counter() - t0
-    return StoredSweep(store.root / key, config, levels, counter.counts,
-                       fit_dimension(counter.counts), n_points, n_trainable, computed, reused,
-                       evaluations, seconds)
+    return StoredSweep(
+        store.root / key,
+        config,
+        levels,
+        counter.counts,
+        fit_dimension(counter.counts),
+        n_points,
+        n_trainable,
+        computed,
+        reused,
+        evaluations,
+        seconds,
+    )

@@ -27,8 +27,14 @@ def sweep_config(config: Mapping) -> dict:
     else:
         land = from_expression(config["expr"], params, dim=config.get("dim"))
     kwargs = {k: config[k] for k in _SWEEP_KEYS if k in config}
-    r = sweep_landscape(land, config["x0"], backend=config.get("backend", "auto"),
-                        out=config["out"], resume=bool(config.get("resume", True)), **kwargs)
+    r = sweep_landscape(
+        land,
+        config["x0"],
+        backend=config.get("backend", "auto"),
+        out=config["out"],
+        resume=bool(config.get("resume", True)),
+        **kwargs,
+    )
     return {
         "key": r.path.name,
         "boundary_counts": r.boundary_counts.tolist(),
@@ -41,9 +47,17 @@ def sweep_config(config: Mapping) -> dict:
     }
 
 
-def sweep_grid(configs: Sequence[Mapping], out, *, scheduler: str | None = None,
-               resume: bool = True, n_workers: int = 2, processes: bool = False,
-               progress: bool = False, **common) -> list[dict]:
+def sweep_grid(
+    configs: Sequence[Mapping],
+    out,
+    *,
+    scheduler: str | None = None,
+    resume: bool = True,
+    n_workers: int = 2,
+    processes: bool = False,
+    progress: bool = False,
+    **common,
+) -> list[dict]:
     """Run a grid of sweeps on Dask (local cluster unless ``scheduler`` is an address).
 
     Every configuration gets ``out``, ``resume`` and the ``common`` keys (its own keys win),
@@ -57,5 +71,11 @@ def sweep_grid(configs: Sequence[Mapping], out, *, scheduler: str | None = None,
     [1, 1, 1, 1, 1]
     """
     full = [{**common, "out": str(out), "resume": resume, **dict(c)} for c in configs]
-    return run_grid(sweep_config, full, scheduler=scheduler, n_workers=n_workers,
-                    processes=processes, progress=progress)
+    return run_grid(
+        sweep_config,
+        full,
+        scheduler=scheduler,
+        n_workers=n_workers,
+        processes=processes,
+        progress=progress,
+    )

@@ -6,7 +6,6 @@ import sys
 
 import numpy as np
 import sympy
-
 from trainability.analytic import (
     CompileError,
     ExpressionError,
@@ -73,8 +72,9 @@ def _identity(land: Landscape, backend: str, resolved) -> dict:
     }
 
 
-def sweep_landscape(land: Landscape, x0, *, backend: str = "jax", out=None,
-                    resume: bool = False, **kwargs) -> SweepResult | StoredSweep:
+def sweep_landscape(
+    land: Landscape, x0, *, backend: str = "jax", out=None, resume: bool = False, **kwargs
+) -> SweepResult | StoredSweep:
     """Learning-rate sweep of ``land`` from ``x0``; keyword arguments go to ``lr_sweep``.
 
     Args:
@@ -97,5 +97,13 @@ def sweep_landscape(land: Landscape, x0, *, backend: str = "jax", out=None,
             raise ValueError("resume needs an output folder (out)")
         return lr_sweep(lg, x0, params, backend=resolved, **kwargs)
     kwargs.pop("chunk_size", None)
-    return stored_lr_sweep(lg, x0, params, out=out, identity=_identity(land, backend, resolved),
-                           backend=resolved, resume=resume, **kwargs)
+    return stored_lr_sweep(
+        lg,
+        x0,
+        params,
+        out=out,
+        identity=_identity(land, backend, resolved),
+        backend=resolved,
+        resume=resume,
+        **kwargs,
+    )
