@@ -503,23 +503,32 @@ void tr_sincos(long n, const double *u, double *s, double *c) {{
 """
 
 
-def _c_statements(land: Landscape, fast: bool) -> tuple[list[str], list[str]]:
-    """C statements computing ``tr_f`` and ``tr_g0..``; and the sin/cos argument names."""
+def _c_cse(land: Landscape):
+    """Common subexpressions of ``(f, grad f)`` in C-safe names, and the sin/cos arguments."""
+    if "c-cse" in land._cache:
+        return land._cache["c-cse"]
     xs = [sympy.Symbol(f"tr_x{j}") for j in range(land.dim)]
     ps = [sympy.Symbol(f"tr_p{j}") for j in range(len(land.hyperparameters))]
     sub = dict(zip(land.variables, xs, strict=True)) | dict(
         zip(land.hyperparameters, ps, strict=True)
     )
     exprs = [sympy.sympify(e).xreplace(sub) for e in (land.expr, *gradient(land))]
-    # Name every sin/cos argument so that the out-of-range test can refer to it.
     replacements, reduced = sympy.cse(exprs, symbols=sympy.numbered_symbols("tr_t"))
     args: list[sympy.Expr] = []
     for e in [*(r for _, r in replacements), *reduced]:
         for fn in e.atoms(sympy.sin, sympy.cos):
             if fn.args[0] not in args:
                 args.append(fn.args[0])
+    land._cache["c-cse"] = (replacements, reduced, args)
+    return land._cache["c-cse"]
+
+
+def _c_statements(land: Landscape, fast: bool) -> tuple[list[str], list[str]]:
+    """C statements computing ``tr_f`` and ``tr_g0..``; and the sin/cos argument names."""
+    replacements, reduced, args = _c_cse(land)
     printer = _Printer(fast)
     lines = [f"        const double {s} = {printer.doprint(e)};" for s, e in replacements]
+    # Name every sin/cos argument so that the out-of-range test can refer to it.
     arg_names = []
     for a in args:
         if a.is_Symbol:

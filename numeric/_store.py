@@ -239,7 +239,7 @@ def stored_lr_sweep(
     bound: float = 1e8,
     dtype: str = "float64",
     backend="jax",
-    chunk_size: int = 2**16,
+    chunk_size: int | None = None,
     resume: bool = False,
     progress: bool = False,
     on_chunk: Callable[[int], None] | None = None,
@@ -254,12 +254,16 @@ def stored_lr_sweep(
         resume: reuse every valid chunk already on disk and compute only the others; the
             result is identical to an uninterrupted run. Without it every chunk is
             recomputed (and atomically overwritten).
-        chunk_size: learning rates per chunk file (the manifest's value wins on resume).
+        chunk_size: learning rates per chunk file (the manifest's value wins on resume);
+            default ``n_points / 64`` clamped to ``[2**12, 2**20]``.
         on_chunk: called with the chunk index after each chunk is written (for tests).
 
     Peak memory is one chunk of labels plus the kernel's working set, whatever ``levels``.
     """
     check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype)
+    n_points = 2**levels + 1
+    if chunk_size is None:
+        chunk_size = int(min(max(2**12, n_points // 64), 2**20))
     if not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
     name = backend if isinstance(backend, str) else backend.name
@@ -277,7 +281,6 @@ def stored_lr_sweep(
         "backend": name,
     }
     store = SweepStore(out)
-    n_points = 2**levels + 1
     key, manifest = store.open(config, min(chunk_size, n_points), n_points)
     chunk, n_chunks = manifest["chunk_size"], manifest["n_chunks"]
     counter = BoundaryCounter(levels)
