@@ -62,6 +62,7 @@ def run(name, levels, **kw):
         lg = None
     elif name == "jax-poly":
         lg = fast_jax_kernels(land).loss_and_grad
+        kw.setdefault("chunk_size", 2**16)  # amortises the per-iteration while_loop overhead
     else:
         lg = jax_kernels(land).loss_and_grad
     args = dict(levels=levels, steps=STEPS, bound=BOUND, **kw)
@@ -90,6 +91,7 @@ def main(argv=None):
     )
     ap.add_argument("--backends", nargs="+", default=["c-poly", "c-libm", "jax-poly"])
     ap.add_argument("--jax-poly-max-levels", type=int, default=18)
+    ap.add_argument("--libm-max-levels", type=int, default=20)
     args = ap.parse_args(argv)
     print(
         f"jax {jax.__version__} devices {jax.devices()} cores {os.cpu_count()} "
@@ -106,6 +108,8 @@ def main(argv=None):
     for levels in args.levels:
         for name in args.backends:
             if name.startswith("jax") and levels > args.jax_poly_max_levels:
+                continue
+            if name == "c-libm" and levels > args.libm_max_levels:
                 continue
             r, row = run(name, levels)
             row["ratio_to_baseline"] = row["lr_per_s"] / base

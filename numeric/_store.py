@@ -304,6 +304,7 @@ def stored_lr_sweep(
                 bound=bound,
                 dtype=dtype,
                 backend=backend,
+                chunk_size=min(chunk, 2**16),
             )
             store.write_chunk(key, i, labels, ev)
             computed += 1
