@@ -107,9 +107,26 @@ def trainable(loss_and_grad: LossAndGrad, lrs, x0, params: Sequence = (), *, ste
     return _trainable_and_steps(loss_and_grad, lrs, x0, params, steps, bound, dtype)[0]
 
 
+@functools.lru_cache(maxsize=1)
+def _lane_sharding():
+    devices = jax.devices()
+    if len(devices) < 2:
+        return None
+    mesh = jax.sharding.Mesh(np.array(devices), ("lanes",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("lanes"))
+
+
+def _shard_lanes(lrs: jax.Array) -> jax.Array:
+    """Spread the learning rates over all JAX devices (several GPUs); no-op on one device."""
+    sharding = _lane_sharding()
+    if sharding is None or lrs.shape[0] % len(sharding.mesh.devices) != 0:
+        return lrs
+    return jax.device_put(lrs, sharding)
+
+
 def _trainable_and_steps(loss_and_grad, lrs, x0, params, steps, bound, dtype):
     dt = _DTYPES[dtype]
-    lrs = jnp.asarray(lrs, dtype=dt)
+    lrs = _shard_lanes(jnp.asarray(lrs, dtype=dt))
     x0 = jnp.atleast_1d(jnp.asarray(x0, dtype=dt))
     params = tuple(jnp.asarray(p, dtype=dt) for p in params)
     return _chunk_kernel(loss_and_grad, int(steps))(lrs, x0, params, jnp.asarray(bound, dt))

@@ -148,3 +148,26 @@ def test_kernel_is_picklable():
     lrs = learning_rates(8)
     np.testing.assert_array_equal(k(lrs, [1.0], (0.2, 0.1), 100, 1e8)[0],
                                   k2(lrs, [1.0], (0.2, 0.1), 100, 1e8)[0])
+
+
+def test_jax_lanes_sharded_over_devices_give_same_labels():
+    """Two (forced host) JAX devices: lanes are sharded, labels equal the one-device run."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import jax, numpy as np\n"
+        "from trainability.analytic import family, jax_kernels\n"
+        "from trainability.numeric import lr_sweep\n"
+        "assert len(jax.devices()) == 2\n"
+        "land = family('additive', eps=0.2, lam=0.1)\n"
+        "r = lr_sweep(jax_kernels(land).loss_and_grad, 1.0, (0.2, 0.1), levels=9, steps=200)\n"
+        "print(''.join('1' if v else '0' for v in r.labels))\n"
+    )
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=300, check=True).stdout.strip()
+    land = family("additive", eps=0.2, lam=0.1)
+    r = lr_sweep(jax_kernels(land).loss_and_grad, 1.0, (0.2, 0.1), levels=9, steps=200)
+    assert out == "".join("1" if v else "0" for v in r.labels)
