@@ -220,9 +220,9 @@ def _jax_sincos(u):
     u = jnp.asarray(u)
     if u.dtype != jnp.float64:  # the reduction constants need float64
         return jnp.sin(u), jnp.cos(u)
-    t = u * p.two_over_pi + _MAGIC
-    q = jax.lax.bitcast_convert_type(t, jnp.int64) & 3
-    n = t - _MAGIC
+    # jnp.round, not the magic-number trick: XLA may simplify (v + M) - M to v.
+    n = jnp.round(u * p.two_over_pi)
+    q = jnp.where(jnp.abs(n) < 2.0**52, n, 0.0).astype(jnp.int64) & 3
     r = ((u - n * p.P1) - n * p.P2) - n * p.P3
     z = r * r
     s = jnp.asarray(p.sin_coefficients[-1], u.dtype)

@@ -5,9 +5,9 @@ losses and gradients; a brute-force NumPy loop for the labels of small grids; an
 existing JAX ``lr_sweep`` for boundary counts on the Fig. 2a protocol.
 """
 
+import jax
 import numpy as np
 import pytest
-
 from trainability.analytic import (
     CompileError,
     c_sweep_kernel,
@@ -36,14 +36,17 @@ def _kernel(land, mode="poly"):
 
 
 @pytest.mark.parametrize("land", LANDSCAPES, ids=lambda land: f"{land.name}-{land.dim}")
-@pytest.mark.parametrize("mode", ["poly", "libm"])
+@pytest.mark.parametrize("mode", ["poly", "libm", "jax-poly"])
 def test_c_loss_and_grad_match_jax(land, mode):
     rng = np.random.default_rng(1)
     x = rng.uniform(-3, 3, (200, land.dim))
     x[:3] = [[2e5] * land.dim, [-1e6] * land.dim, [0.0] * land.dim]  # incl. outside |u| <= R
     params = land.parameter_values()
     f_ref, g_ref = (np.asarray(a) for a in jax_kernels(land).loss_and_grad(x, params))
-    f, g = _kernel(land, mode).loss_and_grad(x, params)
+    if mode == "jax-poly":  # jitted, so that XLA's simplifier sees the whole kernel
+        f, g = (np.asarray(a) for a in jax.jit(fast_jax_kernels(land).loss_and_grad)(x, params))
+    else:
+        f, g = _kernel(land, mode).loss_and_grad(x, params)
     scale = 1 + np.abs(f_ref)
     np.testing.assert_allclose(f / scale, f_ref / scale, rtol=0, atol=1e-12)
     gscale = 1 + np.abs(g_ref)
@@ -146,8 +149,9 @@ def test_kernel_is_picklable():
     k = _kernel(land)
     k2 = pickle.loads(pickle.dumps(k))
     lrs = learning_rates(8)
-    np.testing.assert_array_equal(k(lrs, [1.0], (0.2, 0.1), 100, 1e8)[0],
-                                  k2(lrs, [1.0], (0.2, 0.1), 100, 1e8)[0])
+    np.testing.assert_array_equal(
+        k(lrs, [1.0], (0.2, 0.1), 100, 1e8)[0], k2(lrs, [1.0], (0.2, 0.1), 100, 1e8)[0]
+    )
 
 
 def test_jax_lanes_sharded_over_devices_give_same_labels():
@@ -166,8 +170,14 @@ def test_jax_lanes_sharded_over_devices_give_same_labels():
         "print(''.join('1' if v else '0' for v in r.labels))\n"
     )
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=300, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout.strip()
     land = family("additive", eps=0.2, lam=0.1)
     r = lr_sweep(jax_kernels(land).loss_and_grad, 1.0, (0.2, 0.1), levels=9, steps=200)
     assert out == "".join("1" if v else "0" for v in r.labels)

@@ -4,15 +4,17 @@ Reference: the same sweeps run directly with ``sweep_landscape`` (no Dask).
 """
 
 import pytest
-
 from trainability.analytic import family
 from trainability.numeric import SweepStore, run_grid
 from trainability.verify import sweep_grid, sweep_landscape
 
 pytest.importorskip("distributed")
 
-GRID = [{"family": "additive", "params": {"eps": e, "lam": lam}}
-        for e in (0.05, 0.2) for lam in (0.1, 0.5)]
+GRID = [
+    {"family": "additive", "params": {"eps": e, "lam": lam}}
+    for e in (0.05, 0.2)
+    for lam in (0.1, 0.5)
+]
 COMMON = dict(x0=5.0, levels=9, steps=200, backend="auto")
 
 
@@ -20,8 +22,9 @@ def test_grid_on_local_cluster_matches_direct_sweeps(tmp_path):
     results = sweep_grid(GRID, tmp_path, n_workers=2, processes=False, **COMMON)
     assert len(results) == 4 and len(SweepStore(tmp_path).keys()) == 4
     for cfg, res in zip(GRID, results, strict=True):
-        direct = sweep_landscape(family("additive", **cfg["params"]), 5.0, levels=9, steps=200,
-                                 backend="auto")
+        direct = sweep_landscape(
+            family("additive", **cfg["params"]), 5.0, levels=9, steps=200, backend="auto"
+        )
         assert res["boundary_counts"] == direct.boundary_counts.tolist()
         assert res["chunks_computed"] == 1
     again = sweep_grid(GRID, tmp_path, n_workers=2, processes=False, **COMMON)

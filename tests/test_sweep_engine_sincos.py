@@ -10,7 +10,6 @@ import jax.numpy as jnp
 import mpmath
 import numpy as np
 import pytest
-
 from trainability.analytic import (
     SINCOS,
     CompileError,
@@ -20,6 +19,7 @@ from trainability.analytic import (
     sincos_numpy,
 )
 from trainability.analytic._codegen_fast import _jax_sincos
+from trainability.numeric import _x64  # noqa: F401  (float64 in JAX)
 
 BOUND = sincos_error_bound()
 

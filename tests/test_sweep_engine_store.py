@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from trainability.analytic import family, jax_kernels
 from trainability.numeric import (
     BoundaryCounter,
@@ -48,8 +47,16 @@ def reference():
 
 
 def _stored(out, **kw):
-    return stored_lr_sweep(jax_kernels(LAND).loss_and_grad, 1.0, (0.2, 0.1), out=out,
-                           identity=IDENTITY, chunk_size=100, **SETTINGS, **kw)
+    return stored_lr_sweep(
+        jax_kernels(LAND).loss_and_grad,
+        1.0,
+        (0.2, 0.1),
+        out=out,
+        identity=IDENTITY,
+        chunk_size=100,
+        **SETTINGS,
+        **kw,
+    )
 
 
 def test_store_roundtrip_resume_and_corruption(tmp_path, reference):
@@ -81,8 +88,15 @@ def test_store_roundtrip_resume_and_corruption(tmp_path, reference):
 
 def test_configuration_is_content_addressed(tmp_path):
     a = _stored(tmp_path)
-    b = stored_lr_sweep(jax_kernels(LAND).loss_and_grad, 1.0, (0.2, 0.11), out=tmp_path,
-                        identity=IDENTITY, chunk_size=100, **SETTINGS)
+    b = stored_lr_sweep(
+        jax_kernels(LAND).loss_and_grad,
+        1.0,
+        (0.2, 0.11),
+        out=tmp_path,
+        identity=IDENTITY,
+        chunk_size=100,
+        **SETTINGS,
+    )
     assert a.path != b.path
     assert sorted(SweepStore(tmp_path).keys()) == sorted([a.path.name, b.path.name])
     with pytest.raises(ValueError, match="missing or corrupt"):
@@ -106,8 +120,9 @@ stored_lr_sweep(jax_kernels(land).loss_and_grad, 1.0, (0.2, 0.1), out=sys.argv[1
 
 
 def test_kill_9_then_resume_is_identical(tmp_path, reference):
-    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(tmp_path)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
     try:
         for line in proc.stdout:
             if line.strip() == "chunk 4":
@@ -127,9 +142,26 @@ def test_kill_9_then_resume_is_identical(tmp_path, reference):
 
 
 def _cli(*args, **kw):
-    cmd = [sys.executable, "-m", "trainability.verify._cli", "sweep", "--family", "additive",
-           "--param", "eps=0.2", "--param", "lam=0.1", "--x0", "1", "--steps", "200",
-           "--levels", "13", "--json", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "trainability.verify._cli",
+        "sweep",
+        "--family",
+        "additive",
+        "--param",
+        "eps=0.2",
+        "--param",
+        "lam=0.1",
+        "--x0",
+        "1",
+        "--steps",
+        "200",
+        "--levels",
+        "13",
+        "--json",
+        *args,
+    ]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
