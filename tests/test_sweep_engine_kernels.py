@@ -181,3 +181,19 @@ def test_jax_lanes_sharded_over_devices_give_same_labels():
     land = family("additive", eps=0.2, lam=0.1)
     r = lr_sweep(jax_kernels(land).loss_and_grad, 1.0, (0.2, 0.1), levels=9, steps=200)
     assert out == "".join("1" if v else "0" for v in r.labels)
+
+
+@pytest.mark.slow
+def test_fig2a_dimension_deep_levels_poly_vs_libm():
+    """Level 20: the polynomial and the libm C kernels give the same dimension within noise.
+
+    Reference: the C kernel with libm (the same arithmetic except sin/cos).
+    """
+    land = family("additive", eps=0.2, lam=0.1)
+    poly = lr_sweep(None, 1.0, (0.2, 0.1), levels=20, backend=_kernel(land, "poly"))
+    libm = lr_sweep(None, 1.0, (0.2, 0.1), levels=20, backend=_kernel(land, "libm"))
+    assert np.mean(poly.labels != libm.labels) < 2e-3
+    band = 3 * np.hypot(poly.fit.stderr, libm.fit.stderr)
+    assert abs(poly.fit.dimension - libm.fit.dimension) < band
+    ratio = poly.boundary_counts[14:] / libm.boundary_counts[14:]
+    assert np.all((ratio > 0.5) & (ratio < 2.0))

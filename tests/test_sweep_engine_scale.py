@@ -42,3 +42,11 @@ def test_run_grid_keeps_order_and_validates():
     assert run_grid(_square, []) == []
     with pytest.raises(ValueError):
         run_grid(_square, [{"x": 1}], n_workers=0)
+
+
+@pytest.mark.slow
+def test_grid_with_worker_processes(tmp_path):
+    """Worker processes: tasks and C kernels are pickled and rebuilt from the disk cache."""
+    results = sweep_grid(GRID[:2], tmp_path, n_workers=2, processes=True, **COMMON)
+    threads = sweep_grid(GRID[:2], tmp_path, n_workers=1, processes=False, **COMMON)
+    assert [r["boundary_counts"] for r in results] == [r["boundary_counts"] for r in threads]
