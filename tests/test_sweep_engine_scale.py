@@ -48,5 +48,5 @@ def test_run_grid_keeps_order_and_validates():
 def test_grid_with_worker_processes(tmp_path):
     """Worker processes: tasks and C kernels are pickled and rebuilt from the disk cache."""
     results = sweep_grid(GRID[:2], tmp_path, n_workers=2, processes=True, **COMMON)
-    threads = sweep_grid(GRID[:2], tmp_path, n_workers=1, processes=False, **COMMON)
+    threads = sweep_grid(GRID[:2], tmp_path / "b", n_workers=1, processes=False, **COMMON)
     assert [r["boundary_counts"] for r in results] == [r["boundary_counts"] for r in threads]
