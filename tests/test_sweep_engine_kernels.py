@@ -197,3 +197,15 @@ def test_fig2a_dimension_deep_levels_poly_vs_libm():
     assert abs(poly.fit.dimension - libm.fit.dimension) < band
     ratio = poly.boundary_counts[14:] / libm.boundary_counts[14:]
     assert np.all((ratio > 0.5) & (ratio < 2.0))
+
+
+def test_jax_poly_and_c_poly_agree_label_for_label():
+    """Two compilers (XLA, gcc) of the same generated polynomial kernel: same labels.
+
+    Both round each operation the same way except where FMA contraction differs, so at most
+    a couple of rounding-sensitive labels may differ.
+    """
+    land = family("additive", eps=0.2, lam=0.1)
+    c = lr_sweep(None, 1.0, (0.2, 0.1), levels=12, backend=_kernel(land))
+    j = lr_sweep(fast_jax_kernels(land).loss_and_grad, 1.0, (0.2, 0.1), levels=12)
+    assert np.count_nonzero(c.labels != j.labels) <= 2
