@@ -591,7 +591,18 @@ def c_sweep_source(land: Landscape, transcendentals: str = "poly") -> str:
     return header + prelude + driver
 
 
-_FLAGS = ("-O3", "-march=native", "-fopenmp", "-std=gnu11", "-fPIC", "-shared")
+# -fno-trapping-math / -fno-math-errno change no IEEE result (no fast-math): they only let
+# gcc if-convert and vectorise more freely.
+_FLAGS = (
+    "-O3",
+    "-march=native",
+    "-fno-trapping-math",
+    "-fno-math-errno",
+    "-fopenmp",
+    "-std=gnu11",
+    "-fPIC",
+    "-shared",
+)
 _FALLBACK_FLAGS = (
     ("-O3", "-fopenmp", "-std=gnu11", "-fPIC", "-shared"),
     ("-O3", "-std=gnu11", "-fPIC", "-shared"),
