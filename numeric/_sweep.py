@@ -186,8 +186,9 @@ def label_chunk(loss_and_grad, x0, params, lrs: np.ndarray, *, steps: int, bound
                 dtype: str = "float64", backend="jax", chunk_size: int = 2**12):
     """Labels of the learning rates ``lrs: (C,)`` and the loss evaluations done.
 
-    ``backend="jax"`` runs ``loss_and_grad`` in JAX in padded chunks of ``chunk_size``
-    (one compiled kernel for every chunk); a :class:`LabelKernel` runs the whole array.
+    ``backend="jax"`` runs ``loss_and_grad`` in JAX in chunks of exactly ``chunk_size``
+    lanes (the last one padded, so one compiled kernel serves every chunk); a
+    :class:`LabelKernel` runs the whole array.
     Returns ``(labels: (C,) bool, evaluations: int)``.
     """
     lrs = np.asarray(lrs, dtype=np.float64)
@@ -199,7 +200,7 @@ def label_chunk(loss_and_grad, x0, params, lrs: np.ndarray, *, steps: int, bound
     if backend != "jax":
         raise ValueError(f"backend must be 'jax' or a compiled LabelKernel, got {backend!r}")
     labels = np.empty(lrs.size, dtype=bool)
-    chunk = int(min(chunk_size, max(lrs.size, 1)))
+    chunk = int(chunk_size)  # every call pads to this size: one compiled shape
     evaluations = 0
     for start in range(0, lrs.size, chunk):
         stop = min(start + chunk, lrs.size)
