@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import struct
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -284,12 +285,24 @@ def stored_lr_sweep(
     key, manifest = store.open(config, min(chunk_size, n_points), n_points)
     chunk, n_chunks = manifest["chunk_size"], manifest["n_chunks"]
     counter = BoundaryCounter(levels)
-    meter = Progress(n_chunks, f"sweep {key[:8]}", "chunks", enabled=progress)
+    bounds = [(i * chunk, min((i + 1) * chunk, n_points)) for i in range(n_chunks)]
+    # Valid chunks are found first so that the progress rate and ETA count only real work.
+    valid = {
+        i
+        for i, (lo, hi) in enumerate(bounds)
+        if resume and store.read_chunk(key, i, hi - lo) is not None
+    }
+    meter = Progress(n_chunks - len(valid), f"sweep {key[:8]}", "chunks", enabled=progress)
+    if progress and valid:
+        print(
+            f"[sweep {key[:8]}] resuming: {len(valid)}/{n_chunks} chunks already stored",
+            file=sys.stderr,
+            flush=True,
+        )
     computed = reused = n_trainable = evaluations = 0
     t0 = time.perf_counter()
-    for i in range(n_chunks):
-        lo, hi = i * chunk, min((i + 1) * chunk, n_points)
-        got = store.read_chunk(key, i, hi - lo) if resume else None
+    for i, (lo, hi) in enumerate(bounds):
+        got = store.read_chunk(key, i, hi - lo) if i in valid else None
         if got is not None:
             labels, _ = got
             reused += 1
@@ -309,11 +322,11 @@ def stored_lr_sweep(
             store.write_chunk(key, i, labels, ev)
             computed += 1
             evaluations += ev
+            meter.update(1)
             if on_chunk is not None:
                 on_chunk(i)
         counter.update(labels, lo)
         n_trainable += int(np.count_nonzero(labels))
-        meter.update(1)
     seconds = time.perf_counter() - t0
     return StoredSweep(
         store.root / key,
