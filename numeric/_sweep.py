@@ -11,6 +11,7 @@ import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import jax
 import jax.numpy as jnp
@@ -20,13 +21,36 @@ from . import _x64  # noqa: F401
 from ._boundary import DimensionFit, boundary_counts, fit_dimension
 from ._progress import Progress
 
-__all__ = ["SweepResult", "learning_rates", "lr_sweep", "trainable", "MAX_LEVELS"]
+__all__ = [
+    "SweepResult",
+    "LabelKernel",
+    "learning_rates",
+    "lr_sweep",
+    "trainable",
+    "MAX_LEVELS",
+    "label_chunk",
+]
 
 #: Finest level accepted in memory (2**30 + 1 booleans = 1 GiB).
 MAX_LEVELS = 30
 _DTYPES = {"float64": jnp.float64, "float32": jnp.float32}
 
 LossAndGrad = Callable[[jax.Array, tuple], tuple[jax.Array, jax.Array]]
+
+
+@runtime_checkable
+class LabelKernel(Protocol):
+    """A compiled sweep backend (e.g. from :func:`trainability.analytic.c_sweep_kernel`).
+
+    ``kernel(lrs, x0, params, steps, bound)`` with ``lrs: (C,)`` float64, ``x0: (d,)``,
+    ``params: (P,)`` returns ``(labels: (C,) bool, evaluations: int)``: True = trainable
+    (same protocol as :func:`lr_sweep`), and the number of loss evaluations done (at most
+    ``C * (steps + 1)``; the rest were skipped by early exit). ``name`` identifies it.
+    """
+
+    name: str
+
+    def __call__(self, lrs, x0, params, steps: int, bound: float): ...
 
 
 def learning_rates(
@@ -48,7 +72,7 @@ def _chunk_kernel(loss_and_grad: LossAndGrad, steps: int) -> Callable:
     """One jitted kernel per (loss, steps); shapes/dtypes retrace inside jax.jit as usual."""
 
     def run(lrs, x0, params, bound):
-        x = jnp.broadcast_to(x0, lrs.shape + x0.shape[-1:]).astype(lrs.dtype)
+        x = x_start = jnp.broadcast_to(x0, lrs.shape + x0.shape[-1:]).astype(lrs.dtype)
         f0, g0 = loss_and_grad(x, params)
         div0 = ~(f0 <= bound)
 
@@ -59,12 +83,14 @@ def _chunk_kernel(loss_and_grad: LossAndGrad, steps: int) -> Callable:
 
         def body(state):
             k, x, g, div = state
-            x = x - lrs[:, None] * g
+            # Diverged lanes restart from x0: their label is final, and this keeps huge or
+            # non-finite iterates away from the (slow) exact paths of fast kernels.
+            x = jnp.where(div[:, None], x_start, x - lrs[:, None] * g)
             f, g = loss_and_grad(x, params)
             return k + 1, x, g, div | ~(f <= bound)
 
-        _, _, _, div = jax.lax.while_loop(cond, body, (0, x, g0, div0))
-        return ~div
+        k, _, _, div = jax.lax.while_loop(cond, body, (0, x, g0, div0))
+        return ~div, k
 
     return jax.jit(run)
 
@@ -87,8 +113,29 @@ def trainable(
         lrs: ``(C,)`` learning rates.
         x0: scalar or ``(d,)`` or ``(C, d)`` initial point.
     """
+    return _trainable_and_steps(loss_and_grad, lrs, x0, params, steps, bound, dtype)[0]
+
+
+@functools.lru_cache(maxsize=1)
+def _lane_sharding():
+    devices = jax.devices()
+    if len(devices) < 2:
+        return None
+    mesh = jax.sharding.Mesh(np.array(devices), ("lanes",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("lanes"))
+
+
+def _shard_lanes(lrs: jax.Array) -> jax.Array:
+    """Spread the learning rates over all JAX devices (several GPUs); no-op on one device."""
+    sharding = _lane_sharding()
+    if sharding is None or lrs.shape[0] % len(sharding.mesh.devices) != 0:
+        return lrs
+    return jax.device_put(lrs, sharding)
+
+
+def _trainable_and_steps(loss_and_grad, lrs, x0, params, steps, bound, dtype):
     dt = _DTYPES[dtype]
-    lrs = jnp.asarray(lrs, dtype=dt)
+    lrs = _shard_lanes(jnp.asarray(lrs, dtype=dt))
     x0 = jnp.atleast_1d(jnp.asarray(x0, dtype=dt))
     params = tuple(jnp.asarray(p, dtype=dt) for p in params)
     return _chunk_kernel(loss_and_grad, int(steps))(lrs, x0, params, jnp.asarray(bound, dt))
@@ -105,6 +152,9 @@ class SweepResult:
     steps: int
     bound: float
     seconds: float
+    #: loss evaluations actually done (``n_points * (steps + 1)`` minus early exits).
+    evaluations: int | None = None
+    backend: str = "jax"
 
     @property
     def n_points(self) -> int:
@@ -142,6 +192,52 @@ def check_sweep_arguments(
         raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype}")
 
 
+def label_chunk(
+    loss_and_grad,
+    x0,
+    params,
+    lrs: np.ndarray,
+    *,
+    steps: int,
+    bound: float,
+    dtype: str = "float64",
+    backend="jax",
+    chunk_size: int = 2**12,
+):
+    """Labels of the learning rates ``lrs: (C,)`` and the loss evaluations done.
+
+    ``backend="jax"`` runs ``loss_and_grad`` in JAX in chunks of exactly ``chunk_size``
+    lanes (the last one padded, so one compiled kernel serves every chunk); a
+    :class:`LabelKernel` runs the whole array.
+    Returns ``(labels: (C,) bool, evaluations: int)``.
+    """
+    lrs = np.asarray(lrs, dtype=np.float64)
+    if not isinstance(backend, str):
+        if dtype != "float64":
+            raise ValueError(f"backend {backend.name} computes in float64, got dtype {dtype}")
+        return backend(
+            lrs,
+            np.atleast_1d(np.asarray(x0, np.float64)),
+            np.asarray(params, np.float64),
+            int(steps),
+            float(bound),
+        )
+    if backend != "jax":
+        raise ValueError(f"backend must be 'jax' or a compiled LabelKernel, got {backend!r}")
+    labels = np.empty(lrs.size, dtype=bool)
+    chunk = int(chunk_size)  # every call pads to this size: one compiled shape
+    evaluations = 0
+    for start in range(0, lrs.size, chunk):
+        stop = min(start + chunk, lrs.size)
+        block = np.full(chunk, lrs[-1])
+        block[: stop - start] = lrs[start:stop]  # padding lanes, discarded
+        out, k = _trainable_and_steps(loss_and_grad, block, x0, params, steps, bound, dtype)
+        labels[start:stop] = np.asarray(out)[: stop - start]
+        # The chunk's while_loop ran k GD steps after the first evaluation, for every lane.
+        evaluations += (stop - start) * (int(k) + 1)
+    return labels, evaluations
+
+
 def lr_sweep(
     loss_and_grad: LossAndGrad,
     x0,
@@ -155,11 +251,18 @@ def lr_sweep(
     dtype: str = "float64",
     chunk_size: int = 2**12,
     progress: bool = False,
+    backend: str | LabelKernel = "jax",
 ) -> SweepResult:
     """Sweep the nested learning-rate grid at level ``levels`` in bounded memory.
 
     The grid is processed in chunks of ``chunk_size`` learning rates (the last chunk padded,
     so one compiled kernel serves every chunk); only the boolean labels are kept.
+
+    Args:
+        backend: ``"jax"`` (default; runs ``loss_and_grad`` with JAX on any device) or a
+            compiled :class:`LabelKernel` such as
+            :func:`trainability.analytic.c_sweep_kernel` (``loss_and_grad`` is then unused
+            and may be None). Chunks for a kernel are ``max(chunk_size, 2**16)`` wide.
 
     >>> from trainability.analytic import family, jax_kernels
     >>> k = jax_kernels(family("quadratic"))
@@ -169,18 +272,38 @@ def lr_sweep(
     """
     check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype)
     n_points = 2**levels + 1
-    chunk = int(min(chunk_size, n_points))
+    compiled = not isinstance(backend, str)
+    chunk = int(min(max(chunk_size, 2**16) if compiled else chunk_size, n_points))
     labels = np.empty(n_points, dtype=bool)
     meter = Progress(n_points, "sweep", "learning rates", enabled=progress)
+    evaluations = 0
     t0 = time.perf_counter()
     for start in range(0, n_points, chunk):
         stop = min(start + chunk, n_points)
-        lrs = learning_rates(levels, lr_min, lr_max, start, start + chunk)
-        lrs[stop - start :] = lr_max  # padding lanes, discarded
-        out = trainable(loss_and_grad, lrs, x0, params, steps=steps, bound=bound, dtype=dtype)
-        labels[start:stop] = np.asarray(out)[: stop - start]
+        lrs = learning_rates(levels, lr_min, lr_max, start, stop)
+        labels[start:stop], ev = label_chunk(
+            loss_and_grad,
+            x0,
+            params,
+            lrs,
+            steps=steps,
+            bound=bound,
+            dtype=dtype,
+            backend=backend,
+            chunk_size=chunk,
+        )
+        evaluations += ev
         meter.update(stop - start)
     seconds = time.perf_counter() - t0
+    name = backend if isinstance(backend, str) else backend.name
     return SweepResult(
-        labels, levels, float(lr_min), float(lr_max), int(steps), float(bound), seconds
+        labels,
+        levels,
+        float(lr_min),
+        float(lr_max),
+        int(steps),
+        float(bound),
+        seconds,
+        evaluations,
+        name,
     )

@@ -5,7 +5,11 @@ orbits, verdicts, paper reproductions, figures, public Hypothesis strategies and
 ``trainability`` command line.
 """
 
-from ._checks import check_gradient_against_mpmath, check_labels_against_reference, robust_indices
+from ._checks import (
+    check_gradient_against_mpmath,
+    check_labels_against_reference,
+    robust_indices,
+)
 from ._connect import (
     METHODS,
     compare_methods,
@@ -13,7 +17,9 @@ from ._connect import (
     connectivity_checks,
     plot_paths,
 )
-from ._derive import derive_summary
+from ._derive import (
+    derive_summary,
+)
 from ._large_stepsize import (
     LargeStepsizeResult,
     check_acceleration,
@@ -25,46 +31,78 @@ from ._large_stepsize import (
     large_stepsize_experiment,
     separable_datasets,
 )
-from ._reference import ReferenceOrbit, reference_label, reference_orbit
-from ._registry import Reproduction, reproduction, reproductions
-from ._robustness import LabelRobustness, boundary_label_indices, label_robustness
-from ._sweeps import initial_point, sweep_landscape
-from ._transition import grid_points, roughness_values, sweep_points, transition_verdict
-from ._verdict import Verdict
+from ._reference import (
+    ReferenceOrbit,
+    reference_label,
+    reference_orbit,
+)
+from ._registry import (
+    Reproduction,
+    reproduction,
+    reproductions,
+)
+from ._robustness import (
+    LabelRobustness,
+    boundary_label_indices,
+    label_robustness,
+)
+from ._scale import (
+    sweep_config,
+    sweep_grid,
+)
+from ._sweeps import (
+    BACKENDS,
+    initial_point,
+    sweep_backend,
+    sweep_landscape,
+)
+from ._transition import (
+    grid_points,
+    roughness_values,
+    sweep_points,
+    transition_verdict,
+)
+from ._verdict import (
+    Verdict,
+)
 
 __all__ = [
+    "BACKENDS",
+    "LabelRobustness",
     "LargeStepsizeResult",
+    "METHODS",
     "ReferenceOrbit",
     "Reproduction",
     "Verdict",
+    "boundary_label_indices",
+    "check_acceleration",
     "check_gradient_against_mpmath",
     "check_labels_against_reference",
-    "check_acceleration",
     "check_margin_near_monotone",
     "check_risk_monotone",
     "check_stable_rate",
     "check_threshold",
+    "compare_methods",
+    "connect_models",
+    "connectivity_checks",
     "derive_summary",
     "fitted_step",
-    "initial_point",
-    "large_stepsize_experiment",
-    "LabelRobustness",
-    "boundary_label_indices",
     "grid_points",
+    "initial_point",
     "label_robustness",
+    "large_stepsize_experiment",
+    "plot_paths",
     "reference_label",
     "reference_orbit",
     "reproduction",
     "reproductions",
     "robust_indices",
-    "separable_datasets",
-    "sweep_landscape",
-    "METHODS",
-    "compare_methods",
-    "connect_models",
-    "connectivity_checks",
-    "plot_paths",
     "roughness_values",
+    "separable_datasets",
+    "sweep_backend",
+    "sweep_config",
+    "sweep_grid",
+    "sweep_landscape",
     "sweep_points",
     "transition_verdict",
 ]

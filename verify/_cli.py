@@ -102,6 +102,8 @@ def cmd_sweep(args) -> dict:
     from ._sweeps import sweep_landscape
 
     land = _landscape(args)
+    if args.resume and not args.out:
+        raise UsageError("--resume needs --out DIR")
     result = sweep_landscape(
         land,
         _parse_x0(args.x0),
@@ -112,9 +114,11 @@ def cmd_sweep(args) -> dict:
         bound=args.bound,
         dtype=args.dtype,
         progress=not args.quiet,
+        out=args.out,
+        resume=args.resume,
     )
     fit = result.fit
-    return {
+    summary = {
         "boundary_counts": result.boundary_counts,
         "dimension": fit.dimension,
         "dimension_stderr": fit.stderr,
@@ -123,6 +127,13 @@ def cmd_sweep(args) -> dict:
         "n_points": result.n_points,
         "seconds": result.seconds,
     }
+    if args.out:  # extra keys only when the store is used
+        summary.update(
+            store=result.path,
+            chunks_computed=result.chunks_computed,
+            chunks_reused=result.chunks_reused,
+        )
+    return summary
 
 
 def cmd_reproduce(args) -> dict:
@@ -191,6 +202,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bound", type=float, default=1e8, help="divergence bound on the loss")
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="stream bit-packed labels into the result store DIR",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --out: reuse valid stored chunks, compute only the rest",
+    )
     common(p)
     p.set_defaults(func=cmd_sweep)
 

@@ -1,0 +1,808 @@
+"""Fast sweep kernels generated from the SymPy expression.
+
+Two generators share one polynomial sine/cosine (:data:`SINCOS`), whose error bound is
+derived in :func:`sincos_error_bound` and checked against mpmath in the tests:
+
+- :func:`fast_jax_kernels`: the usual JAX kernels (same calling convention as
+  :func:`~trainability.analytic.jax_kernels`) with ``sin``/``cos`` replaced by the
+  polynomial; arguments with ``|u| > R`` fall back to ``jnp.sin``/``jnp.cos``. Runs
+  unchanged on CPU, GPU and TPU.
+- :func:`c_sweep_kernel`: a whole learning-rate sweep kernel in C (SymPy's C printer),
+  compiled with ``gcc -O3 -march=native -fopenmp`` and loaded with :mod:`ctypes`. Learning
+  rates are innermost, in cache-sized blocks; GD steps are outermost; finished lanes
+  (diverged, or exactly periodic in floating point, see below) are compacted away; blocks
+  are spread over all cores with OpenMP. ``transcendentals="libm"`` gives the exact path
+  (C library ``sin``/``cos``).
+
+Early exit of converged lanes is *provably safe*: every 16 steps a lane's iterate is
+compared bit for bit with its iterate 16 steps earlier. If they are equal, the
+deterministic map repeats the same (at most 16) iterates forever, all of whose losses were
+already checked against the bound, so the lane is trainable at every later step.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import sympy
+from sympy.printing.c import C99CodePrinter
+
+from ._codegen import Kernels, _array_kernels, _jax_modules
+from ._derive import gradient
+from ._landscape import Landscape
+
+__all__ = [
+    "CompileError",
+    "CSweepKernel",
+    "SINCOS",
+    "SinCosPolynomial",
+    "c_sweep_kernel",
+    "c_sweep_source",
+    "fast_jax_kernels",
+    "sincos_error_bound",
+    "sincos_numpy",
+]
+
+
+# --------------------------------------------------------------------------------------
+# The polynomial sine and cosine
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SinCosPolynomial:
+    """Range-reduced Taylor polynomials for ``sin`` and ``cos`` in float64.
+
+    ``u = n*pi/2 + r`` with ``n = round(u * 2/pi)`` (Cody-Waite reduction with a three-part
+    ``pi/2 = P1 + P2 + P3``; ``P1`` and ``P2`` have 33 significant bits so ``n*P1`` and
+    ``n*P2`` are exact for ``|n| < 2**20``), then ``sin r = r + r z S(z)`` and
+    ``cos r = 1 + z C(z)`` with ``z = r*r`` and Taylor coefficients (degrees 17 and 16).
+    Valid for ``|u| <= R``; outside, callers use the exact function.
+    """
+
+    R: float
+    two_over_pi: float
+    P1: float
+    P2: float
+    P3: float
+    sin_coefficients: tuple[float, ...]  # of r**3, r**5, ..., r**17
+    cos_coefficients: tuple[float, ...]  # of r**2, r**4, ..., r**16
+
+
+def _make_sincos() -> SinCosPolynomial:
+    import mpmath
+
+    with mpmath.workdps(60):
+        half_pi = mpmath.pi / 2
+        p1 = float(mpmath.floor(half_pi * 2**32) / 2**32)  # 33 significant bits
+        rest = half_pi - mpmath.mpf(p1)
+        e = int(mpmath.floor(mpmath.log(rest, 2)))
+        p2 = float(mpmath.floor(rest * mpmath.mpf(2) ** (32 - e)) / mpmath.mpf(2) ** (32 - e))
+        p3 = float(rest - mpmath.mpf(p2))
+        two_over_pi = float(2 / mpmath.pi)
+        sin_c = tuple(float((-1) ** k / mpmath.factorial(2 * k + 1)) for k in range(1, 9))
+        cos_c = tuple(float((-1) ** k / mpmath.factorial(2 * k)) for k in range(1, 9))
+    return SinCosPolynomial(1.6e6, two_over_pi, p1, p2, p3, sin_c, cos_c)
+
+
+#: The one polynomial sine/cosine used by every fast generator (JAX, C, NumPy mirror).
+SINCOS = _make_sincos()
+_MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer (|v| < 2**51)
+
+
+def sincos_numpy(u) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy mirror of the polynomial (same operations as the C and JAX code), ``|u| <= R``.
+
+    Returns ``(sin u, cos u)`` as float64 arrays; values outside ``[-R, R]`` are garbage
+    (callers fall back to the exact function there).
+    """
+    p = SINCOS
+    u = np.asarray(u, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        t = u * p.two_over_pi + _MAGIC
+        q = t.view(np.int64) & 3
+        n = t - _MAGIC
+        r = ((u - n * p.P1) - n * p.P2) - n * p.P3
+        z = r * r
+        s = p.sin_coefficients[-1]
+        for c in p.sin_coefficients[-2::-1]:
+            s = c + z * s
+        sin_r = r + r * (z * s)
+        c_ = p.cos_coefficients[-1]
+        for c in p.cos_coefficients[-2::-1]:
+            c_ = c + z * c_
+        cos_r = 1.0 + z * c_
+    sin_u = np.where(q & 1, cos_r, sin_r)
+    sin_u = np.where(q & 2, -sin_u, sin_u)
+    cos_u = np.where(q & 1, -sin_r, cos_r)
+    cos_u = np.where(q & 2, -cos_u, cos_u)
+    return sin_u, cos_u
+
+
+def sincos_error_bound() -> dict[str, float]:
+    """Rigorous bound on ``|poly(u) - sin u|`` and ``|poly(u) - cos u|`` for ``|u| <= R``.
+
+    Standard floating-point model (each operation rounds with relative error at most
+    ``2**-53``; a fused multiply-add rounds once, which only tightens the bound), summed
+    over the three error sources, computed in 60-digit mpmath:
+
+    - ``reduction``: the reduced argument ``r`` against the exact ``u - n*pi/2``
+      (tail of the three-part ``pi/2`` times ``|n|``, plus the roundings of the last two
+      subtractions and of ``n*P3``); ``sin``/``cos`` are 1-Lipschitz so this carries over.
+    - ``truncation``: Lagrange remainder of the Taylor polynomial on ``|r| <= r_max``,
+      plus the rounding of the coefficients to float64.
+    - ``evaluation``: running error bound of the Horner evaluation in float64.
+
+    Returns a dict with the three parts, ``r_max``, ``R`` and ``total``.
+    """
+    import mpmath
+
+    p = SINCOS
+    with mpmath.workdps(60):
+        u = mpmath.mpf(2) ** -53
+        R = mpmath.mpf(p.R)
+        n_max = mpmath.ceil(R * mpmath.mpf(p.two_over_pi)) + 1
+        assert n_max < 2**20
+        tail = abs(mpmath.pi / 2 - (mpmath.mpf(p.P1) + mpmath.mpf(p.P2) + mpmath.mpf(p.P3)))
+        # n may be off the nearest integer by one rounding of u*2/pi: |r| <= pi/4 + slack.
+        slack = (R * mpmath.mpf(p.two_over_pi) * u + u) * mpmath.pi / 2 * 2
+        r_max = mpmath.pi / 4 + slack
+        t2_max = r_max + n_max * mpmath.mpf(p.P3) * 2
+        np3 = n_max * mpmath.mpf(p.P3)
+        reduction = n_max * tail + u * (t2_max + np3 + r_max) * (1 + 4 * u)
+        r_max = r_max + reduction
+        z_max = r_max**2 * (1 + u)
+        dz = u * r_max**2 + 2 * r_max * reduction  # |z - r_exact^2| bound (incl. r error)
+        truncation_sin = r_max**19 / mpmath.factorial(19)
+        truncation_cos = r_max**18 / mpmath.factorial(18)
+        coef_sin = sum(
+            abs(mpmath.mpf(c) - (-1) ** k / mpmath.factorial(2 * k + 1)) * r_max ** (2 * k + 1)
+            for k, c in enumerate(p.sin_coefficients, start=1)
+        )
+        coef_cos = sum(
+            abs(mpmath.mpf(c) - (-1) ** k / mpmath.factorial(2 * k)) * r_max ** (2 * k)
+            for k, c in enumerate(p.cos_coefficients, start=1)
+        )
+
+        def horner(coefs):
+            # Running bound: value magnitude V and absolute error E of q = c_k + z*q_{k+1}.
+            V = abs(mpmath.mpf(coefs[-1]))
+            E = mpmath.mpf(0)
+            for c in coefs[-2::-1]:
+                prod = z_max * V
+                e_prod = z_max * E + V * dz + u * prod
+                V = abs(mpmath.mpf(c)) + prod
+                E = e_prod + u * V
+            return V, E
+
+        Vs, Es = horner(p.sin_coefficients)
+        zs = z_max * Vs  # z*S
+        e_zs = z_max * Es + Vs * dz + u * zs
+        rzs = r_max * zs
+        e_rzs = r_max * e_zs + zs * reduction + u * rzs
+        eval_sin = e_rzs + u * (r_max + rzs)
+        Vc, Ec = horner(p.cos_coefficients)
+        zc = z_max * Vc
+        e_zc = z_max * Ec + Vc * dz + u * zc
+        eval_cos = e_zc + u * (1 + zc)
+        total = max(
+            reduction + truncation_sin + coef_sin + eval_sin,
+            reduction + truncation_cos + coef_cos + eval_cos,
+        )
+        return {
+            "R": float(R),
+            "r_max": float(r_max),
+            "reduction": float(reduction),
+            "truncation": float(max(truncation_sin + coef_sin, truncation_cos + coef_cos)),
+            "evaluation": float(max(eval_sin, eval_cos)),
+            "total": float(total),
+        }
+
+
+# --------------------------------------------------------------------------------------
+# JAX kernels with the polynomial
+# --------------------------------------------------------------------------------------
+
+
+def _jax_sincos(u):
+    import jax
+    import jax.numpy as jnp
+
+    p = SINCOS
+    u = jnp.asarray(u)
+    if u.dtype != jnp.float64:  # the reduction constants need float64
+        return jnp.sin(u), jnp.cos(u)
+    # jnp.round, not the magic-number trick: XLA may simplify (v + M) - M to v.
+    n = jnp.round(u * p.two_over_pi)
+    q = jnp.where(jnp.abs(n) < 2.0**52, n, 0.0).astype(jnp.int64) & 3
+    r = ((u - n * p.P1) - n * p.P2) - n * p.P3
+    z = r * r
+    s = jnp.asarray(p.sin_coefficients[-1], u.dtype)
+    for c in p.sin_coefficients[-2::-1]:
+        s = c + z * s
+    sin_r = r + r * (z * s)
+    c_ = jnp.asarray(p.cos_coefficients[-1], u.dtype)
+    for c in p.cos_coefficients[-2::-1]:
+        c_ = c + z * c_
+    cos_r = 1.0 + z * c_
+    odd, neg = (q & 1) == 1, (q & 2) == 2
+    sin_u = jnp.where(odd, cos_r, sin_r)
+    sin_u = jnp.where(neg, -sin_u, sin_u)
+    cos_u = jnp.where(odd, -sin_r, cos_r)
+    cos_u = jnp.where(neg, -cos_u, cos_u)
+    outside = ~(jnp.abs(u) <= p.R)  # also NaN: the exact functions propagate it the same way
+
+    def exact(_):
+        return (jnp.where(outside, jnp.sin(u), sin_u), jnp.where(outside, jnp.cos(u), cos_u))
+
+    if u.ndim == 0:
+        return exact(None)
+    return jax.lax.cond(jnp.any(outside), exact, lambda _: (sin_u, cos_u), None)
+
+
+def _jax_sin(u):
+    return _jax_sincos(u)[0]
+
+
+def _jax_cos(u):
+    return _jax_sincos(u)[1]
+
+
+def fast_jax_kernels(land: Landscape) -> Kernels:
+    """JAX kernels of ``land`` with ``sin``/``cos`` replaced by the certified polynomial.
+
+    Same calling convention as :func:`~trainability.analytic.jax_kernels`. In float32 the
+    exact functions are used (the polynomial's reduction constants need float64).
+
+    >>> import jax.numpy as jnp
+    >>> from trainability.analytic import family
+    >>> k = fast_jax_kernels(family("additive", eps=0.2, lam=0.1))
+    >>> f, g = k.loss_and_grad(jnp.array([[0.05]]), (0.2, 0.1))
+    >>> round(float(f[0]), 12)    # 0.0025 + 0.2 * cos(pi)
+    -0.1975
+    """
+    if "jax-poly" not in land._cache:
+        modules, jnp = _jax_modules()
+        modules = [{"sin": _jax_sin, "cos": _jax_cos}, *modules]
+        land._cache["jax-poly"] = _array_kernels(land, modules, jnp, "jax-poly")
+    return land._cache["jax-poly"]
+
+
+# --------------------------------------------------------------------------------------
+# C sweep kernels
+# --------------------------------------------------------------------------------------
+
+
+class CompileError(RuntimeError):
+    """The C compiler is missing or failed; callers fall back to the JAX backend."""
+
+
+class _Printer(C99CodePrinter):
+    """C99 printer with integer powers as products and sin/cos renamable."""
+
+    def __init__(self, fast: bool):
+        super().__init__()
+        self.fast = fast
+
+    def _print_Pow(self, expr):
+        base, exp = expr.args
+        if exp.is_Integer and 2 <= int(exp) <= 16:
+            b = self.parenthesize(base, 100)
+            return "(" + "*".join([b] * int(exp)) + ")"
+        if exp.is_Integer and -16 <= int(exp) <= -1:
+            b = self.parenthesize(base, 100)
+            return "(1.0/(" + "*".join([b] * -int(exp)) + "))"
+        return super()._print_Pow(expr)
+
+    def _print_sin(self, expr):
+        name = "tr_sin" if self.fast else "sin"
+        return f"{name}({self._print(expr.args[0])})"
+
+    def _print_cos(self, expr):
+        name = "tr_cos" if self.fast else "cos"
+        return f"{name}({self._print(expr.args[0])})"
+
+
+_PRELUDE = r"""
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define TR_D {d}
+#define TR_NP {np}
+#define TR_R {R!r}
+#define TR_PERIOD 16
+
+static inline double tr_reduce(double u, int64_t *q) {{
+    double t = u * {two_over_pi!r} + 6755399441055744.0;
+    int64_t bits; memcpy(&bits, &t, 8);
+    *q = bits & 3;
+    double n = t - 6755399441055744.0;
+    return ((u - n * {P1!r}) - n * {P2!r}) - n * {P3!r};
+}}
+static inline double tr_sin_r(double r) {{
+    double z = r * r;
+    double s = {s7!r};
+    s = {s6!r} + z * s; s = {s5!r} + z * s; s = {s4!r} + z * s; s = {s3!r} + z * s;
+    s = {s2!r} + z * s; s = {s1!r} + z * s; s = {s0!r} + z * s;
+    return r + r * (z * s);
+}}
+static inline double tr_cos_r(double r) {{
+    double z = r * r;
+    double c = {c7!r};
+    c = {c6!r} + z * c; c = {c5!r} + z * c; c = {c4!r} + z * c; c = {c3!r} + z * c;
+    c = {c2!r} + z * c; c = {c1!r} + z * c; c = {c0!r} + z * c;
+    return 1.0 + z * c;
+}}
+static inline double tr_sin(double u) {{
+    int64_t q; double r = tr_reduce(u, &q);
+    double sr = tr_sin_r(r), cr = tr_cos_r(r);
+    double v = (q & 1) ? cr : sr;
+    return (q & 2) ? -v : v;
+}}
+static inline double tr_cos(double u) {{
+    int64_t q; double r = tr_reduce(u, &q);
+    double sr = tr_sin_r(r), cr = tr_cos_r(r);
+    double v = (q & 1) ? -sr : cr;
+    return (q & 2) ? -v : v;
+}}
+"""
+
+_DRIVER = r"""
+/* Exact (libm) loss and gradient of one point x[0..D-1]. */
+static void tr_point_exact(const double *restrict xv, const double *restrict P,
+                           double *restrict f_out, double *restrict g_out) {{
+{unpack_params}
+{unpack_point}
+{exact_body}
+    *f_out = tr_f;
+{store_grad}
+}}
+
+/* One GD step for n lanes (SoA, stride B): XN = X - s*g(X); BAD = !(f(X) <= bound). */
+static void tr_block_step(long n, long B, const double *restrict LR, const double *restrict X,
+                          double *restrict XN, const double *restrict P, double bound,
+                          uint8_t *restrict BAD, uint8_t *restrict OOR) {{
+{unpack_params}
+    for (long i = 0; i < n; ++i) {{
+{unpack_lane}
+{step_body}
+        BAD[i] = !(tr_f <= bound);
+        OOR[i] = {oor_expr};
+        const double tr_s = LR[i];
+{update_lane}
+    }}
+}}
+
+static long tr_run_block(long n, long B, const double *restrict lrs,
+                         const double *restrict x0, const double *restrict P, long steps,
+                         double bound, uint8_t *restrict labels, int check_period,
+                         double *restrict work) {{
+    double *LR = work, *X = LR + B, *XN = X + TR_D * B, *SN = XN + TR_D * B;
+    long *IDX = (long *)(SN + TR_D * B);
+    uint8_t *BAD = (uint8_t *)(IDX + B), *OOR = BAD + B, *KEEP = OOR + B;
+    for (long i = 0; i < n; ++i) {{
+        LR[i] = lrs[i]; IDX[i] = i; labels[i] = 1;
+        for (int j = 0; j < TR_D; ++j) X[j * B + i] = x0[j];
+    }}
+    long evaluations = 0;
+    for (long k = 0; k <= steps && n > 0; ++k) {{
+        int finished = 0;
+        if (check_period && k % TR_PERIOD == 0) {{
+            if (k > 0) {{
+                /* Bitwise equal to the iterate TR_PERIOD steps ago: periodic forever. */
+                for (long i = 0; i < n; ++i) {{
+                    int same = 1;
+                    for (int j = 0; j < TR_D; ++j)
+                        same &= memcmp(&X[j * B + i], &SN[j * B + i], 8) == 0;
+                    KEEP[i] = !same;
+                    finished |= same;
+                }}
+                if (finished) {{
+                    long m = 0;
+                    for (long i = 0; i < n; ++i) {{
+                        if (!KEEP[i]) continue;
+                        LR[m] = LR[i]; IDX[m] = IDX[i];
+                        for (int j = 0; j < TR_D; ++j) X[j * B + m] = X[j * B + i];
+                        ++m;
+                    }}
+                    n = m;
+                    if (n == 0) break;
+                }}
+            }}
+            memcpy(SN, X, sizeof(double) * TR_D * B);
+        }}
+        tr_block_step(n, B, LR, X, XN, P, bound, BAD, OOR);
+        evaluations += n;
+        int any_bad = 0, any_oor = 0;
+        for (long i = 0; i < n; ++i) {{ any_oor |= OOR[i]; }}
+        if (any_oor) {{
+            for (long i = 0; i < n; ++i) {{
+                if (!OOR[i]) continue;
+                double xv[TR_D], g[TR_D], f;
+                for (int j = 0; j < TR_D; ++j) xv[j] = X[j * B + i];
+                tr_point_exact(xv, P, &f, g);
+                BAD[i] = !(f <= bound);
+                for (int j = 0; j < TR_D; ++j) XN[j * B + i] = xv[j] - LR[i] * g[j];
+            }}
+        }}
+        for (long i = 0; i < n; ++i) {{ any_bad |= BAD[i]; }}
+        double *tmp = X; X = XN; XN = tmp;
+        if (any_bad) {{
+            long m = 0;
+            for (long i = 0; i < n; ++i) {{
+                if (BAD[i]) {{ labels[IDX[i]] = 0; continue; }}
+                LR[m] = LR[i]; IDX[m] = IDX[i];
+                for (int j = 0; j < TR_D; ++j) {{
+                    X[j * B + m] = X[j * B + i]; SN[j * B + m] = SN[j * B + i];
+                }}
+                ++m;
+            }}
+            n = m;
+        }}
+    }}
+    return evaluations;
+}}
+
+/* Label n learning rates (1 = trainable); returns the number of loss evaluations done. */
+long tr_sweep(long n, const double *lrs, const double *x0, const double *P, long steps,
+              double bound, uint8_t *labels, long block, int threads, int check_period) {{
+    long nblocks = (n + block - 1) / block;
+    long total = 0;
+    size_t bytes = sizeof(double) * (size_t)block * (1 + 3 * TR_D) + sizeof(long) * block
+                   + 3 * (size_t)block + 64;
+#ifdef _OPENMP
+    if (threads < 1) threads = omp_get_max_threads();
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+#endif
+    {{
+        double *work = (double *)malloc(bytes);
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (long b = 0; b < nblocks; ++b) {{
+            long lo = b * block, m = n - lo < block ? n - lo : block;
+            total += tr_run_block(m, block, lrs + lo, x0, P, steps, bound, labels + lo,
+                                  check_period, work);
+        }}
+        free(work);
+    }}
+    return total;
+}}
+
+/* Loss and gradient at n points (row-major n x D), with the kernel's transcendentals. */
+static void tr_point_kernel(const double *restrict xv, const double *restrict P,
+                            double *restrict f_out, double *restrict g_out) {{
+{unpack_params}
+{unpack_point}
+{kernel_body}
+    if ({oor_expr}) {{ tr_point_exact(xv, P, f_out, g_out); return; }}
+    *f_out = tr_f;
+{store_grad}
+}}
+void tr_eval(long n, const double *x, const double *P, double *f, double *g) {{
+    for (long i = 0; i < n; ++i) tr_point_kernel(x + i * TR_D, P, f + i, g + i * TR_D);
+}}
+
+/* The polynomial sine and cosine themselves (for certification tests). */
+void tr_sincos(long n, const double *u, double *s, double *c) {{
+    for (long i = 0; i < n; ++i) {{ s[i] = tr_sin(u[i]); c[i] = tr_cos(u[i]); }}
+}}
+"""
+
+
+def _c_cse(land: Landscape):
+    """Common subexpressions of ``(f, grad f)`` in C-safe names, and the sin/cos arguments."""
+    if "c-cse" in land._cache:
+        return land._cache["c-cse"]
+    xs = [sympy.Symbol(f"tr_x{j}") for j in range(land.dim)]
+    ps = [sympy.Symbol(f"tr_p{j}") for j in range(len(land.hyperparameters))]
+    sub = dict(zip(land.variables, xs, strict=True)) | dict(
+        zip(land.hyperparameters, ps, strict=True)
+    )
+    exprs = [sympy.sympify(e).xreplace(sub) for e in (land.expr, *gradient(land))]
+    replacements, reduced = sympy.cse(exprs, symbols=sympy.numbered_symbols("tr_t"))
+    args: list[sympy.Expr] = []
+    for e in [*(r for _, r in replacements), *reduced]:
+        for fn in e.atoms(sympy.sin, sympy.cos):
+            if fn.args[0] not in args:
+                args.append(fn.args[0])
+    land._cache["c-cse"] = (replacements, reduced, args)
+    return land._cache["c-cse"]
+
+
+def _c_statements(land: Landscape, fast: bool) -> tuple[list[str], list[str]]:
+    """C statements computing ``tr_f`` and ``tr_g0..``; and the sin/cos argument names."""
+    replacements, reduced, args = _c_cse(land)
+    printer = _Printer(fast)
+    lines = [f"        const double {s} = {printer.doprint(e)};" for s, e in replacements]
+    # Name every sin/cos argument so that the out-of-range test can refer to it.
+    arg_names = []
+    for a in args:
+        if a.is_Symbol:
+            arg_names.append(a.name)
+        else:
+            name = f"tr_a{len(arg_names)}"
+            lines.append(f"        const double {name} = {printer.doprint(a)};")
+            arg_names.append(name)
+    lines.append(f"        const double tr_f = {printer.doprint(reduced[0])};")
+    for j, e in enumerate(reduced[1:]):
+        lines.append(f"        const double tr_g{j} = {printer.doprint(e)};")
+    return lines, arg_names
+
+
+def c_sweep_source(land: Landscape, transcendentals: str = "poly") -> str:
+    """C source of the sweep kernel of ``land`` (see the module docstring).
+
+    Args:
+        land: the landscape; hyperparameter values are passed at run time.
+        transcendentals: ``"poly"`` (certified polynomial sin/cos, exact outside ``|u|<=R``)
+            or ``"libm"`` (the C library's functions everywhere).
+    """
+    if transcendentals not in ("poly", "libm"):
+        raise ValueError(f"transcendentals must be 'poly' or 'libm', got {transcendentals!r}")
+    fast = transcendentals == "poly"
+    step_lines, arg_names = _c_statements(land, fast)
+    exact_lines, _ = _c_statements(land, False)
+    d, npar = land.dim, len(land.hyperparameters)
+    p = SINCOS
+    prelude = _PRELUDE.format(
+        d=d,
+        np=max(npar, 1),
+        R=p.R,
+        two_over_pi=p.two_over_pi,
+        P1=p.P1,
+        P2=p.P2,
+        P3=p.P3,
+        **{f"s{i}": c for i, c in enumerate(p.sin_coefficients)},
+        **{f"c{i}": c for i, c in enumerate(p.cos_coefficients)},
+    )
+    unpack_params = "\n".join(f"    const double tr_p{j} = P[{j}];" for j in range(npar))
+    unpack_point = "\n".join(f"    const double tr_x{j} = xv[{j}];" for j in range(d))
+    unpack_lane = "\n".join(f"        const double tr_x{j} = X[{j} * B + i];" for j in range(d))
+    oor = " | ".join(f"(fabs({a}) > TR_R)" for a in arg_names) if fast and arg_names else "0"
+    update = "\n".join(f"        XN[{j} * B + i] = tr_x{j} - tr_s * tr_g{j};" for j in range(d))
+    store_grad = "\n".join(f"    g_out[{j}] = tr_g{j};" for j in range(d))
+    driver = _DRIVER.format(
+        unpack_params=unpack_params or "    (void)P;",
+        unpack_point=unpack_point,
+        exact_body="\n".join(line[4:] for line in exact_lines),
+        kernel_body="\n".join(line[4:] for line in step_lines),
+        store_grad=store_grad,
+        unpack_lane=unpack_lane,
+        step_body="\n".join(step_lines),
+        oor_expr=oor,
+        update_lane=update,
+    )
+    header = f"/* trainability sweep kernel: {land.name}, d={d}, {transcendentals} */\n"
+    header += f"/* loss: {sympy.sstr(land.expr)} */\n"
+    return header + prelude + driver
+
+
+# -fno-trapping-math / -fno-math-errno change no IEEE result (no fast-math): they only let
+# gcc if-convert and vectorise more freely.
+_FLAGS = (
+    "-O3",
+    "-march=native",
+    "-fno-trapping-math",
+    "-fno-math-errno",
+    "-fopenmp",
+    "-std=gnu11",
+    "-fPIC",
+    "-shared",
+)
+_FALLBACK_FLAGS = (
+    ("-O3", "-fopenmp", "-std=gnu11", "-fPIC", "-shared"),
+    ("-O3", "-std=gnu11", "-fPIC", "-shared"),
+)
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("TRAINABILITY_CACHE")
+    base = Path(root) if root else Path.home() / ".cache" / "trainability"
+    path = base / "ckernels"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".probe-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+        return path
+    except OSError:
+        path = Path(tempfile.gettempdir()) / "trainability-ckernels"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def _compile(source: str, compiler: str | None = None) -> tuple[Path, tuple[str, ...]]:
+    cc = compiler or os.environ.get("CC", "gcc")
+    if shutil.which(cc) is None:
+        raise CompileError(f"C compiler {cc!r} not found")
+    errors = []
+    for flags in (_FLAGS, *_FALLBACK_FLAGS):
+        digest = hashlib.sha256((cc + " ".join(flags) + source).encode()).hexdigest()[:24]
+        target = _cache_dir() / f"sweep_{digest}.so"
+        if target.exists():
+            return target, flags
+        with tempfile.TemporaryDirectory() as tmp:
+            src = Path(tmp) / "kernel.c"
+            src.write_text(source)
+            out = Path(tmp) / "kernel.so"
+            try:
+                proc = subprocess.run(
+                    [cc, *flags, str(src), "-o", str(out), "-lm"],
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                errors.append(str(exc))
+                continue
+            if proc.returncode != 0:
+                errors.append(proc.stderr.strip().splitlines()[-1:] or ["failed"])
+                continue
+            partial = target.with_suffix(f".{os.getpid()}.tmp")
+            shutil.copyfile(out, partial)
+            os.replace(partial, target)  # atomic: concurrent compilers never see half a file
+            return target, flags
+    raise CompileError(f"compiling the sweep kernel failed: {errors[-1] if errors else '?'}")
+
+
+def _default_threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(eq=False)
+class CSweepKernel:
+    """A compiled C sweep kernel: the ``backend`` object for ``numeric.lr_sweep``.
+
+    Calling it labels learning rates: ``kernel(lrs, x0, params, steps, bound)`` with
+    ``lrs: (C,)``, ``x0: (d,)``, ``params: (P,)`` returns ``(labels: (C,) bool, evaluations)``
+    where ``evaluations`` counts loss/gradient evaluations actually done (at most
+    ``C * (steps + 1)``; the rest were skipped by early exit).
+
+    Attributes:
+        source: the generated C source. name: ``"c-poly"`` or ``"c-libm"``.
+        dim: number of parameter variables. n_params: number of hyperparameters.
+        flags: compiler flags used. threads: OpenMP threads (default: all cores).
+        block: learning rates per cache block. check_period: enable the periodic-orbit exit.
+    """
+
+    source: str
+    name: str
+    dim: int
+    n_params: int
+    flags: tuple[str, ...] = ()
+    threads: int = field(default_factory=_default_threads)
+    block: int = 512
+    check_period: bool = True
+    _lib: object = field(default=None, repr=False)
+
+    def __post_init__(self):
+        if self._lib is None:
+            path, self.flags = _compile(self.source)
+            lib = ctypes.CDLL(str(path))
+            vp, lg = ctypes.c_void_p, ctypes.c_long
+            lib.tr_sweep.restype = lg
+            lib.tr_sweep.argtypes = [
+                lg,
+                vp,
+                vp,
+                vp,
+                lg,
+                ctypes.c_double,
+                vp,
+                lg,
+                ctypes.c_int,
+                ctypes.c_int,
+            ]
+            lib.tr_eval.restype = None
+            lib.tr_eval.argtypes = [lg, vp, vp, vp, vp]
+            lib.tr_sincos.restype = None
+            lib.tr_sincos.argtypes = [lg, vp, vp, vp]
+            self._lib = lib
+
+    def __reduce__(self):  # picklable: the receiver recompiles (or finds the cached .so)
+        return (
+            _rebuild,
+            (
+                self.source,
+                self.name,
+                self.dim,
+                self.n_params,
+                self.threads,
+                self.block,
+                self.check_period,
+            ),
+        )
+
+    def _params(self, params) -> np.ndarray:
+        p = np.ascontiguousarray(np.asarray(params, dtype=np.float64).reshape(-1))
+        if p.size != self.n_params:
+            raise ValueError(f"kernel takes {self.n_params} parameters, got {p.size}")
+        return p if p.size else np.zeros(1)
+
+    def __call__(self, lrs, x0, params=(), steps: int = 1000, bound: float = 1e8):
+        lrs = np.ascontiguousarray(lrs, dtype=np.float64).reshape(-1)
+        x0 = np.ascontiguousarray(np.broadcast_to(np.asarray(x0, np.float64), (self.dim,)))
+        p = self._params(params)
+        labels = np.empty(lrs.size, dtype=np.uint8)
+        ev = self._lib.tr_sweep(
+            lrs.size,
+            lrs.ctypes.data,
+            x0.ctypes.data,
+            p.ctypes.data,
+            int(steps),
+            float(bound),
+            labels.ctypes.data,
+            int(self.block),
+            int(self.threads),
+            int(self.check_period),
+        )
+        return labels.astype(bool), int(ev)
+
+    def loss_and_grad(self, x, params=()):
+        """``(f: (C,), g: (C, d))`` at points ``x: (C, d)`` with this kernel's arithmetic."""
+        x = np.ascontiguousarray(np.asarray(x, np.float64).reshape(-1, self.dim))
+        f = np.empty(x.shape[0])
+        g = np.empty_like(x)
+        self._lib.tr_eval(
+            x.shape[0],
+            x.ctypes.data,
+            self._params(params).ctypes.data,
+            f.ctypes.data,
+            g.ctypes.data,
+        )
+        return f, g
+
+    def sincos(self, u) -> tuple[np.ndarray, np.ndarray]:
+        """The compiled polynomial ``(sin u, cos u)`` (valid for ``|u| <= R``)."""
+        u = np.ascontiguousarray(np.asarray(u, np.float64).reshape(-1))
+        s, c = np.empty_like(u), np.empty_like(u)
+        self._lib.tr_sincos(u.size, u.ctypes.data, s.ctypes.data, c.ctypes.data)
+        return s, c
+
+
+def _rebuild(source, name, dim, n_params, threads, block, check_period):
+    return CSweepKernel(
+        source, name, dim, n_params, threads=threads, block=block, check_period=check_period
+    )
+
+
+def c_sweep_kernel(
+    land: Landscape, transcendentals: str = "poly", *, threads: int | None = None, block: int = 512
+) -> CSweepKernel:
+    """Generate, compile (cached on disk) and load the C sweep kernel of ``land``.
+
+    Raises :class:`CompileError` when no working C compiler is available; the caller
+    should then use the JAX backend.
+    """
+    if not isinstance(block, int) or block < 1:
+        raise ValueError(f"block must be a positive integer, got {block}")
+    key = ("c", transcendentals, threads, block)
+    if key not in land._cache:
+        source = c_sweep_source(land, transcendentals)
+        kernel = CSweepKernel(
+            source,
+            f"c-{transcendentals}",
+            land.dim,
+            len(land.hyperparameters),
+            block=block,
+            **({"threads": threads} if threads else {}),
+        )
+        land._cache[key] = kernel
+    return land._cache[key]
