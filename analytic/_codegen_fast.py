@@ -35,7 +35,7 @@ import numpy as np
 import sympy
 from sympy.printing.c import C99CodePrinter
 
-from ._codegen import Kernels, _array_kernels, _jax_modules
+from ._codegen import _KERNELS, Kernels, _array_kernels, _jax_modules, _key
 from ._derive import gradient
 from ._landscape import Landscape
 
@@ -269,11 +269,12 @@ def fast_jax_kernels(land: Landscape) -> Kernels:
     >>> round(float(f[0]), 12)    # 0.0025 + 0.2 * cos(pi)
     -0.1975
     """
-    if "jax-poly" not in land._cache:
+    key = _key(land, "jax-poly")
+    if key not in _KERNELS:
         modules, jnp = _jax_modules()
         modules = [{"sin": _jax_sin, "cos": _jax_cos}, *modules]
-        land._cache["jax-poly"] = _array_kernels(land, modules, jnp, "jax-poly")
-    return land._cache["jax-poly"]
+        _KERNELS[key] = _array_kernels(land, modules, jnp, "jax-poly")
+    return _KERNELS[key]
 
 
 # --------------------------------------------------------------------------------------
@@ -505,8 +506,9 @@ void tr_sincos(long n, const double *u, double *s, double *c) {{
 
 def _c_cse(land: Landscape):
     """Common subexpressions of ``(f, grad f)`` in C-safe names, and the sin/cos arguments."""
-    if "c-cse" in land._cache:
-        return land._cache["c-cse"]
+    key = _key(land, "c-cse")
+    if key in _KERNELS:
+        return _KERNELS[key]
     xs = [sympy.Symbol(f"tr_x{j}") for j in range(land.dim)]
     ps = [sympy.Symbol(f"tr_p{j}") for j in range(len(land.hyperparameters))]
     sub = dict(zip(land.variables, xs, strict=True)) | dict(
@@ -519,8 +521,8 @@ def _c_cse(land: Landscape):
         for fn in e.atoms(sympy.sin, sympy.cos):
             if fn.args[0] not in args:
                 args.append(fn.args[0])
-    land._cache["c-cse"] = (replacements, reduced, args)
-    return land._cache["c-cse"]
+    _KERNELS[key] = (replacements, reduced, args)
+    return _KERNELS[key]
 
 
 def _c_statements(land: Landscape, fast: bool) -> tuple[list[str], list[str]]:
@@ -793,8 +795,8 @@ def c_sweep_kernel(
     """
     if not isinstance(block, int) or block < 1:
         raise ValueError(f"block must be a positive integer, got {block}")
-    key = ("c", transcendentals, threads, block)
-    if key not in land._cache:
+    key = (*_key(land, "c"), transcendentals, threads, block)
+    if key not in _KERNELS:
         source = c_sweep_source(land, transcendentals)
         kernel = CSweepKernel(
             source,
@@ -804,5 +806,5 @@ def c_sweep_kernel(
             block=block,
             **({"threads": threads} if threads else {}),
         )
-        land._cache[key] = kernel
-    return land._cache[key]
+        _KERNELS[key] = kernel
+    return _KERNELS[key]

@@ -116,6 +116,7 @@ def cmd_sweep(args) -> dict:
         progress=not args.quiet,
         out=args.out,
         resume=args.resume,
+        backend=args.backend,
     )
     fit = result.fit
     summary = {
@@ -201,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--levels", type=int, default=16, help="finest grid has 2**levels + 1 points")
     p.add_argument("--bound", type=float, default=1e8, help="divergence bound on the loss")
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    p.add_argument(
+        "--backend",
+        default="jax",
+        choices=["jax", "jax-poly", "c-poly", "c-libm", "auto"],
+        help="jax: libm reference (default); *-poly: certified polynomial sin/cos; "
+        "c-*: compiled C (float64); auto: c-poly if a compiler works, else jax",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument(
         "--out",

@@ -14,7 +14,7 @@ from trainability.numeric import local_slopes
 
 from .._figures import plt, save_figure
 from .._registry import reproduction
-from .._sweeps import sweep_landscape
+from .._sweeps import BACKENDS, sweep_landscape
 
 # Protocol of the headline single-curve results (reference file, "Protocol").
 PROTOCOL = {
@@ -36,6 +36,12 @@ def _levels_option(parser):
         type=int,
         default=None,
         help=f"finest level (default {FULL_LEVELS}, {QUICK_LEVELS} with --quick)",
+    )
+    parser.add_argument(
+        "--backend",
+        default="jax",
+        choices=BACKENDS,
+        help="sweep backend (default jax, the libm reference; see 'sweep --help')",
     )
 
 
@@ -80,6 +86,7 @@ def _fig2(kind: str, args) -> dict:
         lr_min=PROTOCOL["lr_min"],
         lr_max=PROTOCOL["lr_max"],
         progress=True,
+        backend=args.backend,
     )
     fit = result.fit
     paper = PAPER_DIMENSION[kind]
@@ -100,6 +107,7 @@ def _fig2(kind: str, args) -> dict:
         "boundary_counts": result.boundary_counts,
         # Slope between consecutive levels: shows where the asymptotic regime starts.
         "local_slopes": boundary_local_slopes(result.boundary_counts),
+        "backend": args.backend,
         "learning_rates_per_second": result.n_points / result.seconds,
         "seconds": result.seconds,
         "figure": figure,
@@ -138,7 +146,13 @@ def figS2(args) -> dict:
     levels = args.levels or (QUICK_LEVELS if args.quick else 20)
     x0, steps, bound = PROTOCOL["x0"], PROTOCOL["steps"], PROTOCOL["bound"]
     result = sweep_landscape(
-        family("quadratic"), x0, levels=levels, steps=steps, bound=bound, progress=True
+        family("quadratic"),
+        x0,
+        levels=levels,
+        steps=steps,
+        bound=bound,
+        progress=True,
+        backend=args.backend,
     )
     lrs = result.learning_rates()
     change = np.flatnonzero(result.labels[1:] != result.labels[:-1])
