@@ -16,6 +16,7 @@ neither :mod:`trainability.numeric` nor :mod:`trainability.verify`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -37,6 +38,7 @@ __all__ = [
     "alpha_beta_example",
     "alpha_beta_slack",
     "alpha_beta_terms",
+    "critical_points",
     "finite_sum",
     "minimizer_set",
     "piece_minima",
@@ -53,6 +55,17 @@ NUMERIC_DPS = 40
 
 def _variables(dim: int) -> tuple[sympy.Symbol, ...]:
     return tuple(symbol(f"x{i}") for i in range(1, dim + 1))
+
+
+def _plain(expr: sympy.Expr, xs, name: str) -> Landscape:
+    """A Landscape whose gradient is the plain derivative (no ``simplify``).
+
+    ``simplify`` of these rational/exponential gradients costs seconds each and buys
+    nothing: lambdify with CSE shares the subexpressions anyway.
+    """
+    land = Landscape(expr, tuple(xs), (), name=name)
+    land._cache["gradient"] = tuple(sympy.diff(expr, v) for v in xs)
+    return land
 
 
 @dataclass(frozen=True)
@@ -96,16 +109,16 @@ class FiniteSum:
         """Piece ``f_i`` as a :class:`Landscape` (for gradient, Hessian and kernels)."""
         key = ("piece", i)
         if key not in self._cache:
-            self._cache[key] = Landscape(self.pieces[i], self.variables, (), name=f"{self.name}[{i}]")
+            self._cache[key] = _plain(self.pieces[i], self.variables, f"{self.name}[{i}]")
         return self._cache[key]
 
     def landscape(self) -> Landscape:
         """The average ``f`` as a :class:`Landscape`."""
         if "loss" not in self._cache:
-            self._cache["loss"] = Landscape(self.loss, self.variables, (), name=self.name)
+            self._cache["loss"] = _plain(self.loss, self.variables, self.name)
         return self._cache["loss"]
 
-    def minimizers(self, starts: int = 64, dps: int = NUMERIC_DPS) -> MinimizerSet:
+    def minimizers(self, starts: int = 32, dps: int = NUMERIC_DPS) -> MinimizerSet:
         """The minimizer set ``S`` of ``f`` (see :func:`minimizer_set`), cached."""
         return _sum_minimizers(self, starts, dps)
 
@@ -116,8 +129,12 @@ class FiniteSum:
         return lo, hi
 
 
-def finite_sum(pieces: Sequence[str | sympy.Expr], dim: int | None = None, name: str = "finite-sum",
-               box: Sequence[Sequence[float]] | None = None) -> FiniteSum:
+def finite_sum(
+    pieces: Sequence[str | sympy.Expr],
+    dim: int | None = None,
+    name: str = "finite-sum",
+    box: Sequence[Sequence[float]] | None = None,
+) -> FiniteSum:
     """Build a :class:`FiniteSum` from user text (through the whitelist parser) or SymPy.
 
     Every free symbol must be a parameter variable ``x`` or ``x1..xd``; a 1-D ``x`` becomes
@@ -229,13 +246,16 @@ def _numeric_minima(expr: sympy.Expr, xs, box, starts: int, dps: int, seed: int)
     """Local minima from a grid of starts (SciPy), polished with mpmath ``findroot``."""
     from scipy.optimize import minimize
 
-    land = Landscape(expr, tuple(xs), ())
-    k = numpy_kernels(land)
+    k = numpy_kernels(_plain(expr, xs, "minimizer-search"))
     lo, hi = np.array(box, dtype=np.float64).T
     d = len(xs)
     per_axis = max(2, int(round(starts ** (1.0 / d))))
-    grid = np.stack(np.meshgrid(*[np.linspace(a, b, per_axis) for a, b in zip(lo, hi, strict=True)],
-                                indexing="ij"), -1).reshape(-1, d)
+    grid = np.stack(
+        np.meshgrid(
+            *[np.linspace(a, b, per_axis) for a, b in zip(lo, hi, strict=True)], indexing="ij"
+        ),
+        -1,
+    ).reshape(-1, d)
     rng = np.random.default_rng(seed)
     grid = np.concatenate([grid, rng.uniform(lo, hi, size=(starts, d))])
 
@@ -246,8 +266,9 @@ def _numeric_minima(expr: sympy.Expr, xs, box, starts: int, dps: int, seed: int)
     found = []
     with np.errstate(all="ignore"):
         for z0 in grid:
-            res = minimize(fun, z0, jac=True, method="BFGS",
-                           options={"gtol": 1e-12, "maxiter": 500})
+            res = minimize(
+                fun, z0, jac=True, method="BFGS", options={"gtol": 1e-12, "maxiter": 500}
+            )
             if np.all(np.isfinite(res.x)) and np.isfinite(res.fun):
                 found.append((res.fun, res.x))
     found.sort(key=lambda t: t[0])
@@ -256,7 +277,7 @@ def _numeric_minima(expr: sympy.Expr, xs, box, starts: int, dps: int, seed: int)
     f_mp = sympy.lambdify(xs, expr, modules="mpmath")
     polished = []
     with mpmath.workdps(dps):
-        for _, z in found[: min(len(found), 64)]:
+        for _, z in found[: min(len(found), 16)]:
             try:
                 root = mpmath.findroot(lambda *a: g_mp(*a), [mpmath.mpf(float(v)) for v in z])
                 root = [root] if d == 1 else [root[i] for i in range(d)]
@@ -265,8 +286,9 @@ def _numeric_minima(expr: sympy.Expr, xs, box, starts: int, dps: int, seed: int)
             if float(f_mp(*root)) <= float(fun(z)[0]) + 1e-12:
                 polished.append((f_mp(*root), root))
             else:
-                polished.append((f_mp(*[mpmath.mpf(float(v)) for v in z]),
-                                 [mpmath.mpf(float(v)) for v in z]))
+                polished.append(
+                    (f_mp(*[mpmath.mpf(float(v)) for v in z]), [mpmath.mpf(float(v)) for v in z])
+                )
     return polished
 
 
@@ -278,9 +300,14 @@ def _distinct(points, tol):
     return out
 
 
-def minimizer_set(expr: sympy.Expr, variables: Sequence[sympy.Symbol],
-                  box: Sequence[Sequence[float]], starts: int = 64, dps: int = NUMERIC_DPS,
-                  seed: int = 0) -> MinimizerSet:
+def minimizer_set(
+    expr: sympy.Expr,
+    variables: Sequence[sympy.Symbol],
+    box: Sequence[Sequence[float]],
+    starts: int = 32,
+    dps: int = NUMERIC_DPS,
+    seed: int = 0,
+) -> MinimizerSet:
     """Global minimizers of ``expr`` (searched in ``box``; symbolic where possible).
 
     Symbolic route (rational losses): the real solutions of ``grad f = 0`` by
@@ -318,13 +345,28 @@ def minimizer_set(expr: sympy.Expr, variables: Sequence[sympy.Symbol],
                     point = tuple(sympy.simplify(sol.get(v, v).subs(base)) for v in xs)
                     dirs = []
                     for fv in free:
-                        dirs.append(tuple(sympy.simplify(sympy.diff(sol.get(v, v), fv)) for v in xs))
-                    return MinimizerSet("affine", (point,), tuple(dirs), value, True,
-                                        "symbolic: real solutions of grad f = 0 (sympy.solve)")
-                pts = tuple(tuple(sympy.radsimp(sympy.simplify(s[v])) for v in xs)
-                            for _, s, _ in best)
-                return MinimizerSet("points", pts, (), value, True,
-                                    "symbolic: real solutions of grad f = 0 (sympy.solve)")
+                        dirs.append(
+                            tuple(sympy.simplify(sympy.diff(sol.get(v, v), fv)) for v in xs)
+                        )
+                    return MinimizerSet(
+                        "affine",
+                        (point,),
+                        tuple(dirs),
+                        value,
+                        True,
+                        "symbolic: real solutions of grad f = 0 (sympy.solve)",
+                    )
+                pts = tuple(
+                    tuple(sympy.radsimp(sympy.simplify(s[v])) for v in xs) for _, s, _ in best
+                )
+                return MinimizerSet(
+                    "points",
+                    pts,
+                    (),
+                    value,
+                    True,
+                    "symbolic: real solutions of grad f = 0 (sympy.solve)",
+                )
     with mpmath.workdps(dps):
         low = min(v for v, _ in numeric)
         tol = mpmath.mpf(10) ** (-(dps // 2)) * max(1, abs(low)) + mpmath.mpf(1e-13) * scale
@@ -332,20 +374,87 @@ def minimizer_set(expr: sympy.Expr, variables: Sequence[sympy.Symbol],
         pts = _distinct(pts, 1e-6)
         pts = sorted(pts, key=lambda p: [float(c) for c in p])
         spts = tuple(tuple(sympy.Float(c, dps) for c in p) for p in pts)
-        return MinimizerSet("points", spts, (), sympy.Float(low, dps), False,
-                            f"numeric: BFGS multistart in the box, mpmath findroot at {dps} digits")
+        return MinimizerSet(
+            "points",
+            spts,
+            (),
+            sympy.Float(low, dps),
+            False,
+            f"numeric: BFGS multistart in the box, mpmath findroot at {dps} digits",
+        )
+
+
+def critical_points(fs: FiniteSum, starts: int = 64, seed: int = 0) -> np.ndarray:
+    """Critical points of ``f`` in the box (minima, saddles, maxima), shape ``(m, d)``.
+
+    Real solutions of ``grad f = 0`` by :func:`sympy.solve` for rational ``f`` with isolated
+    solutions; otherwise (or in addition) Newton-type root finding on ``grad f`` from a grid
+    of starts (SciPy ``root``), de-duplicated. Used to test PL and aiming at saddles and
+    spurious local minima, which sampling alone almost never hits.
+    """
+    from scipy.optimize import root
+
+    key = ("critical", starts, seed)
+    if key in fs._cache:
+        return fs._cache[key]
+    xs = fs.variables
+    lo, hi = fs.region()
+    found = []
+    cands = _symbolic_candidates(fs.loss, xs)
+    for sol in cands or []:
+        if all(v in sol for v in xs):
+            found.append(np.array([float(sympy.N(sol[v], 30)) for v in xs]))
+    land = fs.landscape()
+    k = numpy_kernels(land)
+    H = sympy.lambdify(xs, hessian(land) if fs.dim <= 4 else sympy.zeros(fs.dim), "numpy")
+    d = fs.dim
+    per_axis = max(2, int(round(starts ** (1.0 / d))))
+    grid = np.stack(
+        np.meshgrid(
+            *[np.linspace(a, b, per_axis) for a, b in zip(lo, hi, strict=True)], indexing="ij"
+        ),
+        -1,
+    ).reshape(-1, d)
+    grid = np.concatenate([grid, np.random.default_rng(seed).uniform(lo, hi, (starts, d))])
+    with np.errstate(all="ignore"):
+        for z0 in grid:
+            res = root(
+                lambda z: np.asarray(k.grad(z[None, :])[0], dtype=np.float64),
+                z0,
+                jac=lambda z: np.asarray(H(*z), dtype=np.float64),
+                method="hybr",
+            )
+            z = res.x
+            if (
+                res.success
+                and np.all(np.isfinite(z))
+                and np.all(z >= lo)
+                and np.all(z <= hi)
+                and np.linalg.norm(k.grad(z[None, :])[0]) < 1e-9
+            ):
+                found.append(z)
+    out = []
+    for z in found:
+        if all(np.max(np.abs(z - q)) > 1e-6 for q in out):
+            out.append(z)
+    arr = np.array(out, dtype=np.float64).reshape(-1, d)
+    fs._cache[key] = arr
+    return arr
 
 
 def _sum_minimizers(fs: FiniteSum, starts: int, dps: int) -> MinimizerSet:
     key = ("S", starts, dps)
     if key not in fs._cache:
         lo, hi = fs.region()
-        fs._cache[key] = minimizer_set(fs.loss, fs.variables, list(zip(lo, hi, strict=True)),
-                                       starts, dps)
+        fs._cache[key] = minimizer_set(
+            fs.loss, fs.variables, list(zip(lo, hi, strict=True)), starts, dps
+        )
     return fs._cache[key]
 
 
-def piece_minima(fs: FiniteSum, starts: int = 64, dps: int = NUMERIC_DPS) -> tuple[MinimizerSet, ...]:
+def piece_minima(
+    fs: FiniteSum, starts: int = 32, dps: int = NUMERIC_DPS
+) -> tuple[MinimizerSet, ...]:
     """``f_i^*`` and its minimizers for every piece (see :func:`minimizer_set`).
 
     The search box is :attr:`FiniteSum.box` widened by half its size on each side.
@@ -357,8 +466,6 @@ def piece_minima(fs: FiniteSum, starts: int = 64, dps: int = NUMERIC_DPS) -> tup
         box = list(zip(lo - pad, hi + pad, strict=True))
         fs._cache[key] = tuple(minimizer_set(p, fs.variables, box, starts, dps) for p in fs.pieces)
     return fs._cache[key]
-
-
 
 
 def projection(S: MinimizerSet, variables: Sequence[sympy.Symbol]) -> list[sympy.Matrix]:
@@ -606,18 +713,26 @@ def _example1():
     x, y = _variables(2)
     u = x + y
     pieces = (u**2 / (u**2 + 1), (u + 1) ** 2 / ((u + 1) ** 2 + 1))
-    proven = {"region": "R^2", "alpha_min": 2.5, "beta": "4*alpha/5 <= beta < alpha",
-              "beta_zero_fails": True,
-              "statement": "holds for alpha >= 5/2 and beta in [4 alpha/5, alpha); fails for beta = 0"}
+    proven = {
+        "region": "R^2",
+        "alpha_min": 2.5,
+        "beta": "4*alpha/5 <= beta < alpha",
+        "beta_zero_fails": True,
+        "statement": "holds for alpha >= 5/2 and beta in [4 alpha/5, alpha); fails for beta = 0",
+    }
     return pieces, proven, ((-6.0, 6.0), (-6.0, 6.0))
 
 
 def _example2():
     x, y = _variables(2)
     pieces = (1 - sympy.exp(-(x**2) - y**2), 1 - sympy.exp(-((x - 2) ** 2) - (y - 2) ** 2))
-    proven = {"region": "R^2", "alpha_min": "8/c, c = min_i min_S f_i", "beta": "alpha - 8",
-              "beta_zero_fails": True,
-              "statement": "holds with beta = alpha - 8 for alpha >= 8/c; fails for beta = 0"}
+    proven = {
+        "region": "R^2",
+        "alpha_min": "8/c, c = min_i min_S f_i",
+        "beta": "alpha - 8",
+        "beta_zero_fails": True,
+        "statement": "holds with beta = alpha - 8 for alpha >= 8/c; fails for beta = 0",
+    }
     return pieces, proven, ((-3.0, 5.0), (-3.0, 5.0))
 
 
@@ -626,9 +741,13 @@ def _example3(denominator: int = 1):
     r2 = x**2 + y**2
     s2 = (x - sympy.Rational(5, 2)) ** 2 + (y - sympy.Rational(5, 2)) ** 2
     pieces = ((1 + r2) / (4 + r2), s2 / (denominator + s2))
-    proven = {"region": "R^2", "alpha_min": 1512.46, "beta": "alpha - 1",
-              "beta_zero_fails": None,
-              "statement": "holds with beta = alpha - 1 for alpha >= about 1512.46"}
+    proven = {
+        "region": "R^2",
+        "alpha_min": 1512.46,
+        "beta": "alpha - 1",
+        "beta_zero_fails": None,
+        "statement": "holds with beta = alpha - 1 for alpha >= about 1512.46",
+    }
     return pieces, proven, ((-3.0, 5.5), (-3.0, 5.5))
 
 
@@ -637,15 +756,20 @@ def _example6():
     r2 = x**2 + y**2
     s2 = (x - 1) ** 2 + (y - 1) ** 2
     pieces = (r2 / (1 + r2), s2 / (1 + s2))
-    proven = {"region": "R^2", "alpha_min": "2/c, c = min_i min_S f_i (about 41.369)",
-              "beta": "alpha - 1", "beta_zero_fails": True,
-              "statement": "holds with beta = alpha - 1 for alpha >= 2/c; fails for beta = 0"}
+    proven = {
+        "region": "R^2",
+        "alpha_min": "2/c, c = min_i min_S f_i (about 41.369)",
+        "beta": "alpha - 1",
+        "beta_zero_fails": True,
+        "statement": "holds with beta = alpha - 1 for alpha >= 2/c; fails for beta = 0",
+    }
     return pieces, proven, ((-2.5, 3.5), (-2.5, 3.5))
 
 
 ALPHA_BETA_EXAMPLES = {1: _example1, 2: _example2, 3: _example3, 6: _example6}
 
 
+@functools.lru_cache(maxsize=16)
 def alpha_beta_example(number: int, example3_denominator: int = 1) -> FiniteSum:
     """Example ``number`` (1, 2, 3 or 6) of Islamov et al. (2024): ``n = 2`` pieces on ``R^2``.
 
@@ -658,6 +782,9 @@ def alpha_beta_example(number: int, example3_denominator: int = 1) -> FiniteSum:
     stated ``f* ~ 0.408`` at ``(2.471, 2.471)`` is reproduced only with ``1 + ...``
     (``example3_denominator=1``, the default); with ``4`` the minimum is ``f* = 0.40572``
     at ``(2.3762, 2.3762)``. The proven ``alpha >= 1512.46`` holds for both.
+
+    The same object is returned for the same arguments, so derived results (``S``, ``L``,
+    kernels) are computed once per process.
     """
     if number not in ALPHA_BETA_EXAMPLES:
         raise ValueError(f"unknown example {number} (choose from 1, 2, 3, 6)")
@@ -671,8 +798,9 @@ def alpha_beta_example(number: int, example3_denominator: int = 1) -> FiniteSum:
     return FiniteSum(pieces, _variables(2), f"example-{number}", tuple(proven.items()), box)
 
 
-def remark1_family(centers: Sequence[Sequence[float]], weights: Sequence[Sequence[float]],
-                   profile: str = "exp") -> FiniteSum:
+def remark1_family(
+    centers: Sequence[Sequence[float]], weights: Sequence[Sequence[float]], profile: str = "exp"
+) -> FiniteSum:
     """The generalised examples (Remark 1): ``f_i = phi(q_i)``, ``q_i = sum_j b_ij (x_j - a_ij)^2``.
 
     ``centers`` is ``a`` with shape ``(n, d)``, ``weights`` is ``b > 0`` with shape ``(n, d)``.
@@ -693,9 +821,15 @@ def remark1_family(centers: Sequence[Sequence[float]], weights: Sequence[Sequenc
     xs = _variables(d)
     pieces = []
     for i in range(n):
-        q = sum(sympy.nsimplify(b[i, j]) * (xs[j] - sympy.nsimplify(a[i, j])) ** 2
-                for j in range(d))
+        q = sum(
+            sympy.nsimplify(b[i, j]) * (xs[j] - sympy.nsimplify(a[i, j])) ** 2 for j in range(d)
+        )
         pieces.append(1 - sympy.exp(-q) if profile == "exp" else q / (1 + q))
     lo, hi = a.min(0) - 3.0, a.max(0) + 3.0
-    return FiniteSum(tuple(pieces), xs, f"remark1-{profile}", (),
-                     tuple(zip(lo.tolist(), hi.tolist(), strict=True)))
+    return FiniteSum(
+        tuple(pieces),
+        xs,
+        f"remark1-{profile}",
+        (),
+        tuple(zip(lo.tolist(), hi.tolist(), strict=True)),
+    )

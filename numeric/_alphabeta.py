@@ -151,8 +151,7 @@ def _kernels(pieces: Pieces, project: Projector):
         A, B, C = terms(x, star)
         return (A - alpha * B + beta * C)[i]
 
-    return (jax.jit(terms), jax.jit(min_slack),
-            jax.jit(jax.value_and_grad(piece_slack)))
+    return (jax.jit(terms), jax.jit(min_slack), jax.jit(jax.value_and_grad(piece_slack)))
 
 
 def _refine(value_and_grad, start, low, high, *args) -> tuple[float, np.ndarray]:
@@ -166,14 +165,30 @@ def _refine(value_and_grad, start, low, high, *args) -> tuple[float, np.ndarray]
             return 1e300, np.zeros_like(g)
         return v, np.nan_to_num(g)
 
-    res = minimize(fun, np.asarray(start, dtype=np.float64), jac=True, method="L-BFGS-B",
-                   bounds=list(zip(low, high, strict=True)), options={"maxiter": 200})
+    res = minimize(
+        fun,
+        np.asarray(start, dtype=np.float64),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=list(zip(low, high, strict=True)),
+        options={"maxiter": 200},
+    )
     return float(res.fun), np.asarray(res.x)
 
 
-def worst_slack(pieces: Pieces, project: Projector, piece_star, alpha: float, beta: float,
-                low, high, samples: int = 2**16, refine: int = 8, seed: int = 0,
-                chunk: int = 2**15) -> WorstSlack:
+def worst_slack(
+    pieces: Pieces,
+    project: Projector,
+    piece_star,
+    alpha: float,
+    beta: float,
+    low,
+    high,
+    samples: int = 2**16,
+    refine: int = 8,
+    seed: int = 0,
+    chunk: int = 2**15,
+) -> WorstSlack:
     """The smallest slack of the alpha-beta inequality over the box ``[low, high]``.
 
     Dense uniform sampling (``samples`` points, seeded) followed by L-BFGS-B, inside the box,
@@ -187,7 +202,7 @@ def worst_slack(pieces: Pieces, project: Projector, piece_star, alpha: float, be
     x = _uniform(low, high, samples, seed)
     values, which = [], []
     for start in range(0, samples, chunk):
-        v, i = min_slack(x[start:start + chunk], alpha, beta, star)
+        v, i = min_slack(x[start : start + chunk], alpha, beta, star)
         values.append(np.asarray(v))
         which.append(np.asarray(i))
     values, which = np.concatenate(values), np.concatenate(which)
@@ -221,8 +236,9 @@ class AdmissibleRegion:
     admissible: np.ndarray
 
 
-def admissible_grid(A, B, C, alphas, betas, margin: float = 0.0, tol: float = 0.0,
-                    chunk: int = 2**14) -> AdmissibleRegion:
+def admissible_grid(
+    A, B, C, alphas, betas, margin: float = 0.0, tol: float = 0.0, chunk: int = 2**14
+) -> AdmissibleRegion:
     """Minimum of ``A - alpha B + beta C`` over all entries, for every grid pair.
 
     ``A, B, C`` are arrays of one shape (points x pieces, or steps x seeds in a training
@@ -243,16 +259,26 @@ def admissible_grid(A, B, C, alphas, betas, margin: float = 0.0, tol: float = 0.
 
     worst = jnp.full(pairs_a.shape, jnp.inf)
     for s in range(0, A.shape[0], chunk):
-        worst = jnp.minimum(worst, block(A[s:s + chunk], B[s:s + chunk], C[s:s + chunk]))
+        worst = jnp.minimum(worst, block(A[s : s + chunk], B[s : s + chunk], C[s : s + chunk]))
     worst = np.asarray(worst).reshape(a.shape)
     valid = (a >= b + margin - 1e-12) & (b >= 0)
     worst = np.where(valid, worst, np.nan)
     return AdmissibleRegion(alphas, betas, worst, np.where(valid, worst >= -tol, False))
 
 
-def admissible_region(pieces: Pieces, project: Projector, piece_star, alphas, betas, low, high,
-                      samples: int = 2**15, seed: int = 0, margin: float = 0.0,
-                      tol: float = 0.0) -> AdmissibleRegion:
+def admissible_region(
+    pieces: Pieces,
+    project: Projector,
+    piece_star,
+    alphas,
+    betas,
+    low,
+    high,
+    samples: int = 2**15,
+    seed: int = 0,
+    margin: float = 0.0,
+    tol: float = 0.0,
+) -> AdmissibleRegion:
     """The ``(alpha, beta)`` pairs under which the inequality holds at every sampled point.
 
     ``samples`` uniform points of the box (seeded); see :func:`admissible_grid`.
@@ -286,8 +312,8 @@ class ConditionConstant:
     Attributes:
         name: ``"PL"`` (``c = 2 mu``), ``"aiming"`` or ``"quasar-convexity"`` (``c = theta``).
         constant: ``inf num/den`` over the sampled points with ``den > den_min``; the
-            condition holds (on the samples) for every ``c <= constant``; it holds for
-            some positive constant iff ``constant > 0``.
+            condition holds (on the samples) for every ``c <= constant``; :attr:`holds` asks
+            for ``constant > 1e-8`` (a saddle or a spurious critical point gives 0).
         point: where the infimum was attained, shape ``(d,)``.
         samples: how many points were sampled.
     """
@@ -297,53 +323,96 @@ class ConditionConstant:
     point: np.ndarray
     samples: int
 
+    #: Constants at or below this count as "fails" (a saddle gives 0 up to rounding).
+    TOLERANCE = 1e-8
+
     @property
     def holds(self) -> bool:
-        return self.constant > 0
+        return self.constant > self.TOLERANCE
 
 
-def _inf_ratio(name, fn, low, high, samples, seed, den_min):
+def _inf_ratio(name, fn, low, high, samples, seed, den_min, refine=4, points=None):
+    """``inf num/den`` over dense samples (plus ``points``), then L-BFGS-B from the worst."""
     low, high = _check_box(low, high)
     x = _uniform(low, high, samples, seed)
+    if points is not None and len(points):
+        x = jnp.concatenate([jnp.asarray(points, dtype=jnp.float64).reshape(-1, low.size), x])
     num, den = jax.jit(fn)(x)
     num, den = np.asarray(num), np.asarray(den)
     ok = den > den_min
     if not np.any(ok):
         raise ValueError("no sample has f(x) - f* above den_min")
     ratio = np.where(ok, num / np.where(ok, den, 1.0), np.inf)
-    j = int(np.argmin(ratio))
-    return ConditionConstant(name, float(ratio[j]), np.asarray(x[j]), samples)
+    order = np.argsort(ratio)
+    best_val, best_pt = float(ratio[order[0]]), np.asarray(x[order[0]])
+
+    def scalar(z):
+        n_, d_ = fn(z[None])
+        return jnp.where(d_[0] > den_min, n_[0] / jnp.maximum(d_[0], den_min), 1e300)
+
+    vg = jax.jit(jax.value_and_grad(scalar))
+    for j in order[:refine]:
+        v, pt = _refine(vg, np.asarray(x[j]), low, high)
+        n_, d_ = fn(jnp.asarray(pt)[None])
+        if float(d_[0]) > den_min and v < best_val:
+            best_val, best_pt = v, pt
+    return ConditionConstant(name, best_val, best_pt, samples)
 
 
-def pl_constant(loss_and_grad, f_star: float, low, high, samples: int = 2**15, seed: int = 0,
-                den_min: float = 1e-9) -> ConditionConstant:
+def pl_constant(
+    loss_and_grad,
+    f_star: float,
+    low,
+    high,
+    samples: int = 2**15,
+    seed: int = 0,
+    den_min: float = 1e-9,
+    points=None,
+) -> ConditionConstant:
     """PL: the largest ``2 mu`` with ``||grad f||^2 >= 2 mu (f - f*)`` on the samples.
 
-    ``loss_and_grad(x) -> (f, g)`` with ``x (N, d)``, ``f (N,)``, ``g (N, d)``.
+    ``loss_and_grad(x) -> (f, g)`` with ``x (N, d)``, ``f (N,)``, ``g (N, d)``. ``points``
+    (shape ``(m, d)``, e.g. known critical points) are examined besides the samples.
     """
 
     def fn(x):
         f, g = loss_and_grad(x)
         return jnp.sum(g**2, -1), f - f_star
 
-    return _inf_ratio("PL", fn, low, high, samples, seed, den_min)
+    return _inf_ratio("PL", fn, low, high, samples, seed, den_min, points=points)
 
 
-def aiming_constant(loss_and_grad, project: Projector, f_star: float, low, high,
-                    samples: int = 2**15, seed: int = 0,
-                    den_min: float = 1e-9) -> ConditionConstant:
+def aiming_constant(
+    loss_and_grad,
+    project: Projector,
+    f_star: float,
+    low,
+    high,
+    samples: int = 2**15,
+    seed: int = 0,
+    den_min: float = 1e-9,
+    points=None,
+) -> ConditionConstant:
     """Aiming: the largest ``theta`` with ``<grad f, x - Proj(x, S)> >= theta (f - f*)``."""
 
     def fn(x):
         f, g = loss_and_grad(x)
         return jnp.sum(g * (x - project(x)), -1), f - f_star
 
-    return _inf_ratio("aiming", fn, low, high, samples, seed, den_min)
+    return _inf_ratio("aiming", fn, low, high, samples, seed, den_min, points=points)
 
 
-def quasar_constant(loss_and_grad, x_star: Sequence[float], f_star: float, low, high,
-                    samples: int = 2**15, seed: int = 0,
-                    den_min: float = 1e-9) -> ConditionConstant:
+def quasar_constant(
+    loss_and_grad,
+    x_star: Sequence[float],
+    f_star: float,
+    low,
+    high,
+    samples: int = 2**15,
+    seed: int = 0,
+    den_min: float = 1e-9,
+    points=None,
+) -> ConditionConstant:
     """Quasar-convexity: the largest ``theta`` with ``<grad f, x - x*> >= theta (f - f*)``."""
     xs = jnp.asarray(x_star, dtype=jnp.float64)
 
@@ -351,7 +420,7 @@ def quasar_constant(loss_and_grad, x_star: Sequence[float], f_star: float, low, 
         f, g = loss_and_grad(x)
         return jnp.sum(g * (x - xs), -1), f - f_star
 
-    return _inf_ratio("quasar-convexity", fn, low, high, samples, seed, den_min)
+    return _inf_ratio("quasar-convexity", fn, low, high, samples, seed, den_min, points=points)
 
 
 # --------------------------------------------------------------------------------------------
@@ -417,15 +486,31 @@ def _run_kernel(pieces: Pieces, method: str, steps: int):
         fiK = pieces(xK)[0][idx]
         A = jnp.sum(gi * (xs - xK), -1)
         iterates = jnp.concatenate([xs, xK[None]], 0)
-        return (jnp.concatenate([losses, fK[None]]), idx, iterates, steps_used,
-                A, fi - fiK, fi - star[idx])
+        return (
+            jnp.concatenate([losses, fK[None]]),
+            idx,
+            iterates,
+            steps_used,
+            A,
+            fi - fiK,
+            fi - star[idx],
+        )
 
     return jax.jit(jax.vmap(one, in_axes=(None, 0, None, None, None, None)))
 
 
-def finite_sum_run(pieces: Pieces, x0, steps: int, method: str = "sgd", gamma: float = 0.1,
-                   seeds: int = 8, seed: int = 0, piece_star=None, c: float = 1.0,
-                   gamma_b: float = 1.0) -> FiniteSumRun:
+def finite_sum_run(
+    pieces: Pieces,
+    x0,
+    steps: int,
+    method: str = "sgd",
+    gamma: float = 0.1,
+    seeds: int = 8,
+    seed: int = 0,
+    piece_star=None,
+    c: float = 1.0,
+    gamma_b: float = 1.0,
+) -> FiniteSumRun:
     """Run SGD, SPS_max or NGN on ``f = (1/n) sum f_i`` for ``seeds`` seeds and track T.
 
     - ``sgd``: ``x+ = x - gamma grad f_i(x)``;

@@ -72,7 +72,9 @@ def halfspace_loss(lam: float = 1e-3) -> Callable:
 def mlp_init(key, sizes: Sequence[int]) -> list[tuple[jax.Array, jax.Array]]:
     """He-initialised dense layers ``sizes[0] -> ... -> sizes[-1]`` (weights, biases)."""
     params = []
-    for k, (m, n) in zip(jax.random.split(key, len(sizes) - 1), zip(sizes[:-1], sizes[1:])):
+    for k, (m, n) in zip(
+        jax.random.split(key, len(sizes) - 1), zip(sizes[:-1], sizes[1:], strict=True), strict=True
+    ):
         W = jax.random.normal(k, (m, n), dtype=jnp.float64) * jnp.sqrt(2.0 / m)
         params.append((W, jnp.zeros(n, dtype=jnp.float64)))
     return params
@@ -137,8 +139,18 @@ def _trainer(loss: Callable, unravel, n: int, batch: int, steps: int, lr: float)
     return train, replay
 
 
-def track_training(loss: Callable, init: Callable, X, y, steps: int, lr: float, batch: int,
-                   seeds: int = 3, seed: int = 0, progress: bool = False) -> TrainingTrace:
+def track_training(
+    loss: Callable,
+    init: Callable,
+    X,
+    y,
+    steps: int,
+    lr: float,
+    batch: int,
+    seeds: int = 3,
+    seed: int = 0,
+    progress: bool = False,
+) -> TrainingTrace:
     """Mini-batch SGD with T-tracking, replayed deterministically, over ``seeds`` seeds.
 
     ``loss(params, X, y)`` is the mean non-negative loss of a batch; ``init(key)`` returns
@@ -161,7 +173,7 @@ def track_training(loss: Callable, init: Callable, X, y, steps: int, lr: float, 
         A, B, C, full = replay(z0, zK, X, y, k_data)
         out.append([np.asarray(t) for t in (A, B, C, full)])
         bar.update(1)
-    A, B, C, full = (np.stack(t) for t in zip(*out))
+    A, B, C, full = (np.stack(t) for t in zip(*out, strict=True))
     if not (np.all(np.isfinite(A)) and np.all(np.isfinite(C)) and np.all(np.isfinite(full))):
         raise ValueError("the training run diverged (non-finite loss); lower the learning rate")
     return TrainingTrace(A, B, C, full)

@@ -14,11 +14,11 @@ import jax.numpy as jnp
 import mpmath
 import numpy as np
 import sympy
-
 from trainability.analytic import (
     FiniteSum,
     MinimizerSet,
     alpha_beta_slack,
+    critical_points,
     jax_kernels,
     piece_minima,
     smoothness_constant,
@@ -110,8 +110,15 @@ def slack_at(fs: FiniteSum, alpha: float, beta: float, point, dps: int = 50) -> 
     return float(min(vals))
 
 
-def alpha_beta_check(fs: FiniteSum, alpha: float, beta: float, samples: int = 2**16,
-                     refine: int = 8, seed: int = 0, tol: float = 1e-9) -> dict:
+def alpha_beta_check(
+    fs: FiniteSum,
+    alpha: float,
+    beta: float,
+    samples: int = 2**16,
+    refine: int = 8,
+    seed: int = 0,
+    tol: float = 1e-9,
+) -> dict:
     """Worst slack of the inequality over the example's box, with the point where it occurs.
 
     The measured worst slack is re-evaluated at 50 digits on the symbolic slack; ``holds``
@@ -121,8 +128,9 @@ def alpha_beta_check(fs: FiniteSum, alpha: float, beta: float, samples: int = 2*
         raise ValueError(f"need alpha > beta >= 0, got alpha={alpha}, beta={beta}")
     cb = finite_sum_callables(fs)
     lo, hi = fs.region()
-    w = worst_slack(cb.pieces, cb.project, cb.piece_star, alpha, beta, lo, hi, samples, refine,
-                    seed)
+    w = worst_slack(
+        cb.pieces, cb.project, cb.piece_star, alpha, beta, lo, hi, samples, refine, seed
+    )
     precise = slack_at(fs, alpha, beta, w.point)
     return {
         "alpha": float(alpha),
@@ -143,7 +151,9 @@ def _c(fs: FiniteSum) -> float:
     vals = []
     for pt in S.points:
         sub = dict(zip(fs.variables, pt, strict=True))
-        vals += [sympy.N(fi.xreplace(sub) - st, 30) for fi, st in zip(fs.pieces, stars, strict=True)]
+        vals += [
+            sympy.N(fi.xreplace(sub) - st, 30) for fi, st in zip(fs.pieces, stars, strict=True)
+        ]
     return float(min(vals))
 
 
@@ -176,33 +186,52 @@ def alpha_beta_region(fs: FiniteSum, alphas, betas, samples: int = 2**14, seed: 
     """The sampled admissible region of a finite sum on an ``(alpha, beta)`` grid."""
     cb = finite_sum_callables(fs)
     lo, hi = fs.region()
-    return admissible_region(cb.pieces, cb.project, cb.piece_star, alphas, betas, lo, hi,
-                             samples, seed)
+    return admissible_region(
+        cb.pieces, cb.project, cb.piece_star, alphas, betas, lo, hi, samples, seed
+    )
 
 
 def compare_conditions(fs: FiniteSum, samples: int = 2**15, seed: int = 0) -> dict:
     """PL, aiming and quasar-convexity constants on the example's box (sampled).
 
-    A condition holds (on the samples) when its best constant is positive. Quasar-convexity
-    is measured only when ``S`` is a single point.
+    The critical points of ``f`` (:func:`~trainability.analytic.critical_points`) are examined
+    besides the samples, so saddles and spurious minima are not missed. A condition holds
+    (on the box) when its best constant is positive. Quasar-convexity is measured only when
+    ``S`` is a single point. Also returns the critical points that are not minimizers.
     """
     cb = finite_sum_callables(fs)
     lo, hi = fs.region()
+    crit = critical_points(fs)
     out = {
-        "PL_2mu": pl_constant(cb.loss_and_grad, cb.f_star, lo, hi, samples, seed),
-        "aiming_theta": aiming_constant(cb.loss_and_grad, cb.project, cb.f_star, lo, hi, samples,
-                                        seed),
+        "PL_2mu": pl_constant(cb.loss_and_grad, cb.f_star, lo, hi, samples, seed, points=crit),
+        "aiming_theta": aiming_constant(
+            cb.loss_and_grad, cb.project, cb.f_star, lo, hi, samples, seed, points=crit
+        ),
     }
     pts = cb.S.as_arrays()[0]
     if cb.S.kind == "points" and len(pts) == 1:
-        out["quasar_theta"] = quasar_constant(cb.loss_and_grad, pts[0], cb.f_star, lo, hi,
-                                              samples, seed)
-    return {k: {"constant": v.constant, "holds": v.holds, "point": v.point.tolist()}
-            for k, v in out.items()}
+        out["quasar_theta"] = quasar_constant(
+            cb.loss_and_grad, pts[0], cb.f_star, lo, hi, samples, seed, points=crit
+        )
+    res = {
+        k: {"constant": v.constant, "holds": v.holds, "point": v.point.tolist()}
+        for k, v in out.items()
+    }
+    f_crit = np.asarray(cb.loss_and_grad(jnp.asarray(crit))[0]) if len(crit) else np.zeros(0)
+    res["critical_points_outside_S"] = crit[f_crit - cb.f_star > 1e-12].tolist()
+    return res
 
 
-def sgd_bound_check(fs: FiniteSum, alpha: float, beta: float, x0, steps: int = 1000,
-                    seeds: int = 200, seed: int = 0, gamma: float | None = None) -> Verdict:
+def sgd_bound_check(
+    fs: FiniteSum,
+    alpha: float,
+    beta: float,
+    x0,
+    steps: int = 1000,
+    seeds: int = 200,
+    seed: int = 0,
+    gamma: float | None = None,
+) -> Verdict:
     """SGD theorem: ``min_{k<K} E[f(x_k) - f*]`` against the bound, over ``seeds`` runs.
 
     Step ``gamma = (alpha - beta) / (2L)`` unless given (must not exceed it). The bound is
@@ -232,13 +261,27 @@ def sgd_bound_check(fs: FiniteSum, alpha: float, beta: float, x0, steps: int = 1
     se = float(np.std(run.losses[:, k], ddof=1) / np.sqrt(seeds)) if seeds > 1 else 0.0
     return Verdict(
         name=f"SGD bound on {fs.name} (alpha={alpha:g}, beta={beta:g})",
-        measured={"min_k_mean_gap": measured, "stderr": se, "argmin_step": k,
-                  "final_mean_gap": float(expected[-1])},
-        predicted={"bound": bound, "L": L, "L_exact": sm.exact, "gamma": gamma,
-                   "sigma_int2": sigma2, "dist0_2": dist2, "steps": steps, "seeds": seeds},
+        measured={
+            "min_k_mean_gap": measured,
+            "stderr": se,
+            "argmin_step": k,
+            "final_mean_gap": float(expected[-1]),
+        },
+        predicted={
+            "bound": bound,
+            "L": L,
+            "L_exact": sm.exact,
+            "gamma": gamma,
+            "sigma_int2": sigma2,
+            "dist0_2": dist2,
+            "steps": steps,
+            "seeds": seeds,
+        },
         tolerance=3 * se,
         passed=bool(measured <= bound + 3 * se),
-        why=("min over steps of the seed-mean optimality gap is below the theorem's bound"
-             if measured <= bound + 3 * se else
-             "the measured optimality gap exceeds the theorem's bound"),
+        why=(
+            "min over steps of the seed-mean optimality gap is below the theorem's bound"
+            if measured <= bound + 3 * se
+            else "the measured optimality gap exceeds the theorem's bound"
+        ),
     )
