@@ -280,7 +280,7 @@ def _numeric_minima(expr: sympy.Expr, xs, box, starts: int, dps: int, seed: int)
         for _, z in found[: min(len(found), 16)]:
             try:
                 root = mpmath.findroot(lambda *a: g_mp(*a), [mpmath.mpf(float(v)) for v in z])
-                root = [root] if d == 1 else [root[i] for i in range(d)]
+                root = [root[i] for i in range(d)] if isinstance(root, mpmath.matrix) else [root]
             except (ZeroDivisionError, ValueError):
                 root = [mpmath.mpf(float(v)) for v in z]
             if float(f_mp(*root)) <= float(fun(z)[0]) + 1e-12:

@@ -113,7 +113,9 @@ def _trainer(loss: Callable, unravel, n: int, batch: int, steps: int, lr: float)
     vg = jax.value_and_grad(batch_loss)
 
     def batches(key):
-        return jax.random.randint(key, (steps, batch), 0, n)
+        # Each step draws its batch without replacement (batch = n is full-batch GD).
+        keys = jax.random.split(key, steps)
+        return jax.vmap(lambda k: jax.random.permutation(k, n)[:batch])(keys)
 
     @jax.jit
     def train(z0, X, y, key):
@@ -155,7 +157,7 @@ def track_training(
 
     ``loss(params, X, y)`` is the mean non-negative loss of a batch; ``init(key)`` returns
     initial parameters (any pytree). Seed ``s`` uses ``PRNGKey(seed + s)`` for the
-    initialisation and the batch sequence. Diverged runs raise ``ValueError``.
+    initialisation and the batch sequence; each batch is drawn without replacement. Diverged runs raise ``ValueError``.
     """
     if steps < 1 or seeds < 1 or batch < 1 or not lr > 0:
         raise ValueError("steps, seeds and batch must be positive and lr > 0")
