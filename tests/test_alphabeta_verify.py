@@ -1,8 +1,6 @@
 """Verification of the alpha-beta condition: proven regions, counterexamples, SGD theorem."""
 
 import json
-import subprocess
-import sys
 
 import jax.numpy as jnp
 import numpy as np
@@ -19,6 +17,7 @@ from trainability.verify._alphabeta import (
     sgd_bound_check,
     slack_at,
 )
+from trainability.verify._cli import main
 
 
 def _exact_slack_example1(alpha, beta, x, y):
@@ -108,19 +107,19 @@ def test_sgd_bound_least_squares():
         sgd_bound_check(fs, 1.0, 0.0, [3.0, 3.0], steps=10, seeds=2, gamma=0.9)
 
 
-def _cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "trainability.verify._cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=900,
+def _cli(capsys, *args):
+    """Run the command line in-process (shares the derived examples' caches)."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_sgd_bound_quick(tmp_path, capsys):
+    code, out, err = _cli(
+        capsys, "reproduce", "islamov-sgd-bound", "--quick", "--json", "--out", str(tmp_path)
     )
-
-
-def test_cli_sgd_bound_quick(tmp_path):
-    r = _cli("reproduce", "islamov-sgd-bound", "--quick", "--json", "--out", str(tmp_path))
-    assert r.returncode == 0, r.stderr
-    d = json.loads(r.stdout)
+    assert code == 0, err
+    d = json.loads(out)
     assert d["all_passed"]
     names = [e["name"] for e in d["examples"]]
     assert names == ["example-1", "example-2", "example-3", "example-6", "least-squares"]
@@ -142,18 +141,20 @@ def test_cli_mlp_quick_one_width(tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_examples_full(tmp_path):
-    r = _cli("reproduce", "islamov-examples", "--json", "--out", str(tmp_path))
-    assert r.returncode == 0, r.stderr
-    d = json.loads(r.stdout)
+def test_cli_examples_full(tmp_path, capsys):
+    code, out, err = _cli(capsys, "reproduce", "islamov-examples", "--json", "--out", str(tmp_path))
+    assert code == 0, err
+    d = json.loads(out)
     assert d["all_confirmed"] and d["all_beta_zero_refuted"]
 
 
-def test_cli_examples_quick(tmp_path):
+def test_cli_examples_quick(tmp_path, capsys):
     """Every example: proven region confirmed, beta = 0 refuted, keys as in the issue."""
-    r = _cli("reproduce", "islamov-examples", "--quick", "--json", "--out", str(tmp_path))
-    assert r.returncode == 0, r.stderr
-    d = json.loads(r.stdout)
+    code, out, err = _cli(
+        capsys, "reproduce", "islamov-examples", "--quick", "--json", "--out", str(tmp_path)
+    )
+    assert code == 0, err
+    d = json.loads(out)
     assert d["all_confirmed"] and d["all_beta_zero_refuted"]
     for e in d["examples"]:
         assert {"name", "proven", "checks"} <= set(e)

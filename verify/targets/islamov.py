@@ -119,8 +119,8 @@ def _example_figure(fs, number: int, out, samples: int, seed: int) -> str:
     "alpha-beta condition: Examples 1, 2, 3, 6 (proven regions, beta = 0 counterexamples)",
 )
 def examples(args) -> dict:
-    samples = 2**13 if args.quick else 2**16
-    count = 3 if args.quick else 12
+    samples = 2**12 if args.quick else 2**16
+    count = 2 if args.quick else 12
     out = []
     bar = Progress(len(EXAMPLES), "islamov-examples", "examples")
     for number in EXAMPLES:
@@ -154,7 +154,7 @@ def examples(args) -> dict:
             },
             "measured_threshold_on_proven_line": measured_line,
             "conditions": compare_conditions(fs, samples, seed=number),
-            "figure": _example_figure(fs, number, args.out, min(samples, 2**13), number),
+            "figure": _example_figure(fs, number, args.out, min(samples, 2**12), number),
         }
         out.append(entry)
         bar.update(1)
@@ -185,8 +185,8 @@ SGD_START = {
 
 @reproduction("islamov-sgd-bound", "alpha-beta condition: SGD bound against measured gap")
 def sgd_bound(args) -> dict:
-    steps = 300 if args.quick else 2000
-    seeds = 64 if args.quick else 400
+    steps = 200 if args.quick else 2000
+    seeds = 32 if args.quick else 400
     cases = []
     for number in EXAMPLES:
         fs = alpha_beta_example(number)
