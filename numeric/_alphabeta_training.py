@@ -157,7 +157,8 @@ def track_training(
 
     ``loss(params, X, y)`` is the mean non-negative loss of a batch; ``init(key)`` returns
     initial parameters (any pytree). Seed ``s`` uses ``PRNGKey(seed + s)`` for the
-    initialisation and the batch sequence; each batch is drawn without replacement. Diverged runs raise ``ValueError``.
+    initialisation and the batch sequence; each batch is drawn without replacement.
+    Diverged runs raise ``ValueError``.
     """
     if steps < 1 or seeds < 1 or batch < 1 or not lr > 0:
         raise ValueError("steps, seeds and batch must be positive and lr > 0")
