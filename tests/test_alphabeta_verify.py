@@ -127,17 +127,22 @@ def test_cli_sgd_bound_quick(tmp_path, capsys):
         assert {"bound", "min_k_mean_gap", "gamma", "L", "sigma_int2"} <= set(e)
 
 
-def test_cli_mlp_quick_one_width(tmp_path):
-    r = _cli(
-        "reproduce", "islamov-mlp", "--quick", "--widths", "8", "--json", "--out", str(tmp_path)
+def test_cli_mlp_quick_one_width(tmp_path, capsys):
+    """islamov-mlp --quick with one width: heatmap file, summary keys; bad --widths -> exit 2."""
+    out_dir = str(tmp_path)
+    code, out, err = _cli(
+        capsys, "reproduce", "islamov-mlp", "--quick", "--widths", "8", "--json", "--out", out_dir
     )
-    assert r.returncode == 0, r.stderr
-    d = json.loads(r.stdout)
+    assert code == 0, err
+    d = json.loads(out)
     (w,) = d["widths"]
     assert w["width"] == 8 and w["smallest_admissible"] is not None
-    assert (tmp_path / "islamov-mlp").exists() or d["figure"].endswith(".png")
-    bad = _cli("reproduce", "islamov-mlp", "--quick", "--widths", "a,b", "--json")
-    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert (tmp_path / "islamov-mlp" / "mlp_heatmaps.png").exists()
+    assert d["halfspace"]["smallest_admissible"] is not None
+    code, out, err = _cli(
+        capsys, "reproduce", "islamov-mlp", "--quick", "--widths", "a,b", "--json", "--out", out_dir
+    )
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.slow

@@ -17,7 +17,13 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-from trainability.analytic import alpha_beta_example, finite_sum, piece_minima, smoothness_constant
+from trainability.analytic import (
+    alpha_beta_example,
+    finite_sum,
+    piece_minima,
+    remark1_family,
+    smoothness_constant,
+)
 from trainability.numeric import (
     Progress,
     admissible_grid,
@@ -110,8 +116,53 @@ def _example_figure(fs, number: int, out, samples: int, seed: int) -> str:
     ax.set_xlabel("alpha")
     ax.set_ylabel("(alpha - beta) / alpha")
     ax.set_title(f"Example {number}: admissible (green), sampled")
-    ax.legend(frameon=False, fontsize=7)
+    ax.legend(frameon=False, fontsize=7, loc="lower left")
     return save_figure(fig, out / f"example{number}_region.png")
+
+
+REMARK1_CENTERS = ((0.0, 0.0), (2.0, 0.0), (1.0, 2.0))
+REMARK1_WEIGHTS = ((1.0, 1.0), (1.0, 2.0), (2.0, 1.0))
+
+
+def _family_entry(profile: str, samples: int) -> dict:
+    """A Remark-1 family member (n = 3): no proven region, so measure one and check it."""
+    fs = remark1_family(REMARK1_CENTERS, REMARK1_WEIGHTS, profile)
+    line = _line_threshold(fs, 1.0, samples, seed=11)
+    a = 1.05 * line["alpha_threshold"]
+    check = alpha_beta_check(fs, a, a - 1.0, samples, seed=11)
+    refute = alpha_beta_check(fs, a, 0.0, samples, seed=11)
+    return {
+        "name": fs.name,
+        "centers": REMARK1_CENTERS,
+        "weights": REMARK1_WEIGHTS,
+        "pieces": [str(p) for p in fs.pieces],
+        "minimizers": fs.minimizers().to_dict(),
+        "L": float(smoothness_constant(fs).L),
+        "measured_threshold_on_line_beta_alpha_minus_1": line,
+        "checks": [check, refute],
+    }
+
+
+def _every_alpha(fs, conditions) -> dict | None:
+    """A critical point x_c outside S refutes beta = 0 for every alpha at once.
+
+    There grad f = 0, so the mean over i of the slack is -alpha (f(x_c) - f*) < 0 and some
+    piece's inequality fails. Returns the point, f(x_c) - f* and the per-piece slacks at
+    alpha = 1 (their mean is -(f(x_c) - f*)), or None when f has no such point in the box.
+    """
+    pts = conditions["critical_points_outside_S"]
+    if not pts:
+        return None
+    cb = finite_sum_callables(fs)
+    x = jnp.asarray(pts[:1])
+    A, B, C = (np.asarray(t)[0] for t in slack_terms(cb.pieces, cb.project, cb.piece_star, x))
+    gap = float(np.asarray(cb.loss_and_grad(x)[0])[0] - cb.f_star)
+    return {
+        "point": pts[0],
+        "f_minus_fstar": gap,
+        "slack_per_piece_at_alpha_1": (A - B).tolist(),
+        "refuted": bool(np.min(A - B) < 0),
+    }
 
 
 @reproduction(
@@ -137,6 +188,7 @@ def examples(args) -> dict:
             measured_line = _line_threshold(fs, LINE_GAP[number], samples, seed=number)
         else:
             measured_line = None
+        conditions = compare_conditions(fs, samples, seed=number)
         entry = {
             "name": fs.name,
             "pieces": [str(p) for p in fs.pieces],
@@ -153,13 +205,16 @@ def examples(args) -> dict:
                 "slack": refute["worst_slack"],
             },
             "measured_threshold_on_proven_line": measured_line,
-            "conditions": compare_conditions(fs, samples, seed=number),
+            "conditions": conditions,
+            "beta_zero_every_alpha": _every_alpha(fs, conditions),
             "figure": _example_figure(fs, number, args.out, min(samples, 2**12), number),
         }
         out.append(entry)
         bar.update(1)
+    families = [] if args.quick else [_family_entry(p, samples) for p in ("exp", "rational")]
     return {
         "examples": out,
+        "remark1_families": families,
         "all_confirmed": all(e["proven_region_confirmed"] for e in out),
         "all_beta_zero_refuted": all(e["beta_zero_refuted"] for e in out),
     }
