@@ -51,6 +51,8 @@ __all__ = [
 
 #: Decimal digits used for numerically located minimizers.
 NUMERIC_DPS = 40
+#: Largest Bezout number of grad f = 0 that is handed to ``sympy.solve``.
+MAX_BEZOUT = 36
 
 
 def _variables(dim: int) -> tuple[sympy.Symbol, ...]:
@@ -226,6 +228,13 @@ def _symbolic_candidates(expr: sympy.Expr, xs) -> list[dict] | None:
     eqs = [e for e in eqs if e != 0]
     if not eqs:
         return [{}]
+    # Bezout bound on the number of isolated solutions: beyond it sympy.solve can run for
+    # hours (three rational pieces already give 9^2 = 81), so leave it to the numerics.
+    bezout = 1
+    for e in set(eqs):
+        bezout *= max(1, sympy.Poly(e, *xs).total_degree())
+    if bezout > MAX_BEZOUT:
+        return None
     try:
         sols = sympy.solve(eqs, list(xs), dict=True)
     except (NotImplementedError, ValueError, TypeError):
