@@ -85,38 +85,31 @@ def _line_threshold(fs, gap: float, samples: int, seed: int) -> dict:
 
 
 def _example_figure(fs, number: int, out, samples: int, seed: int) -> str:
-    """Admissible region in the (alpha, alpha - beta) plane, log alpha (like the paper)."""
+    """Admissible region in the (alpha, alpha - beta) plane, both axes logarithmic."""
     cb = finite_sum_callables(fs)
     lo, hi = fs.region()
     x = jnp.asarray(np.random.default_rng(seed).uniform(lo, hi, (samples, lo.size)))
     A, B, C = (np.asarray(t) for t in slack_terms(cb.pieces, cb.project, cb.piece_star, x))
-    a0 = 2.5 if number == 1 else proven_pairs(fs, 1)[0][0][0]
+    a0, b0 = proven_pairs(fs, 1)[0][0]
     alphas = np.geomspace(a0 / 100, a0 * 100, 61)
-    fracs = np.linspace(0.0, 1.0, 41)[1:]  # (alpha - beta) / alpha
-    worst = np.full((alphas.size, fracs.size), np.nan)
-    for j, fr in enumerate(fracs):
-        betas = alphas * (1 - fr)
-        for i in range(alphas.size):
-            s = A - alphas[i] * B + betas[i] * C
-            worst[i, j] = float(np.min(s))
+    gaps = np.geomspace((a0 - b0) / 100, (a0 - b0) * 100, 41)
+    worst = np.full((alphas.size, gaps.size), np.nan)
+    for i, a in enumerate(alphas):
+        for j, g in enumerate(gaps):
+            if g <= a:  # beta = alpha - g >= 0
+                worst[i, j] = float(np.min(A - a * B + (a - g) * C))
+    img = np.where(np.isnan(worst), np.nan, (worst >= 0).astype(float))
     fig, ax = plt.subplots(figsize=(4.4, 3.4))
-    ax.pcolormesh(
-        alphas,
-        fracs,
-        (worst.T >= 0).astype(float),
-        cmap="RdYlGn",
-        vmin=0,
-        vmax=1,
-        shading="nearest",
-    )
+    ax.pcolormesh(alphas, gaps, img.T, cmap="RdYlGn", vmin=0, vmax=1, shading="nearest")
     ax.set_xscale("log")
-    ax.axvline(a0, color="k", lw=0.8, ls="--", label=f"proven alpha = {a0:.4g}")
+    ax.set_yscale("log")
+    ax.plot([a0], [a0 - b0], "k*", ms=8, label=f"proven corner ({a0:.4g}, {b0:.4g})")
     if number == 1:
-        ax.axhline(0.2, color="b", lw=0.8, ls=":", label="beta = 4 alpha/5")
+        ax.plot(alphas, alphas / 5, "b:", lw=0.8, label="beta = 4 alpha/5")
     ax.set_xlabel("alpha")
-    ax.set_ylabel("(alpha - beta) / alpha")
+    ax.set_ylabel("alpha - beta")
     ax.set_title(f"Example {number}: admissible (green), sampled")
-    ax.legend(frameon=False, fontsize=7, loc="lower left")
+    ax.legend(frameon=False, fontsize=7, loc="upper left")
     return save_figure(fig, out / f"example{number}_region.png")
 
 
