@@ -5,6 +5,16 @@ orbits, verdicts, paper reproductions, figures, public Hypothesis strategies and
 ``trainability`` command line.
 """
 
+from ._alphabeta import (
+    FiniteSumCallables,
+    alpha_beta_check,
+    alpha_beta_region,
+    compare_conditions,
+    finite_sum_callables,
+    proven_pairs,
+    sgd_bound_check,
+    slack_at,
+)
 from ._derive import derive_summary
 from ._reference import ReferenceOrbit, reference_label, reference_orbit
 from ._registry import Reproduction, reproduction, reproductions
@@ -22,4 +32,12 @@ __all__ = [
     "reproduction",
     "reproductions",
     "sweep_landscape",
+    "FiniteSumCallables",
+    "alpha_beta_check",
+    "alpha_beta_region",
+    "compare_conditions",
+    "finite_sum_callables",
+    "proven_pairs",
+    "sgd_bound_check",
+    "slack_at",
 ]
