@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = [
+    "digits_dataset",
     "ClassificationData",
     "classification_data",
     "digits_data",
@@ -174,6 +175,18 @@ def xor_data(n: int = 100, noise: float = 0.1, seed: int = 0) -> ClassificationD
     return classification_data("xor", X / s, y, {"n": n, "noise": noise, "seed": seed, "scale": s})
 
 
+def digits_dataset() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 handwritten digits: ``X (1797, 64)`` in ``[0, 1]``, ``y (1797,)``.
+
+    ``sklearn.datasets.load_digits`` reads a file shipped inside scikit-learn (no download).
+    The one loader of this dataset; the tasks built on it choose subsets and scaling.
+    """
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    return data.data.astype(np.float64) / 16.0, data.target.astype(np.int64)
+
+
 def digits_data(
     classes: tuple[int, int] = (3, 8), n_per_class: int | None = None, seed: int = 0
 ) -> ClassificationData:
@@ -193,21 +206,19 @@ def digits_data(
     a, b = classes
     if a == b or not (0 <= a <= 9 and 0 <= b <= 9):
         raise ValueError(f"classes must be two distinct digits in 0..9, got {classes}")
-    from sklearn.datasets import load_digits
-
-    data = load_digits()
+    images, target = digits_dataset()
     rng = np.random.default_rng(seed)
     keep = []
     for k in (a, b):
-        idx = np.flatnonzero(data.target == k)
+        idx = np.flatnonzero(target == k)
         if n_per_class is not None:
             if n_per_class < 1:
                 raise ValueError("n_per_class must be >= 1")
             idx = np.sort(rng.permutation(idx)[:n_per_class])
         keep.append(idx)
     idx = np.concatenate(keep)
-    X = data.data[idx] / 16.0
-    y = np.where(data.target[idx] == a, 1.0, -1.0)
+    X = images[idx]
+    y = np.where(target[idx] == a, 1.0, -1.0)
     s = float(np.max(np.linalg.norm(X, axis=1)))
     info = {
         "classes": [a, b],

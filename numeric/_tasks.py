@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _x64  # noqa: F401  (float64 switch)
+from ._datasets import digits_dataset
 from ._paths import Adam, make_trainer, ravel_model
 from ._progress import Progress
 from ._strings import StringSampler
@@ -39,6 +40,7 @@ __all__ = [
     "load_model",
     "make_task",
     "mlp_apply",
+    "mlp_cross_entropy",
     "mlp_init",
     "permutation_task",
     "polynomial_task",
@@ -53,24 +55,32 @@ POLYNOMIALS = {
 ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu, "tanh": jnp.tanh}
 
 
-def mlp_init(key, sizes, bias_scale: float = 1.0):
+def mlp_init(key, sizes, bias_scale: float = 1.0, init: str = "uniform"):
     """Parameters of a fully connected network as a list of ``{"w", "b"}`` dicts.
 
-    Weights ``U(-1, 1) * sqrt(3 / fan_in)`` for wide layers and ``U(-1, 1)`` for fan-in <= 4 (the
-    source's initialisation); biases ``N(0, bias_scale^2)``. ``w`` of layer ``i`` has shape
-    ``(sizes[i], sizes[i+1])``.
+    ``init="uniform"`` (the DSS source's): weights ``U(-1, 1) * sqrt(3 / fan_in)`` for wide
+    layers and ``U(-1, 1)`` for fan-in <= 4. ``init="he"``: weights
+    ``N(0, 1) * sqrt(2 / fan_in)``. Biases ``N(0, bias_scale^2)`` (0 gives zero biases).
+    ``w`` of layer ``i`` has shape ``(sizes[i], sizes[i+1])``.
     """
+    if init not in ("uniform", "he"):
+        raise ValueError(f"init must be 'uniform' or 'he', got {init!r}")
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         key, kw, kb = jax.random.split(key, 3)
-        scale = 1.0 if n_in <= 4 else float(np.sqrt(3.0 / n_in))
-        params.append(
-            {
-                "w": scale * jax.random.uniform(kw, (n_in, n_out), minval=-1.0, maxval=1.0),
-                "b": bias_scale * jax.random.normal(kb, (n_out,)),
-            }
-        )
+        if init == "he":
+            w = jax.random.normal(kw, (n_in, n_out)) * np.sqrt(2.0 / n_in)
+        else:
+            scale = 1.0 if n_in <= 4 else float(np.sqrt(3.0 / n_in))
+            w = scale * jax.random.uniform(kw, (n_in, n_out), minval=-1.0, maxval=1.0)
+        params.append({"w": w, "b": bias_scale * jax.random.normal(kb, (n_out,))})
     return params
+
+
+def mlp_cross_entropy(params, x, y, activation: str = "relu"):
+    """Mean softmax cross-entropy of :func:`mlp_apply`; ``x (N, d_in)``, integer ``y (N,)``."""
+    logits = mlp_apply(params, x, activation)
+    return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], 1))
 
 
 def mlp_apply(params, x, activation: str = "sigmoid"):
@@ -192,23 +202,18 @@ def digits_task(
     Pixels scaled to [0, 1]; a stratified held-out split of ``test_fraction``; softmax
     cross-entropy as the loss, the held-out error rate as metric ``"error"``.
     """
-    from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
     if hidden < 1 or not 0 < test_fraction < 1:
         raise ValueError("hidden must be >= 1 and test_fraction in (0, 1)")
-    x, y = load_digits(return_X_y=True)
+    x, y = digits_dataset()
     x_tr, x_te, y_tr, y_te = train_test_split(
-        x / 16.0, y, test_size=test_fraction, random_state=data_seed, stratify=y
+        x, y, test_size=test_fraction, random_state=data_seed, stratify=y
     )
     data = [(jnp.asarray(a), jnp.asarray(b)) for a, b in ((x_tr, y_tr), (x_te, y_te))]
 
     def xent(x, y):
-        def f(p):
-            logits = mlp_apply(p, x, "relu")
-            return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], 1))
-
-        return f
+        return lambda p: mlp_cross_entropy(p, x, y)
 
     def error(p):
         return jnp.mean(jnp.argmax(mlp_apply(p, data[1][0], "relu"), axis=1) != data[1][1])

@@ -5,6 +5,16 @@ orbits, verdicts, paper reproductions, figures, public Hypothesis strategies and
 ``trainability`` command line.
 """
 
+from ._alphabeta import (
+    FiniteSumCallables,
+    alpha_beta_check,
+    alpha_beta_region,
+    compare_conditions,
+    finite_sum_callables,
+    proven_pairs,
+    sgd_bound_check,
+    slack_at,
+)
 from ._checks import (
     check_gradient_against_mpmath,
     check_labels_against_reference,
@@ -68,12 +78,15 @@ from ._verdict import (
 
 __all__ = [
     "BACKENDS",
+    "FiniteSumCallables",
     "LabelRobustness",
     "LargeStepsizeResult",
     "METHODS",
     "ReferenceOrbit",
     "Reproduction",
     "Verdict",
+    "alpha_beta_check",
+    "alpha_beta_region",
     "boundary_label_indices",
     "check_acceleration",
     "check_gradient_against_mpmath",
@@ -82,16 +95,19 @@ __all__ = [
     "check_risk_monotone",
     "check_stable_rate",
     "check_threshold",
+    "compare_conditions",
     "compare_methods",
     "connect_models",
     "connectivity_checks",
     "derive_summary",
+    "finite_sum_callables",
     "fitted_step",
     "grid_points",
     "initial_point",
     "label_robustness",
     "large_stepsize_experiment",
     "plot_paths",
+    "proven_pairs",
     "reference_label",
     "reference_orbit",
     "reproduction",
@@ -99,6 +115,8 @@ __all__ = [
     "robust_indices",
     "roughness_values",
     "separable_datasets",
+    "sgd_bound_check",
+    "slack_at",
     "sweep_backend",
     "sweep_config",
     "sweep_grid",

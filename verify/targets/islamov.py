@@ -1,0 +1,444 @@
+"""Islamov, Ajroldi, Orvieto, Lucchi (2024), "Loss Landscape Characterization of Neural
+Networks without Over-Parametrization": the alpha-beta condition.
+
+- ``islamov-examples``: Examples 1, 2, 3, 6: minimizer sets, proven regions confirmed,
+  ``beta = 0`` refuted with a certified counterexample, PL/aiming/quasar-convexity compared,
+  admissible-region figures.
+- ``islamov-sgd-bound``: the SGD theorem's bound against the measured optimality gap.
+- ``islamov-mlp``: T-tracking heatmaps for ReLU MLPs of varying width on scikit-learn's
+  digits and for the half-space problem, with the smallest admissible pair per width.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from trainability.analytic import (
+    alpha_beta_example,
+    finite_sum,
+    piece_minima,
+    remark1_family,
+    smoothness_constant,
+)
+from trainability.numeric import (
+    Progress,
+    admissible_grid,
+    digits_dataset,
+    finite_sum_run,
+    halfspace_dataset,
+    halfspace_loss,
+    mlp_cross_entropy,
+    mlp_init,
+    slack_terms,
+    smallest_admissible,
+    track_training,
+)
+
+from .._alphabeta import (
+    alpha_beta_check,
+    compare_conditions,
+    finite_sum_callables,
+    proven_pairs,
+    sgd_bound_check,
+)
+from .._figures import plt, save_figure
+from .._registry import reproduction
+
+EXAMPLES = (1, 2, 3, 6)
+#: Proven lines beta = alpha - gap (Examples 2, 3, 6).
+LINE_GAP = {2: 8.0, 3: 1.0, 6: 1.0}
+
+
+def _line_threshold(fs, gap: float, samples: int, seed: int) -> dict:
+    """Smallest alpha on ``beta = alpha - gap`` over samples of a wide box (sampled sup).
+
+    On that line the slack is ``A - gap C + alpha (f_i(x_p) - f_i^*)``, so the threshold is
+    ``max_i sup_x (gap C_i - A_i) / (f_i(x_p) - f_i^*)``.
+    """
+    cb = finite_sum_callables(fs)
+    lo, hi = fs.region()
+    mid, half = (lo + hi) / 2, (hi - lo) / 2
+    rng = np.random.default_rng(seed)
+    x = np.concatenate(
+        [
+            rng.uniform(lo, hi, (samples, lo.size)),
+            rng.uniform(mid - 8 * half, mid + 8 * half, (samples, lo.size)),
+        ]
+    )
+    A, B, C = (
+        np.asarray(t) for t in slack_terms(cb.pieces, cb.project, cb.piece_star, jnp.asarray(x))
+    )
+    den = C - B
+    ratio = (gap * C - A) / den
+    j = np.unravel_index(np.argmax(ratio), ratio.shape)
+    return {
+        "gap": gap,
+        "alpha_threshold": float(ratio[j]),
+        "point": x[j[0]].tolist(),
+        "piece": int(j[1]),
+        "samples": int(x.shape[0]),
+    }
+
+
+def _example_figure(fs, number: int, out, samples: int, seed: int) -> str:
+    """Admissible region in the (alpha, alpha - beta) plane, both axes logarithmic."""
+    cb = finite_sum_callables(fs)
+    lo, hi = fs.region()
+    x = jnp.asarray(np.random.default_rng(seed).uniform(lo, hi, (samples, lo.size)))
+    A, B, C = (np.asarray(t) for t in slack_terms(cb.pieces, cb.project, cb.piece_star, x))
+    a0, b0 = proven_pairs(fs, 1)[0][0]
+    alphas = np.geomspace(a0 / 100, a0 * 100, 61)
+    gaps = np.geomspace((a0 - b0) / 100, (a0 - b0) * 100, 41)
+    worst = np.full((alphas.size, gaps.size), np.nan)
+    for i, a in enumerate(alphas):
+        for j, g in enumerate(gaps):
+            if g <= a:  # beta = alpha - g >= 0
+                worst[i, j] = float(np.min(A - a * B + (a - g) * C))
+    img = np.where(np.isnan(worst), np.nan, (worst >= 0).astype(float))
+    fig, ax = plt.subplots(figsize=(4.4, 3.4))
+    ax.pcolormesh(alphas, gaps, img.T, cmap="RdYlGn", vmin=0, vmax=1, shading="nearest")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.plot([a0], [a0 - b0], "k*", ms=8, label=f"proven corner ({a0:.4g}, {b0:.4g})")
+    if number == 1:
+        ax.plot(alphas, alphas / 5, "b:", lw=0.8, label="beta = 4 alpha/5")
+    ax.set_xlabel("alpha")
+    ax.set_ylabel("alpha - beta")
+    ax.set_title(f"Example {number}: admissible (green), sampled")
+    ax.legend(frameon=False, fontsize=7, loc="upper left")
+    return save_figure(fig, out / f"example{number}_region.png")
+
+
+REMARK1_CENTERS = ((0.0, 0.0), (2.0, 0.0), (1.0, 2.0))
+REMARK1_WEIGHTS = ((1.0, 1.0), (1.0, 2.0), (2.0, 1.0))
+
+
+def _family_entry(profile: str, samples: int) -> dict:
+    """A Remark-1 family member (n = 3): no proven region, so measure one and check it."""
+    fs = remark1_family(REMARK1_CENTERS, REMARK1_WEIGHTS, profile)
+    line = _line_threshold(fs, 1.0, samples, seed=11)
+    a = 1.05 * line["alpha_threshold"]
+    check = alpha_beta_check(fs, a, a - 1.0, samples, seed=11)
+    refute = alpha_beta_check(fs, a, 0.0, samples, seed=11)
+    return {
+        "name": fs.name,
+        "centers": REMARK1_CENTERS,
+        "weights": REMARK1_WEIGHTS,
+        "pieces": [str(p) for p in fs.pieces],
+        "minimizers": fs.minimizers().to_dict(),
+        "L": float(smoothness_constant(fs).L),
+        "measured_threshold_on_line_beta_alpha_minus_1": line,
+        "checks": [check, refute],
+    }
+
+
+def _every_alpha(fs, conditions) -> dict | None:
+    """A critical point x_c outside S refutes beta = 0 for every alpha at once.
+
+    There grad f = 0, so the mean over i of the slack is -alpha (f(x_c) - f*) < 0 and some
+    piece's inequality fails. Returns the point, f(x_c) - f* and the per-piece slacks at
+    alpha = 1 (their mean is -(f(x_c) - f*)), or None when f has no such point in the box.
+    """
+    pts = conditions["critical_points_outside_S"]
+    if not pts:
+        return None
+    cb = finite_sum_callables(fs)
+    x = jnp.asarray(pts[:1])
+    A, B, C = (np.asarray(t)[0] for t in slack_terms(cb.pieces, cb.project, cb.piece_star, x))
+    gap = float(np.asarray(cb.loss_and_grad(x)[0])[0] - cb.f_star)
+    return {
+        "point": pts[0],
+        "f_minus_fstar": gap,
+        "slack_per_piece_at_alpha_1": (A - B).tolist(),
+        "refuted": bool(np.min(A - B) < 0),
+    }
+
+
+@reproduction(
+    "islamov-examples",
+    "alpha-beta condition: Examples 1, 2, 3, 6 (proven regions, beta = 0 counterexamples)",
+)
+def examples(args) -> dict:
+    samples = 2**12 if args.quick else 2**16
+    count = 2 if args.quick else 12
+    out = []
+    bar = Progress(len(EXAMPLES), "islamov-examples", "examples")
+    for number in EXAMPLES:
+        fs = alpha_beta_example(number)
+        S = fs.minimizers()
+        corner, inside = proven_pairs(fs, count, seed=number)
+        checks = [alpha_beta_check(fs, a, b, samples, seed=number) for a, b in corner + inside]
+        proven_ok = all(c["holds"] for c in checks)
+        refute = alpha_beta_check(fs, corner[0][0], 0.0, samples, seed=number)
+        refute_large = alpha_beta_check(fs, 100 * corner[0][0], 0.0, samples, seed=number)
+        proven = fs.proven_region
+        if number in LINE_GAP:
+            proven["alpha_min_value"] = corner[0][0]
+            measured_line = _line_threshold(fs, LINE_GAP[number], samples, seed=number)
+        else:
+            measured_line = None
+        conditions = compare_conditions(fs, samples, seed=number)
+        entry = {
+            "name": fs.name,
+            "pieces": [str(p) for p in fs.pieces],
+            "proven": proven,
+            "minimizers": S.to_dict(),
+            "piece_minima": [float(m.value) for m in piece_minima(fs)],
+            "L": float(smoothness_constant(fs).L),
+            "checks": checks + [refute, refute_large],
+            "proven_region_confirmed": proven_ok,
+            "beta_zero_refuted": not refute["holds"] and not refute_large["holds"],
+            "beta_zero_counterexample": {
+                "alpha": refute["alpha"],
+                "point": refute["worst_point"],
+                "slack": refute["worst_slack"],
+            },
+            "measured_threshold_on_proven_line": measured_line,
+            "conditions": conditions,
+            "beta_zero_every_alpha": _every_alpha(fs, conditions),
+            "figure": _example_figure(fs, number, args.out, min(samples, 2**12), number),
+        }
+        out.append(entry)
+        bar.update(1)
+    families = [] if args.quick else [_family_entry(p, samples) for p in ("exp", "rational")]
+    return {
+        "examples": out,
+        "remark1_families": families,
+        "all_confirmed": all(e["proven_region_confirmed"] for e in out),
+        "all_beta_zero_refuted": all(e["beta_zero_refuted"] for e in out),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# SGD theorem
+# --------------------------------------------------------------------------------------------
+
+LEAST_SQUARES = (
+    "(x1 - 1)**2/2 + x2**2/2",
+    "(x1 + 1)**2/2 + (x2 - 2)**2/2",
+    "x1**2/2 + (x2 + 1)**2/2",
+)
+SGD_START = {
+    1: (3.0, 2.0),
+    2: (0.6, 0.3),
+    3: (3.0, 2.0),
+    6: (1.5, -0.5),
+    "least-squares": (3.0, 3.0),
+}
+
+
+@reproduction("islamov-sgd-bound", "alpha-beta condition: SGD bound against measured gap")
+def sgd_bound(args) -> dict:
+    steps = 200 if args.quick else 2000
+    seeds = 32 if args.quick else 400
+    cases = []
+    for number in EXAMPLES:
+        fs = alpha_beta_example(number)
+        ((a, b),) = proven_pairs(fs, 1)[0]
+        cases.append((fs, a, b, SGD_START[number]))
+    ls = finite_sum(LEAST_SQUARES, name="least-squares", box=((-4, 4), (-4, 4)))
+    cases.append((ls, 1.0, 0.0, SGD_START["least-squares"]))
+    out = []
+    bar = Progress(len(cases), "islamov-sgd-bound", "examples")
+    for fs, a, b, x0 in cases:
+        v = sgd_bound_check(fs, a, b, x0, steps, seeds, seed=0)
+        cb = finite_sum_callables(fs)
+        others = {}
+        for method, kw in (
+            ("sps_max", {"c": 1.0 / (a - b), "gamma_b": 1.0}),
+            ("ngn", {"gamma": 1.0}),
+        ):
+            run = finite_sum_run(
+                cb.pieces,
+                np.asarray(x0),
+                steps,
+                method,
+                seeds=min(seeds, 64),
+                piece_star=cb.piece_star,
+                **kw,
+            )
+            gap = np.mean(run.losses, 0) - cb.f_star
+            others[method] = {
+                **kw,
+                "min_mean_gap": float(gap.min()),
+                "final_mean_gap": float(gap[-1]),
+            }
+        out.append(
+            {
+                "name": fs.name,
+                "alpha": a,
+                "beta": b,
+                "x0": list(x0),
+                **v.predicted,
+                **v.measured,
+                "passed": v.passed,
+                "why": v.why,
+                "other_methods": others,
+            }
+        )
+        bar.update(1)
+    fig, ax = plt.subplots(figsize=(4.6, 3.2))
+    names = [e["name"] for e in out]
+    ax.bar(np.arange(len(out)) - 0.2, [e["bound"] for e in out], 0.4, label="bound")
+    ax.bar(
+        np.arange(len(out)) + 0.2,
+        [max(e["min_k_mean_gap"], 1e-16) for e in out],
+        0.4,
+        label="measured min_k E[f - f*]",
+    )
+    ax.set_yscale("log")
+    ax.set_xticks(np.arange(len(out)), names, rotation=30, fontsize=7)
+    ax.legend(frameon=False, fontsize=7)
+    figure = save_figure(fig, args.out / "sgd_bound.png")
+    return {
+        "examples": out,
+        "all_passed": all(e["passed"] for e in out),
+        "steps": steps,
+        "seeds": seeds,
+        "figure": figure,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# MLP widths and the half-space problem
+# --------------------------------------------------------------------------------------------
+
+GRID_ALPHAS = np.round(np.arange(0.1, 10.0001, 0.1), 10)
+GRID_BETAS = np.round(np.arange(0.0, 9.9001, 0.1), 10)
+MARGIN = 0.1
+
+
+def _heatmap(ax, region, title):
+    img = np.where(np.isnan(region.worst), np.nan, np.sign(region.worst))
+    ax.pcolormesh(
+        region.betas, region.alphas, img, cmap="RdYlGn", vmin=-1, vmax=1, shading="nearest"
+    )
+    best = smallest_admissible(region)
+    if best:
+        ax.plot(best[1], best[0], "k*", ms=7)
+    ax.set_title(title, fontsize=8)
+    ax.set_xlabel("beta", fontsize=7)
+    ax.set_ylabel("alpha", fontsize=7)
+
+
+def _summary(region) -> dict:
+    best = smallest_admissible(region)
+    beta_min = {}
+    for a in (1.0, 2.0, 5.0, 10.0):
+        i = int(np.argmin(np.abs(region.alphas - a)))
+        ok = np.flatnonzero(region.admissible[i])
+        beta_min[f"{a:g}"] = float(region.betas[ok[0]]) if ok.size else None
+    valid = ~np.isnan(region.worst)
+    return {
+        "smallest_admissible": None if best is None else {"alpha": best[0], "beta": best[1]},
+        "admissible_fraction": float(region.admissible[valid].mean()),
+        "smallest_beta_at_alpha": beta_min,
+        "worst_T": region.worst.tolist(),
+    }
+
+
+def _mlp_options(parser):
+    parser.add_argument(
+        "--widths",
+        type=str,
+        default=None,
+        help="comma-separated hidden widths (default 8,16,32,64,128,256; 8,32 with --quick)",
+    )
+
+
+@reproduction(
+    "islamov-mlp",
+    "alpha-beta condition: T-tracking heatmaps, MLP widths on digits and the half-space problem",
+    _mlp_options,
+)
+def mlp(args) -> dict:
+    if getattr(args, "widths", None):
+        try:
+            widths = [int(w) for w in args.widths.split(",")]
+        except ValueError:
+            raise ValueError(
+                f"--widths expects comma-separated integers, got {args.widths!r}"
+            ) from None
+        if not widths or min(widths) < 1 or max(widths) > 4096:
+            raise ValueError("--widths must be between 1 and 4096")
+    else:
+        widths = [8, 32] if args.quick else [8, 16, 32, 64, 128, 256]
+    steps = 150 if args.quick else 1000
+    seeds = 2 if args.quick else 3
+    protocol = {
+        "dataset": "sklearn digits (1797 x 64, scaled to [0, 1])",
+        "depth": 2,
+        "activation": "relu",
+        "loss": "cross-entropy",
+        "batch": 64,
+        "lr": 0.05,
+        "steps": steps,
+        "seeds": seeds,
+        "margin": MARGIN,
+        "alpha_grid": [float(GRID_ALPHAS[0]), float(GRID_ALPHAS[-1]), 0.1],
+        "beta_grid": [float(GRID_BETAS[0]), float(GRID_BETAS[-1]), 0.1],
+    }
+    X, y = digits_dataset()
+    results = []
+    regions = []
+    for w in widths:
+        t0 = time.perf_counter()
+        init = functools.partial(mlp_init, sizes=(64, w, w, 10), bias_scale=0.0, init="he")
+        trace = track_training(
+            mlp_cross_entropy,
+            init,
+            X,
+            y,
+            steps,
+            protocol["lr"],
+            protocol["batch"],
+            seeds,
+            seed=0,
+            progress=True,
+        )
+        region = admissible_grid(trace.A, trace.B, trace.C, GRID_ALPHAS, GRID_BETAS, MARGIN)
+        regions.append(region)
+        results.append(
+            {
+                "width": w,
+                **_summary(region),
+                "loss_start": trace.losses[:, 0].tolist(),
+                "loss_end": trace.losses[:, 1].tolist(),
+                "seconds": time.perf_counter() - t0,
+            }
+        )
+    Xh, yh = halfspace_dataset(n=500, d=20, seed=0)
+    trace = track_training(
+        halfspace_loss(1e-3),
+        lambda k: 0.1 * jax.random.normal(k, (20,)),
+        Xh,
+        yh,
+        steps,
+        0.5,
+        16,
+        seeds,
+        seed=0,
+    )
+    hs_region = admissible_grid(trace.A, trace.B, trace.C, GRID_ALPHAS, GRID_BETAS, MARGIN)
+    halfspace = {
+        "n": 500,
+        "d": 20,
+        "lam": 1e-3,
+        "lr": 0.5,
+        "batch": 16,
+        **_summary(hs_region),
+        "loss_end": trace.losses[:, 1].tolist(),
+    }
+    panels = len(widths) + 1
+    fig, axes = plt.subplots(1, panels, figsize=(2.3 * panels, 2.4), squeeze=False)
+    for ax, w, region in zip(axes[0], widths, regions, strict=False):
+        _heatmap(ax, region, f"MLP width {w}")
+    _heatmap(axes[0][-1], hs_region, "half-space")
+    fig.tight_layout()
+    figure = save_figure(fig, args.out / "mlp_heatmaps.png")
+    return {"protocol": protocol, "widths": results, "halfspace": halfspace, "figure": figure}
