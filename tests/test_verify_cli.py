@@ -92,6 +92,22 @@ BAD = [
     ["derive", "foo(x)"],
     ["derive", "x" * 3000],
     ["reproduce", "no-such-target"],
+    ["grid", "--family", "additive", "--vary", "mu=0:1:3", "--x0", "5", "--out", "unused"],
+    ["grid", "--family", "additive", "--vary", "eps=0:1", "--x0", "5", "--out", "unused"],
+    [
+        "grid",
+        "--family",
+        "additive",
+        "--vary",
+        "eps=0:1:3",
+        "--vary",
+        "lam=-1:1:3",
+        "--x0",
+        "5",
+        "--out",
+        "unused",
+    ],
+    ["grid", "--family", "additive", "--vary", "eps=0:1:3", "--x0", "5"],
     ["frobnicate"],
     [],
 ]
@@ -117,3 +133,43 @@ def test_console_script_installed():
     )
     assert proc.returncode == 2 and "write '**'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_grid_matches_direct_sweeps_and_reuses_store(capsys, tmp_path):
+    """Each grid cell (run on a local Dask cluster) equals a direct sweep of that cell; a
+    second run finds every chunk in the store and recomputes nothing."""
+    from trainability.analytic import family
+    from trainability.verify import sweep_landscape
+
+    argv = [
+        "grid",
+        "--family",
+        "additive",
+        "--vary",
+        "eps=0.05:0.2:2",
+        "--param",
+        "lam=1",
+        "--x0",
+        "5",
+        "--levels",
+        "9",
+        "--steps",
+        "300",
+        "--backend",
+        "jax",
+        "--out",
+        str(tmp_path),
+        "--json",
+    ]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    first = json.loads(out)
+    assert first["n_cells"] == 2
+    for point in first["points"]:
+        direct = sweep_landscape(
+            family("additive", eps=point["eps"], lam=1.0), 5.0, levels=9, steps=300
+        )
+        assert point["boundary_counts"] == direct.boundary_counts.tolist()
+    _, out, _ = run(capsys, *argv)
+    again = json.loads(out)["points"]
+    assert all(p["chunks_computed"] == 0 and p["chunks_reused"] >= 1 for p in again)

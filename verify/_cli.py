@@ -137,6 +137,74 @@ def cmd_sweep(args) -> dict:
     return summary
 
 
+def _parse_vary(items: list[str]) -> dict[str, np.ndarray]:
+    grid = {}
+    for item in items:
+        name, sep, spec = item.partition("=")
+        parts = spec.split(":")
+        if not sep or len(parts) != 3:
+            raise UsageError(f"--vary expects NAME=START:STOP:NUM, got {item!r}")
+        try:
+            start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
+        except ValueError:
+            raise UsageError(f"--vary {name}: {spec!r} is not START:STOP:NUM") from None
+        if not 1 <= num <= 1000 or not (math.isfinite(start) and math.isfinite(stop)):
+            raise UsageError(f"--vary {name}: need finite START, STOP and NUM in 1..1000")
+        grid[name.strip()] = np.linspace(start, stop, num)
+    return grid
+
+
+def cmd_grid(args) -> dict:
+    import itertools
+    import time
+
+    from trainability.numeric import check_sweep_arguments
+
+    from ._scale import sweep_grid
+    from ._sweeps import initial_point
+
+    base = _landscape(args)  # values of the varied parameters come per cell
+    grid = _parse_vary(args.vary)
+    unknown = set(grid) - set(base.parameter_names)
+    if unknown:
+        raise UsageError(f"--vary: unknown parameter(s) {', '.join(sorted(unknown))}")
+    fixed = _parse_params(args.param)
+    x0 = initial_point(base, _parse_x0(args.x0)).tolist()
+    names = list(grid)
+    cells = [
+        dict(zip(names, map(float, v), strict=True)) for v in itertools.product(*grid.values())
+    ]
+    if len(cells) > 100_000:
+        raise UsageError(f"grid has {len(cells)} cells (at most 100000)")
+    check_sweep_arguments(args.levels, args.lr_min, args.lr_max, args.steps, args.bound, args.dtype)
+    for cell in cells:  # every cell valid before any work is scheduled
+        base.with_values({**fixed, **cell}).parameter_values()
+    loss = {"family": args.family} if args.family else {"expr": args.expr}
+    configs = [{**loss, "params": {**fixed, **cell}, "dim": base.dim, "x0": x0} for cell in cells]
+    t0 = time.perf_counter()
+    summaries = sweep_grid(
+        configs,
+        args.out,
+        scheduler=args.scheduler,
+        n_workers=args.workers,
+        progress=True,
+        backend=args.backend,
+        levels=args.levels,
+        lr_min=args.lr_min,
+        lr_max=args.lr_max,
+        steps=args.steps,
+        bound=args.bound,
+        dtype=args.dtype,
+    )
+    points = [{**cell, **summary} for cell, summary in zip(cells, summaries, strict=True)]
+    return {
+        "points": points,
+        "store": str(args.out),
+        "n_cells": len(cells),
+        "seconds": time.perf_counter() - t0,
+    }
+
+
 def cmd_reproduce(args) -> dict:
     from ._registry import reproductions
 
@@ -193,22 +261,26 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=cmd_derive, family=None)
 
+    def sweep_args(p, backend_default: str):
+        p.add_argument("--x0", required=True, help="initial point: a number or x1,x2,...")
+        p.add_argument("--steps", type=int, default=1000)
+        p.add_argument("--lr-min", type=float, default=0.0)
+        p.add_argument("--lr-max", type=float, default=1.5)
+        p.add_argument("--levels", type=int, default=16, help="finest grid: 2**levels + 1 points")
+        p.add_argument("--bound", type=float, default=1e8, help="divergence bound on the loss")
+        p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+        p.add_argument(
+            "--backend",
+            default=backend_default,
+            choices=["jax", "jax-poly", "c-poly", "c-libm", "auto"],
+            help="jax: libm reference; *-poly: certified polynomial sin/cos; "
+            f"c-*: compiled C (float64); auto: c-poly if a compiler works, else jax "
+            f"(default {backend_default})",
+        )
+
     p = sub.add_parser("sweep", help="one learning-rate sweep with boundary counts")
     loss_args(p, expr_positional=False)
-    p.add_argument("--x0", required=True, help="initial point: a number or x1,x2,...")
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--lr-min", type=float, default=0.0)
-    p.add_argument("--lr-max", type=float, default=1.5)
-    p.add_argument("--levels", type=int, default=16, help="finest grid has 2**levels + 1 points")
-    p.add_argument("--bound", type=float, default=1e8, help="divergence bound on the loss")
-    p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-    p.add_argument(
-        "--backend",
-        default="jax",
-        choices=["jax", "jax-poly", "c-poly", "c-libm", "auto"],
-        help="jax: libm reference (default); *-poly: certified polynomial sin/cos; "
-        "c-*: compiled C (float64); auto: c-poly if a compiler works, else jax",
-    )
+    sweep_args(p, "jax")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument(
         "--out",
@@ -223,6 +295,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(p)
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("grid", help="a grid of sweeps over hyperparameters, on Dask")
+    loss_args(p, expr_positional=False)
+    p.add_argument(
+        "--vary",
+        action="append",
+        required=True,
+        metavar="NAME=START:STOP:NUM",
+        help="hyperparameter on a linspace grid (repeatable; the grid is their product)",
+    )
+    sweep_args(p, "auto")
+    p.add_argument("--out", required=True, metavar="DIR", help="the result store of every sweep")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="an existing Dask scheduler (default: a local cluster)",
+    )
+    p.add_argument("--workers", type=int, default=2, help="local cluster size (default 2)")
+    common(p)
+    p.set_defaults(func=cmd_grid)
 
     p = sub.add_parser("reproduce", help="reproduce a source paper's result")
     targets = p.add_subparsers(dest="target", required=True, parser_class=_Parser, metavar="TARGET")
