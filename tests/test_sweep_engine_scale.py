@@ -9,8 +9,6 @@ from trainability.analytic import family
 from trainability.numeric import SweepStore, run_grid
 from trainability.verify import sweep_grid, sweep_landscape
 
-pytest.importorskip("distributed")
-
 GRID = [
     {"family": "additive", "params": {"eps": e, "lam": lam}}
     for e in (0.05, 0.2)
