@@ -39,8 +39,11 @@ def test_figS2_quick(capsys, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "target, paper, tol", [("liu-fig2a", 0.996, 0.06), ("liu-fig2b", 0.837, 0.08)]
+    "target, paper, tol", [("liu-fig2a", 0.996, 0.03), ("liu-fig2b", 0.837, 0.02)]
 )
 def test_fig2_full(capsys, tmp_path, target, paper, tol):
-    d = reproduce(capsys, tmp_path, target, "--levels", "22")
+    """2^26 learning rates with the compiled backend (about a minute each) against the
+    paper's dimensions (fitted there up to level 31). At 2^22 the additive fit is still
+    pulled down by the first fractal levels (0.927), so the full check goes deeper."""
+    d = reproduce(capsys, tmp_path, target, "--levels", "26", "--backend", "auto")
     assert abs(d["dimension"] - paper) < tol
