@@ -84,6 +84,7 @@ from ._large_stepsize import (
 from ._parse import (
     ALLOWED_FUNCTIONS,
     ExpressionError,
+    as_expression,
     parse_expression,
     symbol,
 )
@@ -97,6 +98,7 @@ from ._renormalization import (
 )
 
 __all__ = [
+    "as_expression",
     "ACTIVATIONS",
     "ACTIVATION_VARIABLE",
     "ALLOWED_FUNCTIONS",

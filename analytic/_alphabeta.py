@@ -27,7 +27,7 @@ import sympy
 from ._codegen import numpy_kernels
 from ._derive import gradient, hessian
 from ._landscape import Landscape
-from ._parse import ExpressionError, parse_expression, split_symbols, symbol
+from ._parse import ExpressionError, as_expression, split_symbols, symbol
 
 __all__ = [
     "FiniteSum",
@@ -141,7 +141,7 @@ def finite_sum(
     """
     if isinstance(pieces, str) or len(pieces) < 1:
         raise ExpressionError("give the pieces f_i as a non-empty list of expressions")
-    exprs = [parse_expression(p) if isinstance(p, str) else sympy.sympify(p) for p in pieces]
+    exprs = [as_expression(p) for p in pieces]
     used = 1
     for e in exprs:
         variables, hyper = split_symbols(e)

@@ -514,7 +514,7 @@ def _c_cse(land: Landscape):
     sub = dict(zip(land.variables, xs, strict=True)) | dict(
         zip(land.hyperparameters, ps, strict=True)
     )
-    exprs = [sympy.sympify(e).xreplace(sub) for e in (land.expr, *gradient(land))]
+    exprs = [e.xreplace(sub) for e in (land.expr, *gradient(land))]
     replacements, reduced = sympy.cse(exprs, symbols=sympy.numbered_symbols("tr_t"))
     args: list[sympy.Expr] = []
     for e in [*(r for _, r in replacements), *reduced]:

@@ -16,6 +16,7 @@ import sympy
 
 from ._derive import gradient
 from ._landscape import Landscape
+from ._parse import as_expression
 
 __all__ = ["FixedPoint", "fixed_points", "stability_interval"]
 
@@ -41,7 +42,7 @@ class FixedPoint:
 
 def stability_interval(curvatures) -> tuple | None:
     """``(0, 2 / max h)`` if all curvatures can be positive, ``None`` if some is ``<= 0``."""
-    hs = [sympy.sympify(h) for h in curvatures]
+    hs = [as_expression(h) for h in curvatures]
     if any(h.is_nonpositive for h in hs):
         return None
     top = hs[0] if len(hs) == 1 else sympy.Max(*hs)
@@ -84,7 +85,7 @@ def fixed_points(
     if all(g.is_polynomial(*xs) for g in grad):
         sols = sympy.solve(list(grad), list(xs), dict=True)
         for sol in sols:
-            if all(sympy.sympify(sol.get(v, v)).is_real is not False for v in xs):
+            if all(as_expression(sol.get(v, v)).is_real is not False for v in xs):
                 point = {v: sol.get(v, v) for v in xs}
                 curv = _curvatures(land, point)
                 found.append(

@@ -12,7 +12,14 @@ import re
 
 import sympy
 
-__all__ = ["ExpressionError", "parse_expression", "symbol", "ALLOWED_FUNCTIONS", "LEARNING_RATE"]
+__all__ = [
+    "ALLOWED_FUNCTIONS",
+    "LEARNING_RATE",
+    "ExpressionError",
+    "as_expression",
+    "parse_expression",
+    "symbol",
+]
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60
@@ -170,6 +177,30 @@ def parse_expression(text: str) -> sympy.Expr:
     if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
         raise ExpressionError("expression is not finite")
     return expr
+
+
+def as_expression(obj) -> sympy.Expr:
+    """A SymPy expression from text (through the whitelist parser), a SymPy object or a number.
+
+    The one conversion entry point: text is never handed to ``sympify``; numbers are made
+    exact the same way the parser makes them.
+
+    >>> as_expression("x**2"), as_expression(0.5), as_expression(2)
+    (x**2, 1/2, 2)
+    """
+    if isinstance(obj, str):
+        return parse_expression(obj)
+    if isinstance(obj, sympy.Basic):
+        return obj
+    if isinstance(obj, bool):
+        raise ExpressionError(f"expected an expression or a number, got {obj!r}")
+    if isinstance(obj, int):
+        return sympy.Integer(obj)
+    if isinstance(obj, float):
+        if obj != obj or obj in (float("inf"), float("-inf")):
+            raise ExpressionError(f"number {obj} is not finite")
+        return sympy.Rational(repr(obj))
+    raise ExpressionError(f"expected an expression or a number, got {type(obj).__name__}")
 
 
 def split_symbols(expr: sympy.Expr) -> tuple[list[sympy.Symbol], list[sympy.Symbol]]:

@@ -5,7 +5,13 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trainability.analytic import ALLOWED_FUNCTIONS, ExpressionError, parse_expression, symbol
+from trainability.analytic import (
+    ALLOWED_FUNCTIONS,
+    ExpressionError,
+    as_expression,
+    parse_expression,
+    symbol,
+)
 
 x, eps, lam = symbol("x"), symbol("eps"), symbol("lam")
 
@@ -189,3 +195,16 @@ def test_parser_never_crashes(text):
         parse_expression(text)
     except ExpressionError:
         pass
+
+
+def test_as_expression_routes_text_through_the_parser():
+    """Text goes through the whitelist (so it is rejected the same way); SymPy objects pass
+    through; floats become the same exact rationals the parser makes."""
+    with pytest.raises(ExpressionError):
+        as_expression("__import__('os')")
+    assert as_expression(x**2) is not None and as_expression(x**2) == x**2
+    assert as_expression(0.2) == parse_expression("0.2") == sympy.Rational(1, 5)
+    assert as_expression(3) == 3
+    for bad in (float("nan"), True, None, [1]):
+        with pytest.raises(ExpressionError):
+            as_expression(bad)
