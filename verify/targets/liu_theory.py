@@ -144,14 +144,15 @@ def _fig2(kind: str, args) -> dict:
     n, levels = _grid_size(args), _levels(args)
     points, timing = _eps_lam_points(kind, args)
     land = family(kind)
+    crit = _critical(land)
     return {
         "family": kind,
         "expression": str(land.expr),
         "levels": levels,
         "grid": n,
         "x0": X0_GRID,
-        "critical_invariant": _critical(land),
-        "predicted_critical_roughness": _critical(land)["numeric"],
+        "critical_invariant": crit,
+        "predicted_critical_roughness": crit and crit["numeric"],
         "points": points,
         **timing,
         "figure": _heatmap(points, n, kind, args.out / "dimension_grid.png"),
@@ -529,12 +530,13 @@ def _random_x0(kind: str, args) -> dict:
     ax.set_xlabel("$x_0$")
     ax.set_ylabel("boundary dimension")
     ax.set_title(f"{kind}, eps=0.2, lam=0.1")
+    crit = _critical(land)
     return {
         "family": kind,
         "levels": levels,
         "seed": args.seed,
-        "critical_invariant": _critical(land),
-        "predicted_critical_roughness": _critical(land)["numeric"],
+        "critical_invariant": crit,
+        "predicted_critical_roughness": crit and crit["numeric"],
         "dimension_mean": float(dims.mean()),
         "dimension_std": float(dims.std()),
         "points": points,
