@@ -32,6 +32,7 @@ from ._alphabeta import (
     remark1_family,
     smoothness_constant,
 )
+from ._budget import DerivationTimeout, time_budget
 from ._codegen import (
     Kernels,
     jax_kernels,
@@ -51,7 +52,7 @@ from ._codegen_fast import (
 )
 from ._convexity import (
     Convexity,
-    certified_minimum,
+    ValueConvexity,
     convexity,
     critical_scale,
     min_curvature,
@@ -68,6 +69,7 @@ from ._fixed_points import (
     fixed_points,
     stability_interval,
 )
+from ._interval import GlobalMinimum, global_minimum
 from ._landscape import (
     FAMILIES,
     Landscape,
@@ -118,6 +120,8 @@ __all__ = [
     "Landscape",
     "LargeStepsizePrediction",
     "MinimizerSet",
+    "DerivationTimeout",
+    "GlobalMinimum",
     "Renormalization",
     "SINCOS",
     "SinCosPolynomial",
@@ -130,7 +134,6 @@ __all__ = [
     "alpha_beta_terms",
     "c_sweep_kernel",
     "c_sweep_source",
-    "certified_minimum",
     "convexity",
     "critical_invariant",
     "critical_points",
@@ -142,6 +145,7 @@ __all__ = [
     "fixed_points",
     "from_expression",
     "gd_jacobian",
+    "global_minimum",
     "gd_map",
     "gradient",
     "hessian",
@@ -168,4 +172,6 @@ __all__ = [
     "stable_phase_rate_bound",
     "stable_phase_threshold",
     "symbol",
+    "time_budget",
+    "ValueConvexity",
 ]

@@ -261,13 +261,16 @@ class CriticalInvariant:
 
     Attributes:
         invariant: the monomial (e.g. ``eps/lam**2``).
-        value: its critical value (e.g. ``1/(2*pi**2)``), exact.
+        value: its critical value (e.g. ``1/(2*pi**2)``): exact when ``exact``, otherwise a
+            Float from a certified enclosure of ``inf f''`` (see ``Convexity.note``).
         convex_when: ``"below"`` (convex iff ``invariant <= value``) or ``"above"``.
+        exact: whether ``value`` is a closed form.
     """
 
     invariant: sympy.Expr
     value: sympy.Expr
     convex_when: str
+    exact: bool = True
 
 
 def critical_invariant(land: Landscape) -> CriticalInvariant | None:
@@ -278,26 +281,20 @@ def critical_invariant(land: Landscape) -> CriticalInvariant | None:
 
     >>> from trainability.analytic import family
     >>> critical_invariant(family("additive"))
-    CriticalInvariant(invariant=eps/lam**2, value=1/(2*pi**2), convex_when='below')
+    CriticalInvariant(invariant=eps/lam**2, value=1/(2*pi**2), convex_when='below', exact=True)
     """
     from ._convexity import assumed_symbols, convexity
 
     conv = convexity(land)
-    if conv.method in ("commensurate", "numeric", "unknown") or not conv.exact:
-        return None
     forward, back, _ = assumed_symbols(land)
     if isinstance(conv.condition, sympy.Eq) and conv.condition.rhs == 0:
-        margin, equality = conv.condition.lhs, True
-    elif conv.min_curvature is not None and conv.min_curvature.is_finite is not False:
-        margin, equality = conv.min_curvature, False
-    elif isinstance(conv.condition, sympy.And) and all(
-        isinstance(a, sympy.Eq) for a in conv.condition.args
-    ):
-        return None
+        # Convex only where the perturbation vanishes (multiplicative): critical value 0.
+        margin, equality = conv.condition.lhs.xreplace(forward), True
+    elif conv.status == "depends" and conv.min_curvature is not None:
+        margin, equality = conv.min_curvature.xreplace(forward), False
     else:
         return None
-    margin = margin.xreplace(forward)
-    if not margin.free_symbols:
+    if not margin.free_symbols or margin.has(sympy.Piecewise, sympy.Min, sympy.Max):
         return None
     t = sympy.Symbol("t", nonnegative=True)
     for inv in renormalization(land).invariants:
@@ -317,10 +314,13 @@ def critical_invariant(land: Landscape) -> CriticalInvariant | None:
             roots = [r for r in sympy.solve(reduced, t) if r.is_real and r >= 0]
             if len(roots) != 1:
                 break
-            value = sympy.nsimplify(roots[0]) if roots[0].is_Float else roots[0]
+            value = roots[0]
+            exact = conv.exact and not value.has(sympy.Float)
             if equality:
-                return CriticalInvariant(inv, value, "below")
+                return CriticalInvariant(inv, value, "below", exact)
             probe = value / 2 if value > 0 else sympy.S.One
             below_ok = bool(sympy.N(reduced.subs(t, probe)) >= 0) if value > 0 else False
-            return CriticalInvariant(inv, value, "below" if below_ok or value == 0 else "above")
+            return CriticalInvariant(
+                inv, value, "below" if below_ok or value == 0 else "above", exact
+            )
     return None

@@ -93,9 +93,13 @@ def _landscape(args):
 
 
 def cmd_derive(args) -> dict:
-    from ._derive import derive_summary
+    from ._derive import MAX_DERIVE_DIM, derive_summary
 
-    return derive_summary(_landscape(args))
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= 86400):
+        raise UsageError(f"--timeout must be in (0, 86400] seconds, got {args.timeout:g}")
+    if args.dim is not None and not 1 <= args.dim <= MAX_DERIVE_DIM:
+        raise UsageError(f"--dim must be between 1 and {MAX_DERIVE_DIM} for derive, got {args.dim}")
+    return derive_summary(_landscape(args), timeout=args.timeout)
 
 
 def cmd_sweep(args) -> dict:
@@ -258,6 +262,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("derive", help="derive gradient, Hessian and theory of a loss")
     loss_args(p, expr_positional=True)
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="budget for the symbolic work; what does not finish reads 'unknown: timed out' "
+        "(default 60)",
+    )
     common(p)
     p.set_defaults(func=cmd_derive, family=None)
 

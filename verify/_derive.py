@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from trainability.analytic import (
+    DerivationTimeout,
     Landscape,
     convexity,
     critical_invariant,
@@ -10,15 +14,22 @@ from trainability.analytic import (
     gradient,
     hessian,
     renormalization,
+    time_budget,
 )
 
-__all__ = ["derive_summary"]
+__all__ = ["derive_summary", "critical_summary", "MAX_DERIVE_DIM", "TIMED_OUT"]
+
+#: Largest dimension ``derive`` accepts: the Hessian alone has ``d**2`` entries.
+MAX_DERIVE_DIM = 200
+#: What a section reports when the time budget ran out before it finished.
+TIMED_OUT = "unknown: timed out"
 
 
 def _convexity_summary(land: Landscape) -> dict:
     conv = convexity(land)
     out = {
         "condition": conv.condition_text(),
+        "status": conv.status,
         "always_convex": conv.always_convex,
         "never_convex": conv.never_convex,
         "method": conv.method,
@@ -28,50 +39,93 @@ def _convexity_summary(land: Landscape) -> dict:
     }
     if conv.polynomial is not None:
         out["polynomial"] = str(conv.polynomial)
-        out["substitution"] = f"u = {conv.substitution}"
-    if conv.numeric is not None:
-        out["numeric"] = conv.numeric
+        out["substitution"] = None if conv.substitution is None else f"u = {conv.substitution}"
+    if conv.at_values is not None:
+        out["at_values"] = conv.at_values.to_dict()
     if conv.note:
         out["note"] = conv.note
     return out
 
 
-def derive_summary(land: Landscape) -> dict:
+def critical_summary(land: Landscape) -> dict | None:
+    """The critical invariant as JSON (``invariant``, ``value``, ``numeric``,
+    ``convex_when``, ``exact``), or ``None`` when convexity does not hinge on one."""
+    crit = critical_invariant(land)
+    if crit is None:
+        return None
+    return {
+        "invariant": str(crit.invariant),
+        "value": str(crit.value),
+        "numeric": float(crit.value),
+        "convex_when": crit.convex_when,
+        "exact": crit.exact,
+    }
+
+
+def _fixed_points(land: Landscape) -> list[dict]:
+    return [
+        {
+            "location": [str(c) for c in p.location],
+            "stable_for": None if p.stable_for is None else [str(e) for e in p.stable_for],
+        }
+        for p in fixed_points(land, numeric=False)
+    ]
+
+
+def _renormalization(land: Landscape) -> tuple[list, dict | None]:
+    ren = renormalization(land)
+    exps = {k: str(v) for k, v in ren.exponents.items()} if ren.exists else None
+    return [str(i) for i in ren.invariants], exps
+
+
+def derive_summary(land: Landscape, timeout: float | None = 60.0) -> dict:
     """JSON-ready derivation of ``land`` (strings in SymPy syntax).
 
     Keys: ``expression``, ``variables``, ``parameters``, ``gradient``, ``hessian``,
-    ``convexity`` (``condition``, ``always_convex``, ``never_convex``, plus ``method``,
-    ``exact``, ``min_curvature``, ``assumptions``), ``invariants`` (renormalization
-    invariants), ``scaling_exponents`` (``p -> b**a p`` under ``x -> b x``) and
-    ``critical_invariant`` (``invariant``, ``value``, ``convex_when``; ``None`` when
-    convexity does not depend on a single invariant) and ``fixed_points`` (the exact fixed
-    points of the GD map with the learning-rate interval ``[lo, hi]`` of linear stability,
-    ``None`` when unstable for every learning rate).
+    ``convexity`` (``condition``, ``status``, ``always_convex``, ``never_convex``, ``method``,
+    ``exact``, ``min_curvature``, ``assumptions``, and ``at_values``/``polynomial``/``note``
+    where they apply), ``invariants`` (renormalization invariants), ``scaling_exponents``
+    (``p -> b**a p`` under ``x -> b x``), ``critical_invariant`` (see
+    :func:`critical_summary`), ``fixed_points`` (exact fixed points of the GD map with the
+    learning-rate interval ``[lo, hi]`` of linear stability, ``None`` when unstable for every
+    learning rate) and ``timed_out`` (the sections cut short).
+
+    Symbolic work shares one budget of ``timeout`` seconds; a section that does not finish
+    in it (and every later one) reads ``"unknown: timed out"``.
     """
-    h = hessian(land)
-    ren = renormalization(land)
-    crit = critical_invariant(land)
-    return {
+    if land.dim > MAX_DERIVE_DIM:
+        raise ValueError(
+            f"derive handles at most {MAX_DERIVE_DIM} dimensions (the Hessian has d**2 "
+            f"entries), got {land.dim}"
+        )
+    deadline = math.inf if timeout is None else time.monotonic() + timeout
+    out: dict = {
         "expression": str(land.expr),
         "variables": [str(v) for v in land.variables],
         "parameters": list(land.parameter_names),
-        "gradient": [str(g) for g in gradient(land)],
-        "hessian": [[str(h[i, j]) for j in range(land.dim)] for i in range(land.dim)],
-        "convexity": _convexity_summary(land),
-        "invariants": [str(i) for i in ren.invariants],
-        "scaling_exponents": {k: str(v) for k, v in ren.exponents.items()} if ren.exists else None,
-        "fixed_points": [
-            {
-                "location": [str(c) for c in p.location],
-                "stable_for": None if p.stable_for is None else [str(e) for e in p.stable_for],
-            }
-            for p in fixed_points(land, numeric=False)
-        ],
-        "critical_invariant": None
-        if crit is None
-        else {
-            "invariant": str(crit.invariant),
-            "value": str(crit.value),
-            "convex_when": crit.convex_when,
-        },
     }
+    timed_out: list[str] = []
+    missing = object()
+
+    def section(keys, compute):
+        left = deadline - time.monotonic()
+        result = missing
+        if not timed_out and left > 0:
+            try:
+                with time_budget(left if math.isfinite(left) else None):
+                    result = compute()
+            except DerivationTimeout:
+                pass
+        if result is missing:
+            timed_out.append(keys[0])
+            result = TIMED_OUT if len(keys) == 1 else (TIMED_OUT,) * len(keys)
+        out.update({keys[0]: result} if len(keys) == 1 else zip(keys, result, strict=True))
+
+    section(("gradient",), lambda: [str(g) for g in gradient(land)])
+    section(("hessian",), lambda: [[str(e) for e in row] for row in hessian(land).tolist()])
+    section(("convexity",), lambda: _convexity_summary(land))
+    section(("invariants", "scaling_exponents"), lambda: _renormalization(land))
+    section(("fixed_points",), lambda: _fixed_points(land))
+    section(("critical_invariant",), lambda: critical_summary(land))
+    out["timed_out"] = timed_out
+    return out
