@@ -401,7 +401,7 @@ def _polynomial(poly: dict, x, land: Landscape, depth: int) -> Convexity:
     if not (p.free_symbols - {x}):
         value, _ = polynomial_extremum(sympy.Poly(p, x), None, None)
         return _from_minimum(value, "polynomial")
-    if deg % 2 == 1 or lead.is_negative:
+    if deg % 2 == 1 or (lead.is_nonpositive and lead != 0):
         # Odd degree (or negative leading coefficient): unbounded below unless it vanishes.
         zero = _solve_for_zero([lead])
         note = "f'' is a polynomial unbounded below"

@@ -230,22 +230,28 @@ def _lead_and_rest(p: sympy.Poly) -> tuple[arb, arb, int]:
 
 
 def _majorant(t: _Term) -> tuple[float, Callable[[arb], arb]]:
-    """``(r0, M)``: ``|term(x)| <= M(r)`` for ``|x| = r >= r0``, with ``M`` decreasing there."""
+    """``(r0, M)``: ``|term(x)| <= M(r)`` for ``|x| = r >= r0``, with ``M`` decreasing there.
+
+    For ``r >= 1`` a polynomial of degree ``n`` obeys ``|P(x)| <= |lead| r^n + rest r^(n-1)``
+    and ``|P(x)| >= r^(n-1) (|lead| r - rest)``, ``rest`` the sum of the other ``|coeffs|``.
+    """
     r0 = arb(1)
     factors: list[Callable[[arb], arb]] = []
-    growth = t.m
+    power = t.m  # the power of r still to place
     if t.q is not None:
         lead, rest, n = _lead_and_rest(t.q)
         if n < 2 or n % 2 or not lead < 0:
             raise NotCertifiable("an exponential that does not decay on both sides")
-        # Q(x) <= lead r^n + rest r^(n-1) and r^m exp(.) decreases for r > (rest + m)/(n|lead|).
-        r0 = max(r0, (rest * n + growth) / (-lead * n) + 1, key=_float)
+        # Q(x) <= lead r^n + rest r^(n-1); r^m exp(that) decreases once
+        # r > (rest (n - 1) + m) / (n |lead|).
+        r0 = max(r0, (rest * (n - 1) + power) / (-lead * n) + 1, key=_float)
 
-        def expo(r, lead=lead, rest=rest, n=n, m=growth):
+        def expo(r, lead=lead, rest=rest, n=n, m=power):
             return _ipow(r, m) * (lead * _ipow(r, n) + rest * _ipow(r, n - 1)).exp()
 
         factors.append(expo)
-        growth = 0
+        power = 0
+    decay = 0
     for p, j in t.den:
         lead, rest, n = _lead_and_rest(p)
         if n == 0:
@@ -253,16 +259,17 @@ def _majorant(t: _Term) -> tuple[float, Callable[[arb], arb]]:
             continue
         if sympy.real_roots(p.as_expr()):
             raise NotCertifiable(f"f'' has a real pole at a root of {p.as_expr()}")
-        # |D(x)| >= |lead| r^n (1 - rest/(|lead| r)) for r >= 1.
         a = lead.__abs__()
         r0 = max(r0, 2 * rest / a + 1, key=_float)
-        factors.append(lambda r, a=a, rest=rest, n=n, j=j: 1 / _ipow(a * _ipow(r, n) - rest, j))
-        growth -= j * n
-    if growth > 0:
-        raise NotCertifiable("a term grows without a decaying factor")
+        factors.append(
+            lambda r, a=a, rest=rest, n=n, j=j: 1 / _ipow(_ipow(r, n - 1) * (a * r - rest), j)
+        )
+        decay += j * n
+    if t.q is None and power >= decay:
+        raise NotCertifiable("a term that does not decay at infinity")
 
-    def bound(r, g=growth):
-        out = t.coeff * t.bounded * (_ipow(1 / r, -g) if g < 0 else arb(1))
+    def bound(r, m=power):
+        out = t.coeff * t.bounded * _ipow(r, m)
         for f in factors:
             out = out * f(r)
         return out
