@@ -1020,14 +1020,18 @@ def convexity(land: Landscape) -> Convexity:
     if key in _CACHE:
         return _CACHE[key]
     forward, back, domains = assumed_symbols(land)
-    if land.dim == 1:
-        x = land.variables[0]
-        h = sympy.diff(land.expr.xreplace(forward), x, 2)
-        result = _one_dim(h, x, land)
-        result = replace(result, at_values=_at_values(result, h, x, land, forward))
-        result = _promote(result, h, x)
-    else:
-        result = _diag_conditions(land, forward)
+    try:
+        if land.dim == 1:
+            x = land.variables[0]
+            h = sympy.diff(land.expr.xreplace(forward), x, 2)
+            result = _one_dim(h, x, land)
+            result = replace(result, at_values=_at_values(result, h, x, land, forward))
+            result = _promote(result, h, x)
+        else:
+            result = _diag_conditions(land, forward)
+    except (ArithmeticError, TypeError, ValueError, NotImplementedError, RecursionError) as exc:
+        # SymPy gives up on some inputs in its own ways: an honest "unknown", never a crash.
+        result = _unknown(f"the analysis stopped ({type(exc).__name__}: {exc})")
     cond = None if result.condition is None else _tidy_relation(result.condition)
     result = replace(
         result,

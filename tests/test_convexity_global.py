@@ -11,6 +11,8 @@ import mpmath
 import numpy as np
 import pytest
 import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from trainability.analytic import (
     DerivationTimeout,
@@ -22,6 +24,7 @@ from trainability.analytic import (
     symbol,
     time_budget,
 )
+from trainability.analytic._convexity import STATUSES
 from trainability.analytic._interval import NotCertifiable, global_minimum, tail_bound
 from trainability.verify._cli import main
 
@@ -257,3 +260,30 @@ def test_time_budget_interrupts_sympy():
     with pytest.raises(DerivationTimeout), time_budget(0.2):
         while True:
             sympy.expand((x + 1) ** 200)
+
+
+_LEAVES = st.sampled_from(["x", "eps", "lam", "2", "3", "pi", "0.5"])
+_UNARY = st.sampled_from(["sin", "cos", "exp", "log", "tanh", "sqrt", "Abs", "atan", "erf"])
+_EXPRESSIONS = st.recursive(
+    _LEAVES,
+    lambda inner: st.one_of(
+        st.builds(lambda f, a: f"{f}({a})", _UNARY, inner),
+        st.builds(lambda a, o, b: f"({a}){o}({b})", inner, st.sampled_from("+-*/"), inner),
+        st.builds(lambda a, n: f"({a})**{n}", inner, st.integers(-2, 4)),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=_EXPRESSIONS)
+def test_derive_fuzz_exits_cleanly(body, capsys):
+    """Any parsed loss: exit 0 with a status (or "unknown: ..."), or exit 2 with one line."""
+    code = main(["derive", f"x**2 + {body}", "--timeout", "3", "--json"])
+    out, err = capsys.readouterr()
+    assert code in (0, 2)
+    if code == 2:
+        assert err.count("\n") == 1 and "Traceback" not in err
+    else:
+        conv = json.loads(out)["convexity"]
+        assert conv == "unknown: timed out" or conv["status"] in STATUSES

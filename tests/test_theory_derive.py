@@ -21,7 +21,9 @@ def test_additive(capsys):
     assert out["critical_invariant"] == {
         "invariant": "eps/lam**2",
         "value": "1/(2*pi**2)",
+        "numeric": pytest.approx(0.05066059182116889, rel=1e-15),
         "convex_when": "below",
+        "exact": True,
     }
 
 
@@ -35,7 +37,9 @@ def test_multiplicative(capsys):
 def test_two_cosine(capsys):
     out = _derive(capsys, "x**2 + eps1*cos(2*pi*x/0.3) + eps2*cos(2*pi*x/0.5)")
     assert out["convexity"]["method"] == "commensurate"
-    assert "u = cos(4*pi*x/3)" in out["convexity"]["condition"]
+    assert out["convexity"]["substitution"] == "u = cos(4*pi*x/3)"
+    # Both cosines peak at x = 0: a straight line in (eps1, eps2), no single invariant.
+    assert out["convexity"]["condition"] == "400*pi**2*eps1/9 + 16*pi**2*eps2 <= 2"
     assert out["critical_invariant"] is None
     out = _derive(capsys, "x**2 + eps1*cos(2*pi*x/lam1) + eps2*cos(2*pi*x/lam2)")
     assert set(out["invariants"]) == {"eps1/lam1**2", "eps2/lam2**2", "lam1/lam2"}

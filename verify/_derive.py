@@ -116,6 +116,10 @@ def derive_summary(land: Landscape, timeout: float | None = 60.0) -> dict:
                     result = compute()
             except DerivationTimeout:
                 pass
+            except (ArithmeticError, TypeError, ValueError, NotImplementedError) as exc:
+                # SymPy gives up on some inputs (e.g. solving x**x = 0): say so, never crash.
+                failed = f"unknown: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+                result = failed if len(keys) == 1 else (failed,) * len(keys)
         if result is missing:
             timed_out.append(keys[0])
             result = TIMED_OUT if len(keys) == 1 else (TIMED_OUT,) * len(keys)
