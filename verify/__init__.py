@@ -62,12 +62,18 @@ from ._scale import (
 )
 from ._sweeps import (
     BACKENDS,
+    backend_name,
     initial_point,
     sweep_backend,
     sweep_landscape,
+    sweep_protocol,
+    sweep_run,
 )
 from ._transition import (
     grid_points,
+    grid_protocol,
+    grid_run,
+    roughness_plot,
     roughness_values,
     sweep_points,
     transition_verdict,
@@ -86,6 +92,7 @@ __all__ = [
     "Reproduction",
     "Verdict",
     "alpha_beta_check",
+    "backend_name",
     "alpha_beta_region",
     "boundary_label_indices",
     "check_acceleration",
@@ -103,6 +110,8 @@ __all__ = [
     "finite_sum_callables",
     "fitted_step",
     "grid_points",
+    "grid_protocol",
+    "grid_run",
     "initial_point",
     "label_robustness",
     "large_stepsize_experiment",
@@ -113,6 +122,7 @@ __all__ = [
     "reproduction",
     "reproductions",
     "robust_indices",
+    "roughness_plot",
     "roughness_values",
     "separable_datasets",
     "sgd_bound_check",
@@ -122,5 +132,7 @@ __all__ = [
     "sweep_grid",
     "sweep_landscape",
     "sweep_points",
+    "sweep_protocol",
+    "sweep_run",
     "transition_verdict",
 ]

@@ -99,7 +99,7 @@ def cmd_derive(args) -> dict:
 
 
 def cmd_sweep(args) -> dict:
-    from ._sweeps import sweep_landscape
+    from ._sweeps import initial_point, sweep_landscape, sweep_run
 
     land = _landscape(args)
     if args.resume and not args.out:
@@ -120,6 +120,7 @@ def cmd_sweep(args) -> dict:
     )
     fit = result.fit
     summary = {
+        **sweep_run(result, args.backend, initial_point(land, _parse_x0(args.x0)), args.dtype),
         "boundary_counts": result.boundary_counts,
         "dimension": fit.dimension,
         "dimension_stderr": fit.stderr,
@@ -161,7 +162,7 @@ def cmd_grid(args) -> dict:
     from trainability.numeric import check_sweep_arguments
 
     from ._scale import sweep_grid
-    from ._sweeps import initial_point
+    from ._sweeps import initial_point, sweep_protocol
 
     base = _landscape(args)  # values of the varied parameters come per cell
     grid = _parse_vary(args.vary)
@@ -197,7 +198,21 @@ def cmd_grid(args) -> dict:
         dtype=args.dtype,
     )
     points = [{**cell, **summary} for cell, summary in zip(cells, summaries, strict=True)]
+    # Each cell's engine is resolved where it ran (a Dask worker may lack a compiler).
+    engines = sorted({s["backend"] for s in summaries})
+    protocol = sweep_protocol(
+        steps=args.steps,
+        bound=args.bound,
+        lr_min=args.lr_min,
+        lr_max=args.lr_max,
+        x0=x0,
+        dtype=args.dtype,
+        levels=args.levels,
+        fit_levels=[s["fit_levels"] for s in summaries],
+    )
     return {
+        "backend": "+".join(engines),
+        "protocol": protocol,
         "points": points,
         "store": str(args.out),
         "n_cells": len(cells),
@@ -234,6 +249,7 @@ def cmd_connect(args) -> dict:
 
 def build_parser() -> argparse.ArgumentParser:
     from ._registry import reproductions
+    from ._sweeps import add_backend_option
 
     parser = _Parser(prog="trainability", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -269,18 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--levels", type=int, default=16, help="finest grid: 2**levels + 1 points")
         p.add_argument("--bound", type=float, default=1e8, help="divergence bound on the loss")
         p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-        p.add_argument(
-            "--backend",
-            default=backend_default,
-            choices=["jax", "jax-poly", "c-poly", "c-libm", "auto"],
-            help="jax: libm reference; *-poly: certified polynomial sin/cos; "
-            f"c-*: compiled C (float64); auto: c-poly if a compiler works, else jax "
-            f"(default {backend_default})",
-        )
+        add_backend_option(p, backend_default)
 
     p = sub.add_parser("sweep", help="one learning-rate sweep with boundary counts")
     loss_args(p, expr_positional=False)
-    sweep_args(p, "jax")
+    sweep_args(p, "auto")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument(
         "--out",

@@ -3,18 +3,32 @@ critical value (Liu 2024: fractal iff non-convex)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
 import numpy as np
 import sympy
 
-from trainability.analytic import Landscape, critical_invariant, jax_kernels, symbol
+from trainability.analytic import Landscape, critical_invariant, symbol
 from trainability.numeric import GridResult, grid_sweep
 
+from ._sweeps import backend_name, sweep_backend, sweep_protocol
 from ._verdict import Verdict
 
-__all__ = ["roughness_values", "grid_points", "sweep_points", "transition_verdict"]
+__all__ = [
+    "roughness_values",
+    "grid_points",
+    "grid_protocol",
+    "grid_run",
+    "sweep_points",
+    "transition_verdict",
+    "roughness_plot",
+    "MIN_BOUNDARIES",
+]
+
+#: A point is *resolved* when ``B_N`` at the finest level reaches this (see ``transition_verdict``).
+MIN_BOUNDARIES = 16
 
 
 def roughness_values(land: Landscape, params: np.ndarray) -> np.ndarray | None:
@@ -33,7 +47,8 @@ def roughness_values(land: Landscape, params: np.ndarray) -> np.ndarray | None:
 
 
 def grid_points(land: Landscape, result: GridResult, extra: dict | None = None) -> list[dict]:
-    """Per-cell records ``{params..., "roughness", "dimension", "dimension_stderr"}``."""
+    """Per-cell records ``{params..., "roughness", "dimension", "dimension_stderr",
+    "boundary_counts", "resolved"}`` (``x0`` too in one dimension; ``extra`` adds columns)."""
     rough = roughness_values(land, result.params)
     points = []
     for i in range(result.n_cells):
@@ -44,10 +59,36 @@ def grid_points(land: Landscape, result: GridResult, extra: dict | None = None) 
         point["dimension"] = float(result.dimension[i])
         point["dimension_stderr"] = float(result.dimension_stderr[i])
         point["boundary_counts"] = result.boundary_counts[i].tolist()
+        point["resolved"] = _resolved(point, MIN_BOUNDARIES)
         for key, values in (extra or {}).items():
             point[key] = values[i]
         points.append(point)
     return points
+
+
+def grid_protocol(result: GridResult, dtype: str = "float64") -> dict:
+    """The ``protocol`` block (:func:`~trainability.verify.sweep_protocol`) of a grid sweep."""
+    x0 = result.x0[0] if np.all(result.x0 == result.x0[0]) else result.x0
+    return sweep_protocol(
+        steps=result.steps,
+        bound=result.bound,
+        lr_min=result.lr_min,
+        lr_max=result.lr_max,
+        x0=x0,
+        dtype=dtype,
+        levels=result.levels,
+        fit_levels=[list(f.levels) for f in result.fits],
+    )
+
+
+def grid_run(result: GridResult, dtype: str = "float64") -> dict:
+    """``{"backend", "protocol", "seconds", "learning_rates_per_second"}`` of a grid sweep."""
+    return {
+        "backend": result.backend,
+        "protocol": grid_protocol(result, dtype),
+        "seconds": result.seconds,
+        "learning_rates_per_second": result.labels.size / max(result.seconds, 1e-9),
+    }
 
 
 def sweep_points(
@@ -61,11 +102,17 @@ def sweep_points(
     lr_min: float = 0.0,
     lr_max: float = 1.5,
     progress: bool = True,
+    backend: str = "auto",
 ) -> tuple[list[dict], GridResult]:
-    """Grid sweep of ``land`` over hyperparameter rows ``params`` ``(cells, P)``."""
-    kernels = jax_kernels(land)
+    """Grid sweep of ``land`` over hyperparameter rows ``params`` ``(cells, P)``.
+
+    ``backend`` is one of :data:`~trainability.verify.BACKENDS` (``"auto"``: the compiled
+    ``c-poly`` kernel when a C compiler works, else JAX); the returned result's ``backend``
+    names the engine actually used.
+    """
+    lg, resolved = sweep_backend(land, backend)
     result = grid_sweep(
-        kernels.loss_and_grad,
+        lg,
         params,
         x0,
         levels=levels,
@@ -74,7 +121,9 @@ def sweep_points(
         lr_min=lr_min,
         lr_max=lr_max,
         progress=progress,
+        backend=resolved,
     )
+    result = dataclasses.replace(result, backend=backend_name(backend, resolved))
     return grid_points(land, result), result
 
 
@@ -86,7 +135,7 @@ def transition_verdict(
     low: float = 0.1,
     high: float = 0.3,
     factor: float = 2.0,
-    min_boundaries: int = 16,
+    min_boundaries: int = MIN_BOUNDARIES,
 ) -> Verdict:
     """Verdict: the onset of fractality sits at the derived critical roughness.
 
@@ -165,3 +214,42 @@ def _resolved(point: dict, min_boundaries: int) -> bool:
         return True
     counts = np.asarray(counts)
     return bool(counts[-1] >= min_boundaries and np.count_nonzero(counts >= 2) >= 3)
+
+
+def roughness_plot(points, critical, label: str, path, *, x_key: str = "roughness", log=True):
+    """Boundary dimension against ``x_key`` (roughness) with the derived critical line.
+
+    Resolved points with error bars, unresolved ones hollow; ``critical`` ``None`` draws no
+    line (no single critical invariant), ``0`` says "non-convex for every value > 0".
+    Returns the figure's path.
+    """
+    from ._figures import plt, save_figure
+
+    rough = np.array([p[x_key] for p in points], dtype=float)
+    dim = np.array([p["dimension"] for p in points])
+    err = np.array([p["dimension_stderr"] for p in points])
+    ok = np.array([_resolved(p, MIN_BOUNDARIES) for p in points], dtype=bool)
+    fig, ax = plt.subplots(figsize=(4.4, 3.4))
+    ax.errorbar(rough[ok], dim[ok], yerr=err[ok], fmt="o", ms=3, lw=0.8, label="resolved")
+    if (~ok).any():
+        ax.plot(
+            rough[~ok],
+            dim[~ok],
+            "o",
+            ms=3,
+            mfc="none",
+            color="0.5",
+            label="unresolved at this level",
+        )
+    if critical is None:
+        ax.plot([], [], " ", label="no single critical invariant derived")
+    elif critical > 0:
+        ax.axvline(critical, color="C3", ls="--", label=f"derived critical {critical:.4g}")
+    else:
+        ax.plot([], [], " ", label="derived: non-convex for every value > 0")
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel(label)
+    ax.set_ylabel("boundary dimension")
+    ax.legend(frameon=False, fontsize=8)
+    return save_figure(fig, path)
