@@ -15,6 +15,10 @@ from ._alphabeta import (
     sgd_bound_check,
     slack_at,
 )
+from ._check import (
+    check_perturbation,
+    perturbation_verdict,
+)
 from ._checks import (
     check_gradient_against_mpmath,
     check_labels_against_reference,
@@ -70,6 +74,7 @@ from ._sweeps import (
     sweep_run,
 )
 from ._transition import (
+    critical_record,
     grid_points,
     grid_protocol,
     grid_run,
@@ -98,6 +103,7 @@ __all__ = [
     "check_acceleration",
     "check_gradient_against_mpmath",
     "check_labels_against_reference",
+    "check_perturbation",
     "check_margin_near_monotone",
     "check_risk_monotone",
     "check_stable_rate",
@@ -106,6 +112,7 @@ __all__ = [
     "compare_methods",
     "connect_models",
     "connectivity_checks",
+    "critical_record",
     "derive_summary",
     "finite_sum_callables",
     "fitted_step",
@@ -115,6 +122,7 @@ __all__ = [
     "initial_point",
     "label_robustness",
     "large_stepsize_experiment",
+    "perturbation_verdict",
     "plot_paths",
     "proven_pairs",
     "reference_label",

@@ -17,6 +17,7 @@ from ._sweeps import backend_name, sweep_backend, sweep_protocol
 from ._verdict import Verdict
 
 __all__ = [
+    "critical_record",
     "roughness_values",
     "grid_points",
     "grid_protocol",
@@ -29,6 +30,19 @@ __all__ = [
 
 #: A point is *resolved* when ``B_N`` at the finest level reaches this (see ``transition_verdict``).
 MIN_BOUNDARIES = 16
+
+
+def critical_record(crit) -> dict | None:
+    """JSON form ``{"invariant", "value", "numeric", "convex_when"}`` of a
+    :class:`~trainability.analytic.CriticalInvariant` (``None`` stays ``None``)."""
+    if crit is None:
+        return None
+    return {
+        "invariant": str(crit.invariant),
+        "value": str(crit.value),
+        "numeric": float(crit.value),
+        "convex_when": crit.convex_when,
+    }
 
 
 def roughness_values(land: Landscape, params: np.ndarray) -> np.ndarray | None:
@@ -139,17 +153,24 @@ def transition_verdict(
 ) -> Verdict:
     """Verdict: the onset of fractality sits at the derived critical roughness.
 
-    Passes when (i) every point on the convex side of ``critical`` has dimension ``< low``,
-    (ii) every *resolved* point beyond ``factor * critical`` (the clearly non-convex side)
-    has dimension ``> high``, and (iii) the measured transition — the bracket between the
-    largest roughness with dimension ``< low`` and the smallest one above it with dimension
-    ``> high`` — lies within ``[critical, factor * critical]`` (fractality cannot start
-    before convexity is lost; finite resolution delays it slightly).
+    ``measured`` holds the ``transition`` (geometric mean of the bracket), the ``bracket``,
+    the number of ``unresolved`` points, and the failed conditions split into ``against``
+    (the data contradict the prediction) and ``undecided`` (the grid cannot tell).
+
+    Passes when (i) every resolved point on the convex side of ``critical`` has dimension
+    ``< low``, (ii) every resolved point beyond ``factor * critical`` (the clearly non-convex
+    side) has dimension ``> high``, and (iii) the measured transition — the bracket between
+    the largest roughness with dimension ``< low`` and the smallest one above it that is
+    resolved with dimension ``> high`` — lies within ``[critical, factor * critical]``
+    (fractality cannot start before convexity is lost; finite resolution delays it
+    slightly).
 
     A point is resolved when its ``boundary_counts`` (if given) reach ``min_boundaries`` at
-    the finest level over at least 3 levels with ``B_N >= 2``: a fractal boundary whose
-    structure is finer than the grid looks like a few isolated points, so an unresolved
-    point on the non-convex side is reported, not failed.
+    the finest level over at least 3 levels with ``B_N >= 2``. A handful of boundaries is
+    not a dimension estimate either way: a fractal boundary whose structure is finer than
+    the grid looks like a few isolated points, and a smooth (convex) loss can have a few
+    boundaries whose counts, fitted over 3 levels such as ``3, 5, 5``, give a slope of 0.4.
+    So unresolved points are reported, never failed, and never mark the onset.
     """
     if convex_when != "below":
         raise ValueError("transition_verdict handles convex_when='below' only")
@@ -162,7 +183,7 @@ def transition_verdict(
     rough, dims, resolved = rough[order], dims[order], resolved[order]
     convex_side = rough <= critical
     clear_side = rough > factor * critical
-    fractal = dims > high
+    fractal = (dims > high) & resolved
     flat = dims < low
     first_fractal = rough[fractal].min() if fractal.any() else math.inf
     below_first = flat & (rough < first_fractal)
@@ -172,35 +193,49 @@ def transition_verdict(
         measured = math.sqrt(bracket[0] * bracket[1]) if bracket[0] > 0 else bracket[1]
     else:
         measured = None
-    reasons = []
-    if not flat[convex_side].all():
-        bad = rough[convex_side & ~flat]
-        reasons.append(f"dimension >= {low} at convex roughness {bad.min():.4g}")
-    unresolved = int(np.count_nonzero(clear_side & ~resolved & ~fractal))
-    if not fractal[clear_side & resolved].all():
+    against, undecided = [], []  # evidence against the prediction / missing evidence
+    if (convex_side & ~flat & resolved).any():
+        bad = rough[convex_side & ~flat & resolved]
+        against.append(f"dimension >= {low} at convex roughness {bad.min():.4g}")
+    if (clear_side & resolved & ~fractal).any():
         bad = rough[clear_side & resolved & ~fractal]
-        reasons.append(f"dimension <= {high} at non-convex roughness {bad.min():.4g}")
+        against.append(f"dimension <= {high} at non-convex roughness {bad.min():.4g}")
     if measured is None:
-        reasons.append("no transition bracket (need points on both sides)")
+        undecided.append("no transition bracket (need points on both sides)")
     elif not (bracket[1] >= critical and bracket[0] <= factor * critical):
-        reasons.append(
+        against.append(
             f"transition bracket {bracket} is not within [{critical:.4g}, {factor * critical:.4g}]"
         )
+    reasons = against + undecided
     passed = not reasons
+    unresolved = int(np.count_nonzero(clear_side & ~resolved))
+    unresolved_convex = int(np.count_nonzero(convex_side & ~resolved & ~flat))
+    notes = []
     if unresolved:
-        reasons_note = f"; {unresolved} non-convex point(s) unresolved at this level"
-    else:
-        reasons_note = ""
+        notes.append(f"{unresolved} non-convex point(s) unresolved at this level")
+    if unresolved_convex:
+        notes.append(
+            f"{unresolved_convex} convex point(s) with a few boundaries (dimension >= {low}) "
+            "unresolved at this level"
+        )
     why = (
-        f"dimension < {low} for every convex point and > {high} for every resolved point "
-        f"beyond {factor:g} x "
-        f"critical; the onset lies in {bracket}, next to the prediction {critical:.4g}"
+        f"dimension < {low} for every resolved convex point and > {high} for every resolved "
+        f"point beyond {factor:g} x critical; the onset lies in {bracket}, next to the "
+        f"prediction {critical:.4g}"
         if passed
         else "; ".join(reasons)
-    ) + reasons_note
+    )
+    why = "; ".join([why, *notes])
     return Verdict(
         name="fractal onset at the critical roughness",
-        measured={"transition": measured, "bracket": bracket, "unresolved": unresolved},
+        measured={
+            "transition": measured,
+            "bracket": bracket,
+            "unresolved": unresolved,
+            "unresolved_convex": unresolved_convex,
+            "against": against,
+            "undecided": undecided,
+        },
         predicted=float(critical),
         tolerance={"low": low, "high": high, "factor": factor, "min_boundaries": min_boundaries},
         passed=passed,

@@ -50,7 +50,13 @@ from .._sweeps import (
     sweep_protocol,
     sweep_run,
 )
-from .._transition import grid_run, roughness_plot, sweep_points, transition_verdict
+from .._transition import (
+    critical_record,
+    grid_run,
+    roughness_plot,
+    sweep_points,
+    transition_verdict,
+)
 from .._verdict import Verdict
 
 X0_GRID = 5.0
@@ -102,15 +108,7 @@ def _grid_size(args) -> int:
 
 
 def _critical(land) -> dict | None:
-    crit = critical_invariant(land)
-    if crit is None:
-        return None
-    return {
-        "invariant": str(crit.invariant),
-        "value": str(crit.value),
-        "numeric": float(crit.value),
-        "convex_when": crit.convex_when,
-    }
+    return critical_record(critical_invariant(land))
 
 
 # ------------------------------------------------------------------ (eps, lam) grids
