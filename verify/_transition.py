@@ -274,7 +274,7 @@ def roughness_plot(points, critical, label: str, path, *, x_key: str = "roughnes
             ms=3,
             mfc="none",
             color="0.5",
-            label="unresolved at this level",
+            label=f"unresolved ($B_N$ < {MIN_BOUNDARIES} at the finest level)",
         )
     if critical is None:
         ax.plot([], [], " ", label="no single critical invariant derived")
@@ -283,8 +283,15 @@ def roughness_plot(points, critical, label: str, path, *, x_key: str = "roughnes
     else:
         ax.plot([], [], " ", label="derived: non-convex for every value > 0")
     if log:
+        from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
         ax.set_xscale("log")
+        # A grid spans about a decade: label 1, 2, 5 x 10^k, leave the minor ticks bare.
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(label)
     ax.set_ylabel("boundary dimension")
-    ax.legend(frameon=False, fontsize=8)
+    ax.set_ylim(-0.05, max(1.45, float(np.max(dim + err)) + 0.3))  # room for the legend
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
     return save_figure(fig, path)
