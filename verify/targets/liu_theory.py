@@ -11,14 +11,17 @@ Plus liu-label-robustness: float64 boundary labels against mpmath references.
 Every prediction (roughness, critical value, convexity boundary) is derived by
 :mod:`trainability.analytic` from the loss expression, never typed in here.
 
-Run times of the full variants, estimated at the ~30k learning rates/s of the float64 JAX
-sweep on 2 idle CPU cores (defaults: ``--levels`` 16 for the grids, 15 for Fig. S3, 14
-otherwise): Fig. 2c/2d/3a/3b 100 cells x 65537 = 6.6M learning rates, about 4 min (Fig.
-3a/3b reuse the Fig. 2c/2d results when present); Fig. 4a the same; Fig. S3 5 bounds x 11
-eps x 32769 = 1.8M, about 1 min; Fig. S4/S5 100 x 16385 = 1.6M, about 1 min; Fig. 4b/4c
-d up to 100 at level 14, a few minutes. Measured on a shared 2-core machine (2-8k
-learning rates/s): Fig. 2c at ``--levels 14`` 223 s, Fig. 2d at ``--levels 12`` 18 s (most
-lanes diverge early), Fig. S3 at level 15 921 s.
+Every target takes ``--backend`` (default ``auto``: the compiled ``c-poly`` kernel with all
+cells batched over the cores when a C compiler works, else JAX); its summary records the
+``backend`` that ran and the ``protocol``. Run times of the full variants with ``--backend
+jax``, estimated at its ~30k learning rates/s on 2 idle CPU cores (``c-poly`` grids run at
+0.2-0.5M learning rates/s on the same shared machine; defaults: ``--levels`` 16 for the
+grids, 15 for Fig. S3, 14 otherwise): Fig. 2c/2d/3a/3b 100 cells x 65537 = 6.6M learning
+rates, about 4 min (Fig. 3a/3b reuse the Fig. 2c/2d results when present); Fig. 4a the
+same; Fig. S3 5 bounds x 11 eps x 32769 = 1.8M, about 1 min; Fig. S4/S5 100 x 16385 =
+1.6M, about 1 min; Fig. 4b/4c d up to 100 at level 14, a few minutes. Measured with JAX
+on a shared 2-core machine (2-8k learning rates/s): Fig. 2c at ``--levels 14`` 223 s, Fig.
+2d at ``--levels 12`` 18 s (most lanes diverge early), Fig. S3 at level 15 921 s.
 ``--quick`` variants use a few cells at level 8 and run in seconds.
 """
 
