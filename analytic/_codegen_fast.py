@@ -457,10 +457,15 @@ static long tr_run_block(long n, long B, const double *restrict lrs,
     return evaluations;
 }}
 
-/* Label n learning rates (1 = trainable); returns the number of loss evaluations done. */
-long tr_sweep(long n, const double *lrs, const double *x0, const double *P, long steps,
-              double bound, uint8_t *labels, long block, int threads, int check_period) {{
+/* Label the same n learning rates for each of n_cells cells (1 = trainable): cell c starts
+   from x0s[c*D..] with hyperparameters Ps[c*NP..] and writes labels[c*n..]. OpenMP runs over
+   (cell, block) pairs, so many small cells keep every core busy. Returns the number of loss
+   evaluations done. */
+long tr_sweep_cells(long n_cells, long n, const double *lrs, const double *x0s,
+                    const double *Ps, long steps, double bound, uint8_t *labels, long block,
+                    int threads, int check_period) {{
     long nblocks = (n + block - 1) / block;
+    long pairs = n_cells * nblocks;
     long total = 0;
     size_t bytes = sizeof(double) * (size_t)block * (1 + 3 * TR_D) + sizeof(long) * block
                    + 3 * (size_t)block + 64;
@@ -473,10 +478,11 @@ long tr_sweep(long n, const double *lrs, const double *x0, const double *P, long
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-        for (long b = 0; b < nblocks; ++b) {{
+        for (long q = 0; q < pairs; ++q) {{
+            long c = q / nblocks, b = q % nblocks;
             long lo = b * block, m = n - lo < block ? n - lo : block;
-            total += tr_run_block(m, block, lrs + lo, x0, P, steps, bound, labels + lo,
-                                  check_period, work);
+            total += tr_run_block(m, block, lrs + lo, x0s + c * TR_D, Ps + c * TR_NP, steps,
+                                  bound, labels + c * n + lo, check_period, work);
         }}
         free(work);
     }}
@@ -677,6 +683,9 @@ class CSweepKernel:
     where ``evaluations`` counts loss/gradient evaluations actually done (at most
     ``C * (steps + 1)``; the rest were skipped by early exit).
 
+    :meth:`sweep_cells` labels the same learning rates for many hyperparameter cells at
+    once (the optional multi-cell method of ``numeric.LabelKernel``).
+
     Attributes:
         source: the generated C source. name: ``"c-poly"`` or ``"c-libm"``.
         dim: number of parameter variables. n_params: number of hyperparameters.
@@ -699,8 +708,9 @@ class CSweepKernel:
             path, self.flags = _compile(self.source)
             lib = ctypes.CDLL(str(path))
             vp, lg = ctypes.c_void_p, ctypes.c_long
-            lib.tr_sweep.restype = lg
-            lib.tr_sweep.argtypes = [
+            lib.tr_sweep_cells.restype = lg
+            lib.tr_sweep_cells.argtypes = [
+                lg,
                 lg,
                 vp,
                 vp,
@@ -739,14 +749,41 @@ class CSweepKernel:
         return p if p.size else np.zeros(1)
 
     def __call__(self, lrs, x0, params=(), steps: int = 1000, bound: float = 1e8):
+        x0 = np.broadcast_to(np.asarray(x0, np.float64), (self.dim,))
+        p = self._params(params)[: self.n_params].reshape(1, -1)
+        labels, ev = self.sweep_cells(lrs, x0[None], p, steps, bound)
+        return labels[0], ev
+
+    def sweep_cells(self, lrs, x0s, params, steps: int = 1000, bound: float = 1e8):
+        """Label the learning rates ``lrs: (C,)`` for every cell of a hyperparameter grid.
+
+        Args:
+            x0s: ``(cells, d)`` initial point per cell.
+            params: ``(cells, P)`` hyperparameters per cell.
+
+        Returns ``(labels: (cells, C) bool, evaluations)``; row ``c`` equals
+        ``self(lrs, x0s[c], params[c], steps, bound)[0]``. OpenMP spreads (cell, block)
+        pairs over the threads, so many small cells still use every core.
+        """
         lrs = np.ascontiguousarray(lrs, dtype=np.float64).reshape(-1)
-        x0 = np.ascontiguousarray(np.broadcast_to(np.asarray(x0, np.float64), (self.dim,)))
-        p = self._params(params)
-        labels = np.empty(lrs.size, dtype=np.uint8)
-        ev = self._lib.tr_sweep(
+        x0s = np.asarray(x0s, np.float64)
+        params = np.asarray(params, np.float64)
+        if x0s.ndim != 2 or x0s.shape[1] != self.dim:
+            raise ValueError(f"x0s must have shape (cells, {self.dim}), got {x0s.shape}")
+        cells = x0s.shape[0]
+        if params.shape != (cells, self.n_params):
+            raise ValueError(
+                f"params must have shape ({cells}, {self.n_params}), got {params.shape}"
+            )
+        x0s = np.ascontiguousarray(x0s)
+        # The C side reads max(P, 1) values per cell (one dummy when there are none).
+        p = np.ascontiguousarray(params if self.n_params else np.zeros((cells, 1)))
+        labels = np.empty((cells, lrs.size), dtype=np.uint8)
+        ev = self._lib.tr_sweep_cells(
+            cells,
             lrs.size,
             lrs.ctypes.data,
-            x0.ctypes.data,
+            x0s.ctypes.data,
             p.ctypes.data,
             int(steps),
             float(bound),

@@ -1,7 +1,9 @@
-"""Fidelity of the fast backends against the float64 libm JAX reference (Fig. 2a protocol).
+"""Fidelity of the fast backends against the float64 JAX backend (Fig. 2a protocol).
 
-Prints B_N per level for each backend, the fraction of labels that differ from the
-reference, the fitted dimensions, and, for the differing learning rates, which side a
+The JAX backend is one float64 orbit among several (XLA contracts the step's arithmetic),
+not a reference; the reference for a label is an mpmath orbit. Prints B_N per level for
+each backend, the fraction of labels that differ from the JAX ones, the fitted
+dimensions, and, for the differing learning rates, which side a
 50-digit mpmath orbit agrees with (the label-robustness check: a label that mpmath and one
 float64 implementation give but not the other is rounding-sensitive).
 

@@ -1,8 +1,11 @@
 """Sweeps over grids of hyperparameters: many cells, each a full learning-rate sweep.
 
-Cells and learning rates are flattened into one lane axis, so one compiled kernel
-(:func:`trainability.numeric.trainable`, with per-lane ``(C,)`` hyperparameters and initial
-points) serves every cell: a chunk of ``chunk_size`` lanes may span several cells.
+Two engines. JAX: cells and learning rates are flattened into one lane axis, so one
+compiled kernel (:func:`trainability.numeric.trainable`, with per-lane ``(C,)``
+hyperparameters and initial points) serves every cell: a chunk of ``chunk_size`` lanes may
+span several cells. A compiled :class:`~trainability.numeric.LabelKernel`: groups of cells
+go to its ``sweep_cells`` method in one call (or to the kernel cell by cell when it has
+none).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 
 from ._boundary import boundary_counts, fit_dimension
 from ._progress import Progress
-from ._sweep import check_sweep_arguments, learning_rates, trainable
+from ._sweep import LabelKernel, check_sweep_arguments, learning_rates, trainable
 
 #: ``(x: (C, d), params) -> (f: (C,), g: (C, d))`` with per-lane ``(C,)`` hyperparameters.
 LossAndGrad = Callable
@@ -62,6 +65,8 @@ class GridResult:
     steps: int
     bound: float
     seconds: float
+    #: the engine that labelled the cells: ``"jax"`` or the kernel's ``name`` (``"c-poly"``).
+    backend: str = "jax"
 
     @property
     def n_cells(self) -> int:
@@ -91,7 +96,7 @@ class GridResult:
 
 
 def grid_sweep(
-    loss_and_grad: LossAndGrad,
+    loss_and_grad: LossAndGrad | None,
     params,
     x0,
     *,
@@ -103,19 +108,24 @@ def grid_sweep(
     dtype: str = "float64",
     chunk_size: int = 2**14,
     progress: bool = False,
+    backend: str | LabelKernel = "jax",
 ) -> GridResult:
     """Learning-rate sweeps of many hyperparameter cells, batched cells x learning rates.
 
     Args:
         loss_and_grad: ``(x: (C, d), params) -> (f: (C,), g: (C, d))`` accepting per-lane
-            ``(C,)`` hyperparameters (e.g. from :func:`trainability.analytic.jax_kernels`).
+            ``(C,)`` hyperparameters (e.g. from :func:`trainability.analytic.jax_kernels`);
+            unused (may be None) with a compiled ``backend``.
         params: ``(cells, P)`` hyperparameter values, one row per cell (``P`` may be 0).
         x0: ``(d,)`` initial point shared by all cells, or ``(cells, d)`` one per cell.
         levels: finest level; every cell gets the ``2**levels + 1`` point grid.
-        chunk_size: lanes per kernel call (the last chunk is padded).
+        chunk_size: lanes per JAX kernel call (the last chunk is padded).
+        backend: ``"jax"`` or a compiled :class:`~trainability.numeric.LabelKernel` (float64
+            only) such as :func:`trainability.analytic.c_sweep_kernel`; with its optional
+            ``sweep_cells`` method, groups of cells go to the kernel in one call.
 
     Returns:
-        A :class:`GridResult`.
+        A :class:`GridResult` whose ``backend`` names the engine used.
     """
     check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype)
     params = np.asarray(params, dtype=np.float64)
@@ -133,11 +143,39 @@ def grid_sweep(
         raise ValueError("params and x0 must be finite")
     n_points = 2**levels + 1
     lrs = learning_rates(levels, lr_min, lr_max)
+    meter = Progress(cells * n_points, "grid", "learning rates", enabled=progress)
+    t0 = time.perf_counter()
+    if isinstance(backend, str):
+        if backend != "jax":
+            raise ValueError(f"backend must be 'jax' or a compiled LabelKernel, got {backend!r}")
+        labels = _jax_cells(loss_and_grad, params, x0, lrs, steps, bound, dtype, chunk_size, meter)
+        name = "jax"
+    else:
+        if dtype != "float64":
+            raise ValueError(f"backend {backend.name} computes in float64, got dtype {dtype}")
+        labels = _kernel_cells(backend, params, x0, lrs, steps, bound, meter)
+        name = backend.name
+    seconds = time.perf_counter() - t0
+    return GridResult(
+        params,
+        np.array(x0),
+        labels,
+        int(levels),
+        float(lr_min),
+        float(lr_max),
+        int(steps),
+        float(bound),
+        seconds,
+        name,
+    )
+
+
+def _jax_cells(loss_and_grad, params, x0, lrs, steps, bound, dtype, chunk_size, meter):
+    """``(cells, n_points)`` labels from the JAX kernel, cells x learning rates as lanes."""
+    cells, n_points = params.shape[0], lrs.size
     total = cells * n_points
     chunk = int(min(chunk_size, total))
     labels = np.empty(total, dtype=bool)
-    meter = Progress(total, "grid", "learning rates", enabled=progress)
-    t0 = time.perf_counter()
     for start in range(0, total, chunk):
         stop = min(start + chunk, total)
         lane = np.arange(start, start + chunk)
@@ -149,15 +187,30 @@ def grid_sweep(
         )
         labels[start:stop] = np.asarray(out)[: stop - start]
         meter.update(stop - start)
-    seconds = time.perf_counter() - t0
-    return GridResult(
-        params,
-        np.array(x0),
-        labels.reshape(cells, n_points),
-        int(levels),
-        float(lr_min),
-        float(lr_max),
-        int(steps),
-        float(bound),
-        seconds,
-    )
+    return labels.reshape(cells, n_points)
+
+
+#: Learning rates per compiled-kernel call: long enough to keep every core busy, short
+#: enough that progress updates and Ctrl-C (handled between calls) stay responsive.
+_KERNEL_LANES = 2**18
+
+
+def _kernel_cells(kernel, params, x0, lrs, steps, bound, meter):
+    """``(cells, n_points)`` labels from a compiled kernel, several cells per call."""
+    cells, n_points = params.shape[0], lrs.size
+    labels = np.empty((cells, n_points), dtype=bool)
+    span = min(n_points, _KERNEL_LANES)  # learning rates per call and cell
+    group = max(1, _KERNEL_LANES // span)  # cells per call
+    multi = getattr(kernel, "sweep_cells", None)
+    for c0 in range(0, cells, group):
+        c1 = min(c0 + group, cells)
+        for k0 in range(0, n_points, span):
+            k1 = min(k0 + span, n_points)
+            if multi is not None:
+                out, _ = multi(lrs[k0:k1], x0[c0:c1], params[c0:c1], steps, bound)
+                labels[c0:c1, k0:k1] = out
+            else:
+                for c in range(c0, c1):
+                    labels[c, k0:k1] = kernel(lrs[k0:k1], x0[c], params[c], steps, bound)[0]
+            meter.update((c1 - c0) * (k1 - k0))
+    return labels

@@ -46,6 +46,12 @@ class LabelKernel(Protocol):
     ``params: (P,)`` returns ``(labels: (C,) bool, evaluations: int)``: True = trainable
     (same protocol as :func:`lr_sweep`), and the number of loss evaluations done (at most
     ``C * (steps + 1)``; the rest were skipped by early exit). ``name`` identifies it.
+
+    Optional: ``kernel.sweep_cells(lrs, x0s, params, steps, bound)`` with ``lrs: (C,)``,
+    ``x0s: (cells, d)``, ``params: (cells, P)`` returns ``(labels: (cells, C) bool,
+    evaluations)``, row ``c`` being the labels of cell ``c``;
+    :func:`~trainability.numeric.grid_sweep` uses it to batch many cells into one call (all
+    cores busy even when cells are small), and calls the kernel once per cell otherwise.
     """
 
     name: str

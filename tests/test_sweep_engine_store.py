@@ -160,6 +160,8 @@ def _cli(*args, **kw):
         "200",
         "--levels",
         "13",
+        "--backend",
+        "jax",  # compared label for label with the JAX lr_sweep below
         "--json",
         *args,
     ]

@@ -19,6 +19,7 @@ TARGETS = [
     "liu-figS5",
     "liu-label-robustness",
 ]
+PROTOCOL_KEYS = {"steps", "bound", "lr_min", "lr_max", "x0", "dtype", "levels", "fit_levels"}
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,9 @@ def test_quick(target, out_dir, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["target"] == target
     assert (out_dir / target / "summary.json").exists()
+    # Default engine "auto"; every summary names the engine that ran and its protocol.
+    assert summary["backend"] in ("c-poly", "jax")
+    assert set(summary["protocol"]) == PROTOCOL_KEYS
     if target != "liu-label-robustness":
         assert "predicted_critical_roughness" in summary
         for p in summary["points"]:

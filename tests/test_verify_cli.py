@@ -1,6 +1,7 @@
 """The command-line contract: one JSON object on stdout, exit 2 with one line on bad input."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -53,6 +54,25 @@ def test_sweep_json(capsys):
     }
     assert keys <= set(d)
     assert d["boundary_counts"] == [1] * 7 and d["n_points"] == 65 and d["dimension"] == 0.0
+    # The default engine is "auto": the compiled polynomial kernel when gcc works.
+    assert d["backend"] == ("c-poly" if shutil.which("gcc") else "jax")
+    assert d["protocol"] == {
+        "steps": 100,
+        "bound": 1e8,
+        "lr_min": 0.0,
+        "lr_max": 1.5,
+        "x0": [1.0],
+        "dtype": "float64",
+        "levels": 6,
+        "fit_levels": [],
+    }
+
+
+def test_sweep_json_names_the_backend_used(capsys):
+    argv = ["sweep", "--family", "quadratic", "--x0", "1", "--levels", "4", "--steps", "50"]
+    for backend in ("jax", "jax-poly"):
+        _, out, _ = run(capsys, *argv, "--backend", backend, "--json", "--quiet")
+        assert json.loads(out)["backend"] == backend
 
 
 def test_sweep_expression_matches_family(capsys):
@@ -165,6 +185,8 @@ def test_grid_matches_direct_sweeps_and_reuses_store(capsys, tmp_path):
     assert code == 0
     first = json.loads(out)
     assert first["n_cells"] == 2
+    assert first["backend"] == "jax" and first["protocol"]["x0"] == [5.0]
+    assert first["protocol"]["fit_levels"] == [p["fit_levels"] for p in first["points"]]
     for point in first["points"]:
         direct = sweep_landscape(
             family("additive", eps=point["eps"], lam=1.0), 5.0, levels=9, steps=300

@@ -23,6 +23,9 @@ def test_fig2a_quick(capsys, tmp_path):
         "figure",
     } <= set(d)
     assert d["paper_dimension"] == 0.996
+    assert d["backend"] in ("c-poly", "jax")  # auto: whatever actually ran
+    assert d["protocol"]["x0"] == [1.0] and d["protocol"]["levels"] == d["levels"]
+    assert d["protocol"]["fit_levels"] == d["fit_levels"]
     # Already at 2^16 learning rates the boundary is clearly fractal (paper: 0.996).
     assert 0.6 < d["dimension"] < 1.2
     assert (tmp_path / "liu-fig2a" / "boundary_counts.png").stat().st_size > 1000

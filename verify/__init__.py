@@ -15,6 +15,10 @@ from ._alphabeta import (
     sgd_bound_check,
     slack_at,
 )
+from ._check import (
+    check_perturbation,
+    perturbation_verdict,
+)
 from ._checks import (
     check_gradient_against_mpmath,
     check_labels_against_reference,
@@ -62,12 +66,19 @@ from ._scale import (
 )
 from ._sweeps import (
     BACKENDS,
+    backend_name,
     initial_point,
     sweep_backend,
     sweep_landscape,
+    sweep_protocol,
+    sweep_run,
 )
 from ._transition import (
+    critical_record,
     grid_points,
+    grid_protocol,
+    grid_run,
+    roughness_plot,
     roughness_values,
     sweep_points,
     transition_verdict,
@@ -86,11 +97,13 @@ __all__ = [
     "Reproduction",
     "Verdict",
     "alpha_beta_check",
+    "backend_name",
     "alpha_beta_region",
     "boundary_label_indices",
     "check_acceleration",
     "check_gradient_against_mpmath",
     "check_labels_against_reference",
+    "check_perturbation",
     "check_margin_near_monotone",
     "check_risk_monotone",
     "check_stable_rate",
@@ -99,13 +112,17 @@ __all__ = [
     "compare_methods",
     "connect_models",
     "connectivity_checks",
+    "critical_record",
     "derive_summary",
     "finite_sum_callables",
     "fitted_step",
     "grid_points",
+    "grid_protocol",
+    "grid_run",
     "initial_point",
     "label_robustness",
     "large_stepsize_experiment",
+    "perturbation_verdict",
     "plot_paths",
     "proven_pairs",
     "reference_label",
@@ -113,6 +130,7 @@ __all__ = [
     "reproduction",
     "reproductions",
     "robust_indices",
+    "roughness_plot",
     "roughness_values",
     "separable_datasets",
     "sgd_bound_check",
@@ -122,5 +140,7 @@ __all__ = [
     "sweep_grid",
     "sweep_landscape",
     "sweep_points",
+    "sweep_protocol",
+    "sweep_run",
     "transition_verdict",
 ]

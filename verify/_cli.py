@@ -102,8 +102,16 @@ def cmd_derive(args) -> dict:
     return derive_summary(_landscape(args), timeout=args.timeout)
 
 
+_SWEEP_SETTINGS = ("levels", "lr_min", "lr_max", "steps", "bound", "dtype")
+
+
+def _settings(args, keys=_SWEEP_SETTINGS) -> dict:
+    """The options ``keys`` of ``args`` as keyword arguments."""
+    return {k: getattr(args, k) for k in keys}
+
+
 def cmd_sweep(args) -> dict:
-    from ._sweeps import sweep_landscape
+    from ._sweeps import initial_point, sweep_landscape, sweep_run
 
     land = _landscape(args)
     if args.resume and not args.out:
@@ -111,12 +119,7 @@ def cmd_sweep(args) -> dict:
     result = sweep_landscape(
         land,
         _parse_x0(args.x0),
-        levels=args.levels,
-        lr_min=args.lr_min,
-        lr_max=args.lr_max,
-        steps=args.steps,
-        bound=args.bound,
-        dtype=args.dtype,
+        **_settings(args),
         progress=not args.quiet,
         out=args.out,
         resume=args.resume,
@@ -124,6 +127,7 @@ def cmd_sweep(args) -> dict:
     )
     fit = result.fit
     summary = {
+        **sweep_run(result, args.backend, initial_point(land, _parse_x0(args.x0)), args.dtype),
         "boundary_counts": result.boundary_counts,
         "dimension": fit.dimension,
         "dimension_stderr": fit.stderr,
@@ -142,8 +146,13 @@ def cmd_sweep(args) -> dict:
 
 
 def _parse_vary(items: list[str]) -> dict[str, np.ndarray]:
+    """``NAME=START:STOP:NUM`` items -> ``{name: linspace}`` (the grid command)."""
+    return {name: np.linspace(*spec) for name, spec in _parse_ranges(items).items()}
+
+
+def _parse_ranges(items: list[str]) -> dict[str, tuple[float, float, int]]:
     grid = {}
-    for item in items:
+    for item in items or []:
         name, sep, spec = item.partition("=")
         parts = spec.split(":")
         if not sep or len(parts) != 3:
@@ -154,7 +163,7 @@ def _parse_vary(items: list[str]) -> dict[str, np.ndarray]:
             raise UsageError(f"--vary {name}: {spec!r} is not START:STOP:NUM") from None
         if not 1 <= num <= 1000 or not (math.isfinite(start) and math.isfinite(stop)):
             raise UsageError(f"--vary {name}: need finite START, STOP and NUM in 1..1000")
-        grid[name.strip()] = np.linspace(start, stop, num)
+        grid[name.strip()] = (start, stop, num)
     return grid
 
 
@@ -165,7 +174,7 @@ def cmd_grid(args) -> dict:
     from trainability.numeric import check_sweep_arguments
 
     from ._scale import sweep_grid
-    from ._sweeps import initial_point
+    from ._sweeps import initial_point, sweep_protocol
 
     base = _landscape(args)  # values of the varied parameters come per cell
     grid = _parse_vary(args.vary)
@@ -185,6 +194,7 @@ def cmd_grid(args) -> dict:
         base.with_values({**fixed, **cell}).parameter_values()
     loss = {"family": args.family} if args.family else {"expr": args.expr}
     configs = [{**loss, "params": {**fixed, **cell}, "dim": base.dim, "x0": x0} for cell in cells]
+    settings = _settings(args)
     t0 = time.perf_counter()
     summaries = sweep_grid(
         configs,
@@ -193,20 +203,35 @@ def cmd_grid(args) -> dict:
         n_workers=args.workers,
         progress=True,
         backend=args.backend,
-        levels=args.levels,
-        lr_min=args.lr_min,
-        lr_max=args.lr_max,
-        steps=args.steps,
-        bound=args.bound,
-        dtype=args.dtype,
+        **settings,
     )
     points = [{**cell, **summary} for cell, summary in zip(cells, summaries, strict=True)]
+    # Each cell's engine is resolved where it ran (a Dask worker may lack a compiler).
+    engines = sorted({s["backend"] for s in summaries})
+    protocol = sweep_protocol(**settings, x0=x0, fit_levels=[s["fit_levels"] for s in summaries])
     return {
+        "backend": "+".join(engines),
+        "protocol": protocol,
         "points": points,
         "store": str(args.out),
         "n_cells": len(cells),
         "seconds": time.perf_counter() - t0,
     }
+
+
+def cmd_check(args) -> dict:
+    from ._check import check_perturbation
+
+    result = check_perturbation(
+        args.expr,
+        _parse_params(args.param),
+        _parse_ranges(args.vary),
+        x0=_parse_x0(args.x0),
+        **_settings(args, ("levels", "steps", "bound", "backend", "out", "points", "dim")),
+    )
+    if result["verdict"]["status"] == "failed":
+        args.exit_code = 1  # the theory and the measurement disagree
+    return result
 
 
 def cmd_reproduce(args) -> dict:
@@ -238,6 +263,7 @@ def cmd_connect(args) -> dict:
 
 def build_parser() -> argparse.ArgumentParser:
     from ._registry import reproductions
+    from ._sweeps import add_backend_option
 
     parser = _Parser(prog="trainability", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -281,18 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--levels", type=int, default=16, help="finest grid: 2**levels + 1 points")
         p.add_argument("--bound", type=float, default=1e8, help="divergence bound on the loss")
         p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-        p.add_argument(
-            "--backend",
-            default=backend_default,
-            choices=["jax", "jax-poly", "c-poly", "c-libm", "auto"],
-            help="jax: libm reference; *-poly: certified polynomial sin/cos; "
-            f"c-*: compiled C (float64); auto: c-poly if a compiler works, else jax "
-            f"(default {backend_default})",
-        )
+        add_backend_option(p, backend_default)
 
     p = sub.add_parser("sweep", help="one learning-rate sweep with boundary counts")
     loss_args(p, expr_positional=False)
-    sweep_args(p, "jax")
+    sweep_args(p, "auto")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument(
         "--out",
@@ -328,6 +347,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="local cluster size (default 2)")
     common(p)
     p.set_defaults(func=cmd_grid)
+
+    from ._check import DEFAULT_LEVELS, DEFAULT_OUT, DEFAULT_POINTS, DEFAULT_X0
+
+    p = sub.add_parser(
+        "check",
+        help="derive the critical roughness of a loss, measure the boundary around it, compare",
+        description="Derive the convexity condition and critical invariant of EXPR, sweep a "
+        "grid of hyperparameters around it, measure where the boundary turns fractal and "
+        "compare. Exit 0: passed or inconclusive; 1: failed; 2: bad input.",
+    )
+    loss_args(p, expr_positional=True)
+    p.add_argument(
+        "--vary",
+        action="append",
+        metavar="NAME=LO:HI:N",
+        help="hyperparameter on N log-spaced values, 0 < LO < HI, N in 2..256 (repeatable; "
+        "default: one free hyperparameter of the critical invariant, spanning "
+        "critical/4..4*critical)",
+    )
+    p.add_argument(
+        "--points",
+        type=int,
+        default=DEFAULT_POINTS,
+        help=f"cells of the automatic grid (default {DEFAULT_POINTS})",
+    )
+    p.add_argument("--x0", default=str(DEFAULT_X0), help=f"initial point (default {DEFAULT_X0})")
+    p.add_argument(
+        "--levels",
+        type=int,
+        default=DEFAULT_LEVELS,
+        help=f"finest grid: 2**levels + 1 learning rates per cell (default {DEFAULT_LEVELS})",
+    )
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--bound", type=float, default=1e8, help="divergence bound on the loss")
+    add_backend_option(p)
+    p.add_argument(
+        "--out", default=str(DEFAULT_OUT), help=f"figure and summary folder (default {DEFAULT_OUT})"
+    )
+    common(p)
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("reproduce", help="reproduce a source paper's result")
     targets = p.add_subparsers(dest="target", required=True, parser_class=_Parser, metavar="TARGET")
@@ -381,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"trainability: error: {message}", file=sys.stderr)
         return 2
     _emit(result, getattr(args, "json", False))
-    return 0
+    return getattr(args, "exit_code", 0)
 
 
 if __name__ == "__main__":

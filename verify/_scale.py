@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from trainability.analytic import family, from_expression
 from trainability.numeric import run_grid
 
-from ._sweeps import sweep_landscape
+from ._sweeps import backend_name, sweep_landscape
 
 __all__ = ["sweep_config", "sweep_grid"]
 
@@ -27,19 +27,22 @@ def sweep_config(config: Mapping) -> dict:
     else:
         land = from_expression(config["expr"], params, dim=config.get("dim"))
     kwargs = {k: config[k] for k in _SWEEP_KEYS if k in config}
+    backend = config.get("backend", "auto")
     r = sweep_landscape(
         land,
         config["x0"],
-        backend=config.get("backend", "auto"),
+        backend=backend,
         out=config["out"],
         resume=bool(config.get("resume", True)),
         **kwargs,
     )
     return {
         "key": r.path.name,
+        "backend": backend_name(backend, r.config["backend"]),
         "boundary_counts": r.boundary_counts.tolist(),
         "dimension": r.fit.dimension,
         "dimension_stderr": r.fit.stderr,
+        "fit_levels": list(r.fit.levels),
         "divergent_fraction": r.divergent_fraction,
         "chunks_computed": r.chunks_computed,
         "chunks_reused": r.chunks_reused,

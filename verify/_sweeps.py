@@ -17,12 +17,68 @@ from trainability.analytic import (
 )
 from trainability.numeric import StoredSweep, SweepResult, lr_sweep, stored_lr_sweep
 
-__all__ = ["sweep_landscape", "initial_point", "sweep_backend", "BACKENDS"]
+__all__ = [
+    "sweep_landscape",
+    "initial_point",
+    "sweep_backend",
+    "backend_name",
+    "add_backend_option",
+    "sweep_protocol",
+    "sweep_run",
+    "BACKENDS",
+]
 
-#: Backend names: JAX with libm (default), JAX with the certified polynomial sin/cos, the
-#: compiled C kernel with the polynomial or with libm, and "auto" (C polynomial if a compiler
-#: works, otherwise JAX).
+#: Backend names. None of them is a label reference: next to a fractal boundary labels are
+#: rounding-sensitive, and the reference is the mpmath orbit of
+#: :func:`~trainability.verify.reference_label`.
+#:
+#: - ``"jax"``: the lambdified loss in JAX with ``jnp.sin``/``jnp.cos``. XLA fuses and contracts
+#:   the step's arithmetic, so it is one float64 orbit among several (one jitted GD step
+#:   differs from the same NumPy expression in the last bit on 29% of inputs).
+#: - ``"jax-poly"``: the same with the certified polynomial sine/cosine.
+#: - ``"c-poly"``: compiled C with the certified polynomial sine/cosine (the fast engine).
+#: - ``"c-libm"``: compiled C with the C library's ``sin``/``cos``: the plain libm path.
+#: - ``"auto"``: ``c-poly`` if a C compiler works, otherwise ``jax`` (with a note on stderr).
 BACKENDS = ("jax", "jax-poly", "c-poly", "c-libm", "auto")
+
+BACKEND_HELP = (
+    "c-poly: compiled C, certified polynomial sin/cos (fastest); c-libm: compiled C with "
+    "libm sin/cos; jax: JAX/XLA float64 (XLA contracts the step: one float64 orbit among "
+    "several, not a reference); jax-poly: JAX with the polynomial sin/cos; auto: c-poly if "
+    "a C compiler works, else jax. Labels next to the boundary are rounding-sensitive; the "
+    "reference is an mpmath orbit"
+)
+
+
+def add_backend_option(parser, default: str = "auto") -> None:
+    """Add the one ``--backend`` option (choices :data:`BACKENDS`) to an argparse parser."""
+    parser.add_argument(
+        "--backend",
+        default=default,
+        choices=BACKENDS,
+        help=f"sweep engine: {BACKEND_HELP} (default {default})",
+    )
+
+
+def sweep_protocol(
+    *, steps, bound, lr_min, lr_max, x0, dtype: str = "float64", levels, fit_levels
+) -> dict:
+    """The protocol block of every sweep-like JSON summary.
+
+    ``x0`` is the initial point (``(d,)``, or ``(cells, d)`` when it varies per cell);
+    ``fit_levels`` are the levels the dimension fit used: a list for one sweep, one list per
+    point for a grid.
+    """
+    return {
+        "steps": int(steps),
+        "bound": float(bound),
+        "lr_min": float(lr_min),
+        "lr_max": float(lr_max),
+        "x0": np.asarray(x0, dtype=np.float64).tolist(),
+        "dtype": dtype,
+        "levels": int(levels),
+        "fit_levels": fit_levels,
+    }
 
 
 def initial_point(land: Landscape, x0) -> np.ndarray:
@@ -35,8 +91,28 @@ def initial_point(land: Landscape, x0) -> np.ndarray:
     return np.broadcast_to(arr, (land.dim,)).copy()
 
 
+def sweep_run(result: SweepResult | StoredSweep, backend: str, x0, dtype="float64") -> dict:
+    """``{"backend", "protocol"}`` of one sweep: the engine actually used (``backend`` is
+    the name asked for, e.g. ``"auto"``) and the protocol block (:func:`sweep_protocol`)."""
+    config = getattr(result, "config", None)  # a StoredSweep keeps its settings there
+    if config is None:
+        keys = ("steps", "bound", "lr_min", "lr_max")
+        config = {k: getattr(result, k) for k in keys} | {"backend": result.backend}
+    protocol = sweep_protocol(
+        steps=config["steps"],
+        bound=config["bound"],
+        lr_min=config["lr_min"],
+        lr_max=config["lr_max"],
+        x0=x0,
+        dtype=config.get("dtype", dtype),
+        levels=result.levels,
+        fit_levels=list(result.fit.levels),
+    )
+    return {"backend": backend_name(backend, config["backend"]), "protocol": protocol}
+
+
 def sweep_backend(land: Landscape, backend: str = "jax", dtype: str = "float64"):
-    """``(loss_and_grad, backend)`` arguments of ``numeric.lr_sweep`` for a backend name.
+    """``(loss_and_grad, backend)`` arguments of ``numeric.lr_sweep``/``grid_sweep`` for a name.
 
     ``"auto"`` falls back to ``"jax"`` (with a note on stderr) when the C kernel cannot be
     compiled, or when ``dtype`` is float32 (the C kernels compute in float64).
@@ -61,10 +137,16 @@ def sweep_backend(land: Landscape, backend: str = "jax", dtype: str = "float64")
         raise ValueError(str(exc)) from None
 
 
+def backend_name(backend: str, resolved) -> str:
+    """The engine actually used, for summaries: the kernel's name (``"c-poly"``),
+    ``"jax-poly"`` when that was asked for, else ``"jax"`` (also after a fallback)."""
+    if not isinstance(resolved, str):
+        return resolved.name
+    return "jax-poly" if backend == "jax-poly" else resolved
+
+
 def _identity(land: Landscape, backend: str, resolved) -> dict:
-    name = resolved if isinstance(resolved, str) else resolved.name
-    if backend == "jax-poly":
-        name = "jax-poly"
+    name = backend_name(backend, resolved)
     return {
         "expr": sympy.srepr(land.expr),
         "variables": [v.name for v in land.variables],
@@ -79,7 +161,9 @@ def sweep_landscape(
     """Learning-rate sweep of ``land`` from ``x0``; keyword arguments go to ``lr_sweep``.
 
     Args:
-        backend: one of :data:`BACKENDS` (default ``"jax"``, the libm reference).
+        backend: one of :data:`BACKENDS` (default ``"jax"``; the command line defaults to
+            ``"auto"``); the result's ``backend`` is the engine used, except that
+            ``jax-poly`` reports ``"jax"`` there (:func:`backend_name` tells them apart).
         out: a store folder: the sweep streams chunk by chunk into a
             :class:`~trainability.numeric.SweepStore` there and a
             :class:`~trainability.numeric.StoredSweep` is returned.

@@ -14,7 +14,7 @@ from trainability.numeric import local_slopes
 
 from .._figures import plt, save_figure
 from .._registry import reproduction
-from .._sweeps import BACKENDS, sweep_landscape
+from .._sweeps import add_backend_option, sweep_landscape, sweep_run
 
 # Protocol of the headline single-curve results (reference file, "Protocol").
 PROTOCOL = {
@@ -37,12 +37,7 @@ def _levels_option(parser):
         default=None,
         help=f"finest level (default {FULL_LEVELS}, {QUICK_LEVELS} with --quick)",
     )
-    parser.add_argument(
-        "--backend",
-        default="jax",
-        choices=BACKENDS,
-        help="sweep backend (default jax, the libm reference; see 'sweep --help')",
-    )
+    add_backend_option(parser)
 
 
 def plot_boundary_counts(counts, fit, title: str, path, paper=None):
@@ -107,7 +102,7 @@ def _fig2(kind: str, args) -> dict:
         "boundary_counts": result.boundary_counts,
         # Slope between consecutive levels: shows where the asymptotic regime starts.
         "local_slopes": boundary_local_slopes(result.boundary_counts),
-        "backend": args.backend,
+        **sweep_run(result, args.backend, [PROTOCOL["x0"]]),
         "learning_rates_per_second": result.n_points / result.seconds,
         "seconds": result.seconds,
         "figure": figure,
@@ -178,6 +173,7 @@ def figS2(args) -> dict:
         "boundary_segment": segments[0] if len(segments) == 1 else segments,
         "segments_per_level": per_level,
         "single_boundary": bool(np.all(result.boundary_counts == 1)),
+        **sweep_run(result, args.backend, [x0]),
         "predicted_finite_step_boundary": predicted,
         "asymptotic_boundary": 1.0,
         "segment_contains_prediction": bool(

@@ -11,14 +11,17 @@ Plus liu-label-robustness: float64 boundary labels against mpmath references.
 Every prediction (roughness, critical value, convexity boundary) is derived by
 :mod:`trainability.analytic` from the loss expression, never typed in here.
 
-Run times of the full variants, estimated at the ~30k learning rates/s of the float64 JAX
-sweep on 2 idle CPU cores (defaults: ``--levels`` 16 for the grids, 15 for Fig. S3, 14
-otherwise): Fig. 2c/2d/3a/3b 100 cells x 65537 = 6.6M learning rates, about 4 min (Fig.
-3a/3b reuse the Fig. 2c/2d results when present); Fig. 4a the same; Fig. S3 5 bounds x 11
-eps x 32769 = 1.8M, about 1 min; Fig. S4/S5 100 x 16385 = 1.6M, about 1 min; Fig. 4b/4c
-d up to 100 at level 14, a few minutes. Measured on a shared 2-core machine (2-8k
-learning rates/s): Fig. 2c at ``--levels 14`` 223 s, Fig. 2d at ``--levels 12`` 18 s (most
-lanes diverge early), Fig. S3 at level 15 921 s.
+Every target takes ``--backend`` (default ``auto``: the compiled ``c-poly`` kernel with all
+cells batched over the cores when a C compiler works, else JAX); its summary records the
+``backend`` that ran and the ``protocol``. Run times of the full variants with ``--backend
+jax``, estimated at its ~30k learning rates/s on 2 idle CPU cores (``c-poly`` grids run at
+0.2-0.5M learning rates/s on the same shared machine; defaults: ``--levels`` 16 for the
+grids, 15 for Fig. S3, 14 otherwise): Fig. 2c/2d/3a/3b 100 cells x 65537 = 6.6M learning
+rates, about 4 min (Fig. 3a/3b reuse the Fig. 2c/2d results when present); Fig. 4a the
+same; Fig. S3 5 bounds x 11 eps x 32769 = 1.8M, about 1 min; Fig. S4/S5 100 x 16385 =
+1.6M, about 1 min; Fig. 4b/4c d up to 100 at level 14, a few minutes. Measured with JAX
+on a shared 2-core machine (2-8k learning rates/s): Fig. 2c at ``--levels 14`` 223 s, Fig.
+2d at ``--levels 12`` 18 s (most lanes diverge early), Fig. S3 at level 15 921 s.
 ``--quick`` variants use a few cells at level 8 and run in seconds.
 """
 
@@ -35,16 +38,28 @@ from trainability.analytic import (
     critical_scale,
     family,
     invariants,
-    jax_kernels,
     min_curvature,
 )
-from trainability.numeric import grid_sweep, parameter_grid
+from trainability.numeric import parameter_grid
 
 from .._figures import plt, save_figure
 from .._registry import reproduction
 from .._robustness import label_robustness
-from .._sweeps import sweep_landscape
-from .._transition import _resolved, grid_points, sweep_points, transition_verdict
+from .._sweeps import (
+    add_backend_option,
+    backend_name,
+    sweep_backend,
+    sweep_landscape,
+    sweep_protocol,
+    sweep_run,
+)
+from .._transition import (
+    critical_record,
+    grid_run,
+    roughness_plot,
+    sweep_points,
+    transition_verdict,
+)
 from .._verdict import Verdict
 
 X0_GRID = 5.0
@@ -68,6 +83,7 @@ def _grid_options(parser):
         default=None,
         help=f"cells per axis (default {FULL_GRID}, {QUICK_GRID} with --quick)",
     )
+    add_backend_option(parser)
 
 
 def _levels_option(default_full: int):
@@ -78,6 +94,7 @@ def _levels_option(default_full: int):
             default=None,
             help=f"finest level (default {default_full}, {QUICK_LEVELS} with --quick)",
         )
+        add_backend_option(parser)
 
     return add
 
@@ -94,35 +111,33 @@ def _grid_size(args) -> int:
 
 
 def _critical(land) -> dict | None:
-    crit = critical_invariant(land)
-    if crit is None:
-        return None
-    return {
-        "invariant": str(crit.invariant),
-        "value": str(crit.value),
-        "numeric": float(crit.value),
-        "convex_when": crit.convex_when,
-    }
+    return critical_record(critical_invariant(land))
 
 
 # ------------------------------------------------------------------ (eps, lam) grids
 
 
 def _eps_lam_points(kind: str, args) -> tuple[list[dict], dict]:
-    """Sweep the (eps, lam) grid, or reuse a Fig. 2c/2d summary with the same settings."""
+    """Sweep the (eps, lam) grid, or reuse a Fig. 2c/2d summary with the same settings
+    (levels, grid and engine)."""
     n, levels = _grid_size(args), _levels(args)
+    land = family(kind)
     source = {"additive": "liu-fig2c", "multiplicative": "liu-fig2d"}[kind]
     stored = args.out.parent / source / "summary.json"
     if args.out.name != source and stored.exists():
         summary = json.loads(stored.read_text())
-        if summary.get("levels") == levels and summary.get("grid") == n:
-            return summary["points"], {"reused": str(stored), "seconds": 0.0}
-    land = family(kind)
+        engine = backend_name(args.backend, sweep_backend(land, args.backend)[1])
+        if (summary.get("levels"), summary.get("grid"), summary.get("backend")) == (
+            levels,
+            n,
+            engine,
+        ):
+            reused = {"backend": engine, "protocol": summary["protocol"], "seconds": 0.0}
+            return summary["points"], {**reused, "reused": str(stored)}
     names, values = parameter_grid(eps=np.linspace(*EPS_AXIS, n), lam=np.linspace(*LAM_AXIS, n))
     assert names == land.parameter_names
-    points, result = sweep_points(land, values, [X0_GRID], levels=levels)
-    rate = result.labels.size / result.seconds
-    return points, {"seconds": result.seconds, "learning_rates_per_second": rate}
+    points, result = sweep_points(land, values, [X0_GRID], levels=levels, backend=args.backend)
+    return points, grid_run(result)
 
 
 def _heatmap(points, n: int, kind: str, path):
@@ -171,35 +186,6 @@ def fig2d(args) -> dict:
     return _fig2("multiplicative", args)
 
 
-def _roughness_plot(points, critical: float, label: str, path, log: bool = True):
-    rough = np.array([p["roughness"] for p in points])
-    dim = np.array([p["dimension"] for p in points])
-    err = np.array([p["dimension_stderr"] for p in points])
-    ok = np.array([_resolved(p, 16) for p in points], dtype=bool)
-    fig, ax = plt.subplots(figsize=(4.4, 3.4))
-    ax.errorbar(rough[ok], dim[ok], yerr=err[ok], fmt="o", ms=3, lw=0.8, label="resolved")
-    if (~ok).any():
-        ax.plot(
-            rough[~ok],
-            dim[~ok],
-            "o",
-            ms=3,
-            mfc="none",
-            color="0.5",
-            label="unresolved at this level",
-        )
-    if critical > 0:
-        ax.axvline(critical, color="C3", ls="--", label=f"derived critical {critical:.4g}")
-    else:
-        ax.plot([], [], " ", label="derived: non-convex for every value > 0")
-    if log:
-        ax.set_xscale("log")
-    ax.set_xlabel(label)
-    ax.set_ylabel("boundary dimension")
-    ax.legend(frameon=False, fontsize=8)
-    return save_figure(fig, path)
-
-
 def _fig3(kind: str, args) -> dict:
     levels = _levels(args)
     points, timing = _eps_lam_points(kind, args)
@@ -233,7 +219,7 @@ def _fig3(kind: str, args) -> dict:
             fractal == 1.0,
             f"{100 * fractal:.0f}% of the points have dimension > {HIGH}",
         ).to_dict()
-    summary["figure"] = _roughness_plot(
+    summary["figure"] = roughness_plot(
         points,
         crit["numeric"],
         f"roughness {crit['invariant']}",
@@ -289,11 +275,10 @@ def fig4a(args) -> dict:
     fixed = {"lam1": land.value_dict["lam1"], "lam2": land.value_dict["lam2"]}
     e1, e2 = np.linspace(*EPS1_AXIS, n), np.linspace(*EPS2_AXIS, n)
     mesh = np.array([[a, b, fixed["lam1"], fixed["lam2"]] for a in e1 for b in e2])
-    result = grid_sweep(
-        jax_kernels(land).loss_and_grad, mesh, [X0_GRID], levels=levels, progress=True
-    )
+    points, result = sweep_points(land, mesh, [X0_GRID], levels=levels, backend=args.backend)
     curv = [min_curvature(conv, {"eps1": a, "eps2": b, **fixed}) for a, b, _, _ in mesh]
-    points = grid_points(land, result, {"min_curvature": curv, "convex": [c >= 0 for c in curv]})
+    for point, c in zip(points, curv, strict=True):
+        point.update(min_curvature=c, convex=c >= 0)
     boundary = convexity_boundary(land, 16 if args.quick else 64)
     dims = result.dimension
     convex = np.array(curv) >= 0
@@ -334,7 +319,7 @@ def fig4a(args) -> dict:
         "boundary": boundary,
         "points": points,
         "verdict": verdict.to_dict(),
-        "seconds": result.seconds,
+        **grid_run(result),
         "figure": figure,
     }
 
@@ -380,8 +365,11 @@ def _fig4_dims(kind: str, args) -> dict:
     points, seconds = [], 0.0
     for d in dims:
         land = family(kind, dim=d, eps=args.eps, lam=args.lam)
-        res = sweep_landscape(land, 1.0 / d, levels=levels, bound=1e8 * d, progress=True)
+        res = sweep_landscape(
+            land, 1.0 / d, levels=levels, bound=1e8 * d, progress=True, backend=args.backend
+        )
         seconds += res.seconds
+        engine = backend_name(args.backend, res.backend)
         values = land.value_dict
         rough = float(invariant.subs({s: values[s.name] for s in invariant.free_symbols}))
         points.append(
@@ -395,6 +383,7 @@ def _fig4_dims(kind: str, args) -> dict:
                 "dimension": res.fit.dimension,
                 "dimension_stderr": res.fit.stderr,
                 "boundary_counts": res.boundary_counts.tolist(),
+                "fit_levels": list(res.fit.levels),
             }
         )
     fig, ax = plt.subplots(figsize=(4.2, 3.2))
@@ -416,6 +405,18 @@ def _fig4_dims(kind: str, args) -> dict:
         "predicted_critical_roughness": crit["numeric"],
         "convexity": convexity(theory_land).condition_text(),
         "points": points,
+        "backend": engine,
+        # x0 = 1/d (every coordinate) and the bound 1e8*d vary with d: one entry per point.
+        "protocol": sweep_protocol(
+            steps=res.steps,
+            bound=1e8,
+            lr_min=res.lr_min,
+            lr_max=res.lr_max,
+            x0=[1.0],
+            levels=levels,
+            fit_levels=[p["fit_levels"] for p in points],
+        )
+        | {"bound": [p["bound"] for p in points], "x0": [p["x0"] for p in points]},
         "seconds": seconds,
         "figure": save_figure(fig, args.out / "dimension_vs_d.png"),
     }
@@ -459,8 +460,11 @@ def figS3(args) -> dict:
     params = np.c_[eps, np.full_like(eps, lam)]
     rows, points, seconds = [], [], 0.0
     for b in bounds:
-        pts, res = sweep_points(land, params, [X0_GRID], levels=levels, bound=b)
+        pts, res = sweep_points(
+            land, params, [X0_GRID], levels=levels, bound=b, backend=args.backend
+        )
         seconds += res.seconds
+        run = grid_run(res)
         for p in pts:
             p["bound"] = b
         points += pts
@@ -494,6 +498,8 @@ def figS3(args) -> dict:
         "predicted_critical_eps": eps_c,
         "bounds": rows,
         "points": points,
+        "backend": run["backend"],
+        "protocol": run["protocol"] | {"bound": list(bounds)},
         "seconds": seconds,
         "figure": save_figure(fig, args.out / "smallest_fractal_eps.png"),
     }
@@ -522,8 +528,7 @@ def _random_x0(kind: str, args) -> dict:
     x0 = rng.uniform(-5.0, 5.0, size=(count, 1))
     land = family(kind, eps=0.2, lam=0.1)
     params = np.tile(np.array(land.parameter_values()), (count, 1))
-    result = grid_sweep(jax_kernels(land).loss_and_grad, params, x0, levels=levels, progress=True)
-    points = grid_points(land, result)
+    points, result = sweep_points(land, params, x0, levels=levels, backend=args.backend)
     dims = result.dimension
     fig, ax = plt.subplots(figsize=(4.2, 3.2))
     ax.errorbar(x0[:, 0], dims, yerr=result.dimension_stderr, fmt="o", ms=3)
@@ -540,7 +545,7 @@ def _random_x0(kind: str, args) -> dict:
         "dimension_mean": float(dims.mean()),
         "dimension_std": float(dims.std()),
         "points": points,
-        "seconds": result.seconds,
+        **grid_run(result),
         "figure": save_figure(fig, args.out / "dimension_vs_x0.png"),
     }
 
@@ -579,7 +584,7 @@ def _robust_options(parser):
 def label_robustness_target(args) -> dict:
     levels = _levels(args, 14)
     land = family("additive", eps=0.2, lam=1.0)
-    sweep = sweep_landscape(land, X0_GRID, levels=levels, progress=True)
+    sweep = sweep_landscape(land, X0_GRID, levels=levels, progress=True, backend=args.backend)
     cap = args.max_labels or (40 if args.quick else None)
     rob = label_robustness(land, sweep, X0_GRID, dps=args.dps, max_labels=cap, progress=True)
     counts = np.arange(levels + 1)
@@ -601,5 +606,6 @@ def label_robustness_target(args) -> dict:
         "x0": X0_GRID,
         "levels": levels,
         **rob.to_dict(),
+        **sweep_run(sweep, args.backend, [X0_GRID]),
         "figure": save_figure(fig, args.out / "labels.png"),
     }
