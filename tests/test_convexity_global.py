@@ -4,6 +4,8 @@ References: dense NumPy evaluation of f'' (over a period for periodic f'', over 
 elsewhere), mpmath at 50 digits for witnesses, and closed forms worked by hand.
 """
 
+import contextlib
+import io
 import json
 import math
 
@@ -277,13 +279,14 @@ _EXPRESSIONS = st.recursive(
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=_EXPRESSIONS)
-def test_derive_fuzz_exits_cleanly(body, capsys):
+def test_derive_fuzz_exits_cleanly(body):
     """Any parsed loss: exit 0 with a status (or "unknown: ..."), or exit 2 with one line."""
-    code = main(["derive", f"x**2 + {body}", "--timeout", "3", "--json"])
-    out, err = capsys.readouterr()
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["derive", f"x**2 + {body}", "--timeout", "3", "--json"])
     assert code in (0, 2)
     if code == 2:
-        assert err.count("\n") == 1 and "Traceback" not in err
+        assert err.getvalue().count("\n") == 1 and "Traceback" not in err.getvalue()
     else:
-        conv = json.loads(out)["convexity"]
+        conv = json.loads(out.getvalue())["convexity"]
         assert conv == "unknown: timed out" or conv["status"] in STATUSES
