@@ -46,7 +46,14 @@ from ._budget import check_budget
 from ._interval import NotCertifiable, global_minimum
 from ._landscape import Landscape
 from ._parse import symbol
-from ._trig import exact_sign, polynomial_extremum, reduce_harmonics, trig_minimum
+from ._trig import (
+    exact_sign,
+    polynomial_extremum,
+    real_roots,
+    reduce_harmonics,
+    smallest,
+    trig_minimum,
+)
 
 __all__ = ["Convexity", "ValueConvexity", "convexity", "min_curvature", "critical_scale"]
 
@@ -627,18 +634,8 @@ def _rational_minimum(g, y) -> sympy.Expr | None:
         return sympy.S.NegativeInfinity
     dn = sympy.Poly(sympy.expand(sympy.diff(num, y) * den - num * sympy.diff(den, y)), y)
     candidates = [v for v in limits if v.is_finite]
-    if not dn.is_zero:
-        for factor, _ in dn.factor_list()[1]:
-            roots = sympy.roots(factor, filter="R") if factor.degree() <= 2 else factor.real_roots()
-            candidates += [sympy.simplify(g.subs(y, r)) for r in roots]
-    if not candidates:
-        return None
-    best = candidates[0]
-    for v in candidates[1:]:
-        sgn = exact_sign(v - best)
-        if sgn is not None and sgn < 0:
-            best = v
-    return best
+    candidates += [sympy.simplify(g.subs(y, r)) for r in real_roots(dn)]
+    return smallest(candidates) if candidates else None
 
 
 def _exp_family_minimum(g, y) -> sympy.Expr | None:
@@ -670,16 +667,8 @@ def _exp_family_minimum(g, y) -> sympy.Expr | None:
     p = sympy.expand(p)
     crit = sympy.Poly(sympy.expand(sympy.diff(p, y) + p * sympy.diff(q, y)), y)
     candidates = [sympy.S.Zero]  # the limit at +-oo
-    if not crit.is_zero:
-        for factor, _ in crit.factor_list()[1]:
-            roots = sympy.roots(factor, filter="R") if factor.degree() <= 2 else factor.real_roots()
-            candidates += [p.subs(y, r) * sympy.exp(q.subs(y, r)) for r in roots]
-    best = candidates[0]
-    for v in candidates[1:]:
-        sgn = exact_sign(v - best)
-        if sgn is not None and sgn < 0:
-            best = v
-    return sympy.simplify(c + best)
+    candidates += [p.subs(y, r) * sympy.exp(q.subs(y, r)) for r in real_roots(crit)]
+    return sympy.simplify(c + smallest(candidates))
 
 
 def _periodic_lower(expr, y):

@@ -29,6 +29,8 @@ __all__ = [
     "trig_minimum",
     "polynomial_extremum",
     "exact_sign",
+    "real_roots",
+    "smallest",
 ]
 
 
@@ -50,8 +52,20 @@ def exact_sign(v: sympy.Expr, dps: int = 60) -> int | None:
     return 0 if v.equals(0) else None
 
 
-def _real_roots_in(p: sympy.Poly, lo, hi) -> list[sympy.Expr]:
-    """Exact real roots of ``p`` in the open interval ``(lo, hi)`` (radicals up to degree 2)."""
+def smallest(values) -> sympy.Expr:
+    """The least of exact real constants (ties and undecidable pairs keep the earlier one)."""
+    values = list(values)
+    best = values[0]
+    for v in values[1:]:
+        s = exact_sign(v - best)
+        if s is not None and s < 0:
+            best = v
+    return best
+
+
+def real_roots(p: sympy.Poly, lo=None, hi=None) -> list[sympy.Expr]:
+    """Exact real roots of ``p`` in the open interval ``(lo, hi)`` (``None``: unbounded),
+    as radicals up to degree 2 and ``CRootOf`` above."""
     if p.is_zero or p.degree() < 1:
         return []
     out = []
@@ -80,13 +94,9 @@ def polynomial_extremum(q: sympy.Poly, lo=-1, hi=1, sign: int = 1) -> tuple[symp
         raise ValueError("polynomial_extremum takes a bounded interval or the whole line")
     if lo is None and (q.degree() % 2 == 1 or q.LC() * sign < 0):
         return (-sympy.oo if sign == 1 else sympy.oo), []  # escapes at one end of the line
-    candidates = [e for e in (lo, hi) if e is not None] + _real_roots_in(q.diff(u), lo, hi)
+    candidates = [e for e in (lo, hi) if e is not None] + real_roots(q.diff(u), lo, hi)
     values = [sympy.expand(q.as_expr().subs(u, c)) for c in candidates]
-    best = values[0]
-    for v in values[1:]:
-        s = exact_sign(sign * (v - best))
-        if s is not None and s < 0:
-            best = v
+    best = sign * smallest(sign * v for v in values)
     args = [c for c, v in zip(candidates, values, strict=True) if exact_sign(v - best) == 0]
     return sympy.nsimplify(best) if best.is_Float else best, args
 
@@ -145,14 +155,9 @@ def _mixed_numeric_minimum(constant, harmonics) -> sympy.Expr:
     num, den = sympy.fraction(rational)
     deriv = sympy.Poly(sympy.expand(sympy.diff(num, w) * den - num * sympy.diff(den, w)), w)
     candidates = [sympy.limit(rational, w, sympy.oo)]  # t = pi
-    for r in _real_roots_in(deriv, None, None):
+    for r in real_roots(deriv, None, None):
         candidates.append(sympy.simplify(rational.subs(w, r)))
-    best = candidates[0]
-    for v in candidates[1:]:
-        s = exact_sign(v - best)
-        if s is not None and s < 0:
-            best = v
-    return best
+    return smallest(candidates)
 
 
 def _amplitudes(q: sympy.Expr, v: sympy.Symbol):

@@ -17,7 +17,9 @@ from trainability.analytic import (
     time_budget,
 )
 
-__all__ = ["derive_summary", "critical_summary", "MAX_DERIVE_DIM", "TIMED_OUT"]
+from ._transition import critical_record
+
+__all__ = ["derive_summary", "MAX_DERIVE_DIM", "TIMED_OUT"]
 
 #: Largest dimension ``derive`` accepts: the Hessian alone has ``d**2`` entries.
 MAX_DERIVE_DIM = 200
@@ -47,21 +49,6 @@ def _convexity_summary(land: Landscape) -> dict:
     return out
 
 
-def critical_summary(land: Landscape) -> dict | None:
-    """The critical invariant as JSON (``invariant``, ``value``, ``numeric``,
-    ``convex_when``, ``exact``), or ``None`` when convexity does not hinge on one."""
-    crit = critical_invariant(land)
-    if crit is None:
-        return None
-    return {
-        "invariant": str(crit.invariant),
-        "value": str(crit.value),
-        "numeric": float(crit.value),
-        "convex_when": crit.convex_when,
-        "exact": crit.exact,
-    }
-
-
 def _fixed_points(land: Landscape) -> list[dict]:
     return [
         {
@@ -86,9 +73,9 @@ def derive_summary(land: Landscape, timeout: float | None = 60.0) -> dict:
     ``exact``, ``min_curvature``, ``assumptions``, and ``at_values``/``polynomial``/``note``
     where they apply), ``invariants`` (renormalization invariants), ``scaling_exponents``
     (``p -> b**a p`` under ``x -> b x``), ``critical_invariant`` (see
-    :func:`critical_summary`), ``fixed_points`` (exact fixed points of the GD map with the
-    learning-rate interval ``[lo, hi]`` of linear stability, ``None`` when unstable for every
-    learning rate) and ``timed_out`` (the sections cut short).
+    :func:`~trainability.verify.critical_record`), ``fixed_points`` (exact fixed points of
+    the GD map with the learning-rate interval ``[lo, hi]`` of linear stability, ``None``
+    when unstable for every learning rate) and ``timed_out`` (the sections cut short).
 
     Symbolic work shares one budget of ``timeout`` seconds; a section that does not finish
     in it (and every later one) reads ``"unknown: timed out"``.
@@ -130,6 +117,6 @@ def derive_summary(land: Landscape, timeout: float | None = 60.0) -> dict:
     section(("convexity",), lambda: _convexity_summary(land))
     section(("invariants", "scaling_exponents"), lambda: _renormalization(land))
     section(("fixed_points",), lambda: _fixed_points(land))
-    section(("critical_invariant",), lambda: critical_summary(land))
+    section(("critical_invariant",), lambda: critical_record(critical_invariant(land)))
     out["timed_out"] = timed_out
     return out

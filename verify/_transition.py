@@ -33,7 +33,7 @@ MIN_BOUNDARIES = 16
 
 
 def critical_record(crit) -> dict | None:
-    """JSON form ``{"invariant", "value", "numeric", "convex_when"}`` of a
+    """JSON form ``{"invariant", "value", "numeric", "convex_when", "exact"}`` of a
     :class:`~trainability.analytic.CriticalInvariant` (``None`` stays ``None``)."""
     if crit is None:
         return None
@@ -42,6 +42,7 @@ def critical_record(crit) -> dict | None:
         "value": str(crit.value),
         "numeric": float(crit.value),
         "convex_when": crit.convex_when,
+        "exact": crit.exact,
     }
 
 
