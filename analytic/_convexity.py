@@ -906,15 +906,17 @@ def _diag_conditions(land: Landscape, forward: dict) -> Convexity:
     separable = all(len(t.free_symbols & set(variables)) <= 1 for t in terms)
     # Per variable, f'' along the coordinate axis (other coordinates 0), renamed to x.
     seen: dict = {}
+    curvature: dict = {}  # the loss along an axis (renamed to x) -> its f''
     for v in variables:
         check_budget()
         if separable:
             part = sum(t for t in terms if v in t.free_symbols)
-            h = sympy.diff(part, v, 2)
         else:
-            axis = expr.subs({w: 0 for w in variables if w != v})
-            h = sympy.diff(axis, v, 2)
-        key = h.xreplace({v: x})
+            part = expr.xreplace({w: sympy.S.Zero for w in variables if w != v})
+        part = part.xreplace({v: x})  # symmetric losses repeat one axis: derive it once
+        if part not in curvature:
+            curvature[part] = sympy.diff(part, x, 2)
+        key = curvature[part]
         if key not in seen:
             r = _one_dim(key, x, land)
             seen[key] = replace(r, at_values=_at_values(r, key, x, land, forward))
