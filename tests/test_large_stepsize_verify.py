@@ -20,6 +20,7 @@ from trainability.verify import (
     check_acceleration,
     check_risk_monotone,
     check_stable_rate,
+    check_threshold,
     large_stepsize_experiment,
     separable_datasets,
 )
@@ -50,6 +51,44 @@ def test_xor_two_phases_and_acceleration():
     assert res.verdicts["acceleration"].passed
     assert res.verdicts[2][1].passed  # margin nearly monotone once fitted
     assert check_stable_rate(large, slowest=-0.6).passed  # short run: log factors still visible
+    # the large run falls below its predicted threshold and stays monotone afterwards
+    assert res.verdicts[2][3].passed and res.verdicts[2][3].measured["first_below"] > 0
+    assert res.verdicts[1][2].passed  # eta = 100: risk ~ t^-1.03
+
+
+def _two_phase_curve(tail):
+    """Risk that oscillates for 20 steps, then follows ``tail(t - 20)`` (t - 20 >= 1)."""
+    t = np.arange(4001)
+    osc = 0.7 + 0.2 * (-1.0) ** t[:20]
+    return np.concatenate([osc, 0.5 * tail(t[20:] - 19.0)])
+
+
+def test_mutant_threshold_never_reached_fails():
+    """Mutant input: a risk that never drops below the predicted threshold. The old check
+    passed it ("never fell below"); now the claim counts as untested and the verdict fails."""
+    risk = _two_phase_curve(lambda u: 1 + 0 * u)  # flat at 0.5
+    v = check_threshold(risk, phase_summary(risk, 1.0), predicted=0.1)
+    assert not v.passed and "not tested" in v.why
+    # a curve that goes below the threshold and then rises again is caught as well
+    bump = _two_phase_curve(lambda u: 1 / u)
+    bump[3000:3010] *= 1.5
+    v = check_threshold(bump, phase_summary(bump, 1.0), predicted=0.01)
+    assert not v.passed and v.measured["first_below"] < 3000
+    clean = _two_phase_curve(lambda u: 1 / u)
+    assert check_threshold(clean, phase_summary(clean, 1.0), predicted=0.01).passed
+
+
+def test_mutant_slow_rate_fails_even_with_small_constant():
+    """Mutant input: a stable phase decaying like t^-0.24. The old check passed it through the
+    rate-constant route; the exponent now decides. 1/t and log(t)/t pass."""
+    slow = _two_phase_curve(lambda u: u**-0.24)
+    ph = phase_summary(slow, 1.0)
+    assert ph.rate_exponent == pytest.approx(-0.24, abs=0.01)
+    v = check_stable_rate(ph, predicted_constant=1e9)
+    assert not v.passed and v.measured["constant_within_factor"]
+    for tail in (lambda u: 1 / u, lambda u: np.log(u + 1) / u):
+        curve = _two_phase_curve(tail)
+        assert check_stable_rate(phase_summary(curve, 1.0)).passed
 
 
 def test_acceleration_verdict_needs_both_kinds():

@@ -154,3 +154,35 @@ def test_public_connectivity_checks_pass():
 
     verdicts = connectivity_checks()
     assert len(verdicts) == 3 and all(verdicts), [v.why for v in verdicts if not v]
+
+
+# --- the acceptance tolerance (1.1 L0 by default, as the source's upper value) ------------
+
+
+def hump(theta):
+    """A 1-D hump of height exactly 1 at 0.3: every string from -1 to 1 has a segment across
+    it, so the string's max loss is 1 and DSS connects iff tolerance * L0 >= 1."""
+    return jnp.exp(-((theta[0] - 0.3) ** 2) / 0.02)
+
+
+def _hump_outcomes(sampler):
+    """Connected at L0 = 1/1.099 and at L0 = 1/1.101 (just inside and outside 1.1 L0)."""
+    a, b = jnp.array([-1.0]), jnp.array([1.0])
+    return tuple(sampler.connect(a, b, 1 / r).connected for r in (1.099, 1.101))
+
+
+@pytest.fixture(scope="module")
+def hump_default():
+    return _hump_outcomes(StringSampler(hump, max_depth=3))
+
+
+def test_default_tolerance_is_one_point_one(hump_default):
+    """Accept at max loss 1.099 L0, reject at 1.101 L0: the default accepts up to 1.1 L0."""
+    assert hump_default == (True, False)
+
+
+@pytest.mark.parametrize("tolerance", [1.0, 1.05, 1.5])
+def test_mutant_tolerances_are_caught(hump_default, tolerance):
+    """Mutants accepting at exactly L0, at 1.05 L0 or up to 1.5 L0 give other outcomes than the
+    default, so the test above fails for each of them."""
+    assert _hump_outcomes(StringSampler(hump, max_depth=3, tolerance=tolerance)) != hump_default
