@@ -22,7 +22,9 @@ from ._alphabeta import (
     worst_slack,
 )
 from ._alphabeta_training import (
+    AlphaBetaEstimate,
     TrainingTrace,
+    estimate_alpha_beta,
     halfspace_dataset,
     halfspace_loss,
     track_training,
@@ -140,6 +142,7 @@ __all__ = [
     "ACTIVATIONS",
     "Adam",
     "AdmissibleRegion",
+    "AlphaBetaEstimate",
     "BoundaryCounter",
     "BoxCountFit",
     "ClassificationData",
@@ -189,6 +192,7 @@ __all__ = [
     "fit_dimension",
     "five_point_data",
     "grid_sweep",
+    "estimate_alpha_beta",
     "halfspace_dataset",
     "halfspace_loss",
     "initial_weights",
