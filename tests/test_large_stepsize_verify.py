@@ -217,3 +217,58 @@ def test_cli_digits_quick(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["n"] == 80 and out["separable"]
     assert out["runs"][1]["start"] is not None
+
+
+def test_acceleration_exponent_near_minus_two():
+    """eta = 0.05 T on the five points: L_T ~ T^p with p near the paper's -2 (log factors
+    allowed), far below a fixed eta = 1 run over the same horizons."""
+    from trainability.verify import acceleration_exponent
+
+    v = acceleration_exponent(five_point_data(), [250, 500, 1000, 2000])
+    p = v.measured["exponent"]
+    assert v.passed and -2.5 <= p <= -1.5
+    assert v.measured["reference_exponent"] > -1.0
+
+
+def test_mutant_fixed_stepsize_fails_acceleration(monkeypatch):
+    """Mutant implementation: the stepsize is not scaled with the horizon (eta = 12.5 for
+    every T). The fitted exponent is then far above -1.5 and the verdict fails."""
+    from trainability.verify import _large_stepsize as ls
+
+    original = ls.two_layer_gd
+
+    def fixed(X, y, W0, etas, *args, **kw):
+        return original(X, y, W0, np.full(len(etas), 12.5), *args, **kw)
+
+    monkeypatch.setattr(ls, "two_layer_gd", fixed)
+    v = ls.acceleration_exponent(five_point_data(), [250, 500, 1000, 2000], reference_eta=None)
+    assert not v.passed and v.measured["exponent"] > -1.5
+
+
+def test_exponential_loss_against_hand_values_and_divergence():
+    """Exponential loss: the recorded risk at step 0 is mean exp(-q) from a hand evaluation,
+    the potential equals the risk, and eta = 30 diverges where the logistic loss survives."""
+    data = five_point_data()
+    W0 = initial_weights(2, 3, 0.1, 0)
+    run = two_layer_gd(
+        data.X, data.y, W0, [1.0, 30.0], 200, PHI, DPHI, every=10, loss="exponential"
+    )
+    phi = np.asarray(PHI(np.asarray(data.X) @ W0.T))
+    q = data.y * (phi @ np.array([1.0, -1.0])) / 2
+    assert run.risk[0, 0] == pytest.approx(np.mean(np.exp(-q)), rel=1e-12)
+    assert run.potential[0, 0] == pytest.approx(run.risk[0, 0], rel=1e-12)
+    assert np.all(np.isfinite(run.risk[0])) and not np.all(np.isfinite(run.risk[1]))
+    logistic = two_layer_gd(data.X, data.y, W0, [30.0], 200, PHI, DPHI, every=10)
+    assert np.all(np.isfinite(logistic.risk))
+    with pytest.raises(ValueError):
+        two_layer_gd(data.X, data.y, W0, [1.0], 10, PHI, DPHI, loss="hinge")
+
+
+def test_cli_exponential_quick(tmp_path, capsys):
+    code = main(["reproduce", "cai-exponential", "--quick", "--json", "--out", str(tmp_path)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["logistic_never_diverges"]
+    assert 30.0 in out["exponential_diverges_at"]
+    rows = {(r["loss"], r["eta"]): r for r in out["rows"]}
+    assert rows[("logistic", 30.0)]["stable_phase_start"] > 0  # oscillates first
+    assert rows[("logistic", 30.0)]["risk_monotone_after_start"]

@@ -38,6 +38,7 @@ from ._derive import (
 )
 from ._large_stepsize import (
     LargeStepsizeResult,
+    acceleration_exponent,
     check_acceleration,
     check_margin_near_monotone,
     check_risk_monotone,
@@ -91,6 +92,7 @@ __all__ = [
     "ReferenceOrbit",
     "Reproduction",
     "Verdict",
+    "acceleration_exponent",
     "alpha_beta_check",
     "alpha_beta_region",
     "boundary_label_indices",
