@@ -25,8 +25,10 @@ from ._alphabeta_training import (
     AlphaBetaEstimate,
     TrainingTrace,
     estimate_alpha_beta,
+    gaussian_classes,
     halfspace_dataset,
     halfspace_loss,
+    sgd_trajectory,
     track_training,
 )
 from ._boundary import (
@@ -193,6 +195,7 @@ __all__ = [
     "five_point_data",
     "grid_sweep",
     "estimate_alpha_beta",
+    "gaussian_classes",
     "halfspace_dataset",
     "halfspace_loss",
     "initial_weights",
@@ -230,6 +233,7 @@ __all__ = [
     "ravel_model",
     "run_grid",
     "save_model",
+    "sgd_trajectory",
     "slack_terms",
     "smallest_admissible",
     "stable_phase_start",

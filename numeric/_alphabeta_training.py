@@ -31,8 +31,10 @@ __all__ = [
     "AlphaBetaEstimate",
     "TrainingTrace",
     "estimate_alpha_beta",
+    "gaussian_classes",
     "halfspace_dataset",
     "halfspace_loss",
+    "sgd_trajectory",
     "track_training",
 ]
 
@@ -49,6 +51,68 @@ def halfspace_dataset(n: int = 500, d: int = 20, seed: int = 0) -> tuple[np.ndar
     X = rng.standard_normal((n, d))
     y = np.where(X @ w >= 0, 1.0, -1.0)
     return X, y
+
+
+def gaussian_classes(
+    n: int = 40, d: int = 2, variance: float = 2.0, mean: float = 1.0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two Gaussian classes, ``n/2`` points each: ``x ~ N(+-mean * 1_d, variance I_d)`` with
+    labels ``+1`` / ``-1`` (the half-space experiment of Islamov et al. uses 40 points and
+    variance 2). Returns ``X (n, d)`` and ``y (n,)``, float64, seeded."""
+    if n < 2 or n % 2 or d < 1 or not variance > 0:
+        raise ValueError("need an even n >= 2, d >= 1 and variance > 0")
+    rng = np.random.default_rng(seed)
+    y = np.repeat([1.0, -1.0], n // 2)
+    X = y[:, None] * mean + np.sqrt(variance) * rng.standard_normal((n, d))
+    return X, y
+
+
+def sgd_trajectory(
+    loss: Callable,
+    params,
+    X,
+    y,
+    steps: int,
+    lr,
+    batch: int = 1,
+    seed: int = 0,
+    momentum: float = 0.0,
+):
+    """Mini-batch SGD (heavy-ball ``momentum``; ``lr`` a number or ``lr(k)`` schedule) on the
+    mean of a per-sample ``loss(params, x_i, y_i)``; batches drawn uniformly without
+    replacement within a step from ``PRNGKey(seed)``.
+
+    Returns the iterates ``x_0..x_K`` as one pytree with a leading step axis (``K + 1``),
+    the input of :func:`estimate_alpha_beta`.
+    """
+    if steps < 1 or batch < 1 or not 0 <= momentum < 1:
+        raise ValueError("steps and batch must be positive, momentum in [0, 1)")
+    X, y = jnp.asarray(X), jnp.asarray(y)
+    n = int(X.shape[0])
+    if batch > n:
+        raise ValueError(f"batch {batch} is larger than the dataset ({n})")
+    z0, unravel = ravel_pytree(params)
+    rates = jnp.asarray([lr(k) for k in range(steps)] if callable(lr) else [lr] * steps)
+
+    def batch_loss(z, idx):
+        return jnp.mean(jax.vmap(lambda x, t: loss(unravel(z), x, t))(X[idx], y[idx]))
+
+    grad = jax.grad(batch_loss)
+    keys = jax.random.split(jax.random.PRNGKey(seed), steps)
+
+    @jax.jit
+    def run(z0):
+        def body(c, inp):
+            z, v = c
+            key, rate = inp
+            v = momentum * v + grad(z, jax.random.permutation(key, n)[:batch])
+            z = z - rate * v
+            return (z, v), z
+
+        _, zs = jax.lax.scan(body, (z0, jnp.zeros_like(z0)), (keys, rates))
+        return jnp.concatenate([z0[None], zs])
+
+    return jax.vmap(unravel)(run(z0))
 
 
 def halfspace_loss(lam: float = 1e-3) -> Callable:

@@ -238,3 +238,28 @@ def test_estimate_alpha_beta_adam_logistic_and_rejection():
     assert np.all(est.piece_star >= 0)  # logistic: f_i > 0, the estimate is a value taken
     with pytest.raises(ValueError):
         estimate_alpha_beta(loss, traj[:1], X, y)
+
+
+def test_gaussian_classes_and_sgd_trajectory():
+    """40 points, two classes of variance 2 (seeded); full-batch sgd_trajectory equals GD by
+    hand, momentum and a schedule are applied as heavy ball with lr(k)."""
+    from trainability.numeric import gaussian_classes, sgd_trajectory
+
+    X, y = gaussian_classes(40, 2, 2.0, seed=3)
+    X2, _ = gaussian_classes(40, 2, 2.0, seed=3)
+    assert X.shape == (40, 2) and np.array_equal(X, X2) and y.sum() == 0
+    big, _ = gaussian_classes(20000, 2, 2.0, seed=0)
+    assert np.var(big[:10000], axis=0) == pytest.approx([2.0, 2.0], rel=0.05)
+
+    def loss(w, x, t):
+        return 0.5 * (x @ w - t) ** 2
+
+    w0 = jnp.array([0.3, -0.2])
+    traj = sgd_trajectory(loss, w0, X, y, 3, lambda k: 0.1 / (k + 1), batch=40, momentum=0.5)
+    w, v = np.asarray(w0), 0.0
+    for k in range(3):
+        v = 0.5 * v + np.mean((X @ w - y)[:, None] * X, axis=0)
+        w = w - 0.1 / (k + 1) * v
+        np.testing.assert_allclose(np.asarray(traj[k + 1]), w, rtol=1e-12)
+    with pytest.raises(ValueError):
+        sgd_trajectory(loss, w0, X, y, 3, 0.1, batch=41)
