@@ -113,6 +113,8 @@ from ._sweep import (
     trainable,
 )
 from ._tasks import (
+    PERMUTATION_OUTPUT,
+    PERMUTATION_POINTS,
     TASKS,
     ConnectivitySweep,
     Task,
@@ -158,6 +160,8 @@ __all__ = [
     "MAX_LEVELS",
     "MAX_NORMALISED_LOSS",
     "NetworkProblem",
+    "PERMUTATION_OUTPUT",
+    "PERMUTATION_POINTS",
     "PathResult",
     "PhaseImage",
     "PhaseSummary",

@@ -6,9 +6,9 @@ Tasks (Freeman & Bruna 2017 and stand-ins for their image tasks):
   ``8x^3 - 10x^2 + 3x`` on ``x ~ U(0, 1)`` with a 1-4-4-1 sigmoid MLP, mean absolute error;
 - ``digits``: a 64-32-10 ReLU MLP on scikit-learn's 8x8 handwritten digits (ships with
   scikit-learn, no download), softmax cross-entropy;
-- ``permutation``: a 2-3-2 ReLU teacher network and the same network with its hidden units
-  permuted, both at zero loss on teacher-generated data (the paper's construction of a
-  disconnected level set).
+- ``permutation``: three points in R^2, a bias-free 2-3-2 ReLU teacher (12 parameters) and
+  the same network with two hidden units swapped, both at zero loss (the paper's
+  construction of a disconnected level set).
 
 Every task is exposed on flat parameter vectors (:func:`trainability.numeric.ravel_model`).
 """
@@ -238,55 +238,60 @@ def digits_task(
     )
 
 
-def _teacher():
-    """The 2-3-2 ReLU teacher: three hidden units at 0, 120 and 240 degrees."""
-    angles = np.array([0.0, 2 * np.pi / 3, 4 * np.pi / 3])
-    w1 = np.stack([np.cos(angles), np.sin(angles)])  # (2, 3)
-    b1 = np.array([0.2, -0.1, 0.3])
-    w2 = np.array([[1.0, -0.5], [0.3, 1.0], [-0.8, 0.6]])  # (3, 2)
-    b2 = np.array([0.1, -0.2])
-    return [{"w": w1, "b": b1}, {"w": w2, "b": b2}]
+#: The three points of the permutation example, on the unit circle 120 degrees apart.
+PERMUTATION_POINTS = np.array([[np.cos(t), np.sin(t)] for t in (0, 2 * np.pi / 3, 4 * np.pi / 3)])
+#: Output rows of the teacher: hidden unit ``j`` fires on point ``j`` only, so ``y_j`` is row
+#: ``j``.
+PERMUTATION_OUTPUT = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
 
 
-def permutation_task(n_samples: int = 2000, data_seed: int = 0, learning_rate: float = 1e-2):
-    """The constructed 2-3-2 ReLU example whose zero-loss level set is disconnected.
+def _bias_free_relu(params, x):
+    """``relu(x W1) W2`` without biases: ``W1 (2, 3)``, ``W2 (3, 2)``, 12 parameters."""
+    return jax.nn.relu(x @ params[0]) @ params[1]
 
-    Inputs ``x ~ N(0, I_2)``; targets ``y = Phi(x; theta_A)`` from a fixed teacher with three
-    hidden units of distinct directions. ``theta_B`` is ``theta_A`` with its hidden units
-    cyclically permuted, so it computes the same function: both have zero loss. Any
-    continuous path from one to the other must move the hidden units' hyperplanes past one
-    another, which changes the function on a set of positive probability (Freeman & Bruna
-    2017, Sec. 2.2): at small ``L0`` no path exists and DSS cannot certify one.
+
+def permutation_task(learning_rate: float = 1e-2):
+    """Freeman & Bruna's permutation example: three points in R^2, a bias-free 2-3-2 ReLU
+    network (12 parameters), and the same network with two hidden units swapped.
+
+    The points lie on the unit circle 120 degrees apart; the teacher's hidden weight vectors
+    are the points themselves, so each unit fires on exactly one point (``w_j . x_k = -1/2``
+    for ``k != j``) and the outputs ``PERMUTATION_OUTPUT`` are fitted exactly. ``theta_B``
+    swaps units 0 and 1 (columns of ``W1``, rows of ``W2``): the same function, zero loss,
+    another point. The loss is the mean squared error on the three points (training and
+    held-out alike). A path between the two must move the units' half-planes past the points,
+    which changes the function there: at small ``L0`` DSS cannot certify a path.
 
     Returns:
-        ``(task, theta_A, theta_B)`` with flat models of shape ``(17,)``.
+        ``(task, theta_A, theta_B)`` with flat models of shape ``(12,)``.
     """
-    rng = np.random.default_rng(data_seed)
-    x_train, x_test = rng.normal(size=(n_samples, 2)), rng.normal(size=(n_samples, 2))
-    teacher = jax.tree_util.tree_map(jnp.asarray, _teacher())
-    y_train, y_test = (mlp_apply(teacher, jnp.asarray(x), "relu") for x in (x_train, x_test))
+    x, w2 = jnp.asarray(PERMUTATION_POINTS), jnp.asarray(PERMUTATION_OUTPUT)
+    teacher = [x.T, w2]
+    y = _bias_free_relu(teacher, x)
 
-    def mse(x, y):
-        x = jnp.asarray(x)
-        return lambda p: jnp.mean(jnp.sum((mlp_apply(p, x, "relu") - y) ** 2, axis=1))
+    def mse(p):
+        return jnp.mean(jnp.sum((_bias_free_relu(p, x) - y) ** 2, axis=1))
 
-    options = {"n_samples": n_samples, "data_seed": data_seed, "learning_rate": learning_rate}
+    def init_params(key):
+        k1, k2 = jax.random.split(key)
+        return [
+            jax.random.uniform(k1, (2, 3), minval=-1.0, maxval=1.0),
+            jax.random.uniform(k2, (3, 2), minval=-1.0, maxval=1.0),
+        ]
+
     task = _flat_task(
         "permutation",
-        options,
+        {"learning_rate": learning_rate},
         (2, 3, 2),
-        lambda k: mlp_init(k, (2, 3, 2), bias_scale=0.1),
-        mse(x_train, y_train),
-        mse(x_test, y_test),
+        init_params,
+        mse,
+        mse,
         Adam(learning_rate),
         0.95,
     )
-    perm = np.array([1, 2, 0])
-    permuted = [
-        {"w": teacher[0]["w"][:, perm], "b": teacher[0]["b"][perm]},
-        {"w": teacher[1]["w"][perm, :], "b": teacher[1]["b"]},
-    ]
-    return task, ravel_model(teacher)[0], ravel_model(permuted)[0]
+    swap = np.array([1, 0, 2])
+    swapped = [teacher[0][:, swap], teacher[1][swap, :]]
+    return task, ravel_model(teacher)[0], ravel_model(swapped)[0]
 
 
 TASKS = ("poly-quadratic", "poly-cubic", "digits", "permutation")

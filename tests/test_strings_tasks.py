@@ -52,17 +52,21 @@ def test_polynomial_task_loss_is_mae_of_the_target():
 
 
 def test_permutation_pair_has_zero_loss_and_is_not_connected():
-    """theta_B is theta_A with hidden units permuted: the same function, zero loss, a
+    """The paper's example: three points in R^2, a bias-free 12-parameter 2-3-2 ReLU net and
+    the same net with two hidden units swapped. Same outputs on the points, zero loss, a
     different point; the straight line between them has a large loss and DSS at L0 = 0.01
     fails with a reason."""
-    task, a, b = permutation_task(n_samples=500)
-    assert float(task.test_loss(a)) < 1e-25 and float(task.test_loss(b)) < 1e-25
+    from trainability.numeric import PERMUTATION_POINTS
+
+    task, a, b = permutation_task()
+    assert a.shape == (12,) and task.size == 12
+    assert float(task.test_loss(a)) == 0.0 and float(task.test_loss(b)) == 0.0
     assert float(jnp.linalg.norm(a - b)) > 1.0
-    x = jnp.asarray(np.random.default_rng(5).normal(size=(100, 2)))
-    np.testing.assert_allclose(
-        mlp_apply(task.unravel(a), x, "relu"), mlp_apply(task.unravel(b), x, "relu"), atol=1e-14
-    )
-    assert linear_path(task.test_loss, a, b).max_loss > 0.5
+    w1a, w1b = np.asarray(a[:6]).reshape(2, 3), np.asarray(b[:6]).reshape(2, 3)
+    assert np.array_equal(w1a[:, [1, 0, 2]], w1b)  # exactly two units swapped
+    h = np.maximum(PERMUTATION_POINTS @ w1a, 0)
+    np.testing.assert_allclose(h, np.eye(3), atol=1e-15)  # each unit fires on one point
+    assert linear_path(task.test_loss, a, b).max_loss > 0.4
     res = task.sampler(max_depth=2, max_steps=2000).connect(a, b, 0.01)
     assert not res.connected and res.reason
     assert res.max_loss > 0.011

@@ -127,7 +127,8 @@ def digits(args) -> dict:
 
 @reproduction(
     "freeman-permutation",
-    "2-3-2 ReLU network and its hidden-unit permutation: DSS cannot connect them",
+    "three points in R^2, bias-free 2-3-2 ReLU net (12 parameters), two hidden units "
+    "swapped: DSS cannot connect them",
 )
 def permutation(args) -> dict:
     task, theta_a, theta_b = permutation_task()
@@ -139,12 +140,17 @@ def permutation(args) -> dict:
 
     figure = plot_paths(paths, threshold, args.out / "permutation_paths.png")
     return {
+        "construction": "three points on the unit circle 120 degrees apart, bias-free 2-3-2 "
+        "ReLU network (12 parameters), hidden units 0 and 1 swapped",
+        "parameters": int(theta_a.size),
+        "end_losses": [float(task.test_loss(theta_a)), float(task.test_loss(theta_b))],
         "threshold": threshold,
         "connected": dss.info["connected"],
         "reason": dss.info["reason"],
         "beads": dss.info["beads"],
         "dss_max_loss": dss.max_loss,
         "linear_max_loss": line.max_loss,
+        "every_method_above_threshold": all(p.max_loss > threshold for p in paths),
         "table": [p.row(threshold) for p in paths],
         "figure": figure,
     }
