@@ -129,6 +129,7 @@ from ._tasks import (
     polynomial_task,
     save_model,
     train_model,
+    weights_mask,
 )
 from ._two_layer import (
     PhaseSummary,
@@ -248,6 +249,7 @@ __all__ = [
     "train_model",
     "trainable",
     "two_layer_gd",
+    "weights_mask",
     "worst_slack",
     "xor_data",
 ]

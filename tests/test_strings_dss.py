@@ -186,3 +186,22 @@ def test_mutant_tolerances_are_caught(hump_default, tolerance):
     """Mutants accepting at exactly L0, at 1.05 L0 or up to 1.5 L0 give other outcomes than the
     default, so the test above fails for each of them."""
     assert _hump_outcomes(StringSampler(hump, max_depth=3, tolerance=tolerance)) != hump_default
+
+
+def test_midpoint_placement_and_weights_only_length():
+    """The authors' protocol: the first bead starts at t = 1/2 (not at the maximiser t* = 0.65
+    of the hump), and the length counts only the masked coordinates."""
+    a, b = jnp.array([-1.0, 0.0]), jnp.array([1.0, 5.0])
+
+    def hump2(theta):
+        return hump(theta[:1])
+
+    worst = StringSampler(hump2, max_depth=2).connect(a, b, 2.0)
+    mid = StringSampler(hump2, max_depth=2, placement="midpoint", length_mask=[True, False])
+    res = mid.connect(a, b, 2.0)
+    assert res.connected and worst.connected  # 1 <= 1.1 * 2: no training, one bead each
+    np.testing.assert_allclose(res.beads[1], [0.0, 2.5], atol=1e-15)
+    assert worst.beads[1][0] == pytest.approx(0.3, abs=1e-4)
+    assert res.length == pytest.approx(2.0) and worst.length == pytest.approx(np.sqrt(29.0))
+    with pytest.raises(ValueError):
+        StringSampler(hump2, placement="random")
