@@ -372,6 +372,9 @@ def estimate_alpha_beta(
         star = np.broadcast_to(np.asarray(piece_star, dtype=np.float64), (n,)).copy()
         method = "given"
     C = F - star[None, :]
+    if np.any(C < 0):
+        # f_i^* is a minimum: a value above f_i(x_k) is wrong and would cap beta from above
+        raise ValueError("piece_star exceeds f_i somewhere along the trajectory")
     beta_min = _beta_min(A, B, C, alphas, margin)
     ok = np.flatnonzero(np.isfinite(beta_min))
     smallest = (float(alphas[ok[0]]), float(beta_min[ok[0]])) if ok.size else None

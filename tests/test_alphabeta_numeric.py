@@ -238,6 +238,8 @@ def test_estimate_alpha_beta_adam_logistic_and_rejection():
     assert np.all(est.piece_star >= 0)  # logistic: f_i > 0, the estimate is a value taken
     with pytest.raises(ValueError):
         estimate_alpha_beta(loss, traj[:1], X, y)
+    with pytest.raises(ValueError):  # a "minimum" above the losses taken
+        estimate_alpha_beta(loss, traj, X, y, piece_star=10.0)
 
 
 def test_gaussian_classes_and_sgd_trajectory():
