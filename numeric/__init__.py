@@ -22,9 +22,13 @@ from ._alphabeta import (
     worst_slack,
 )
 from ._alphabeta_training import (
+    AlphaBetaEstimate,
     TrainingTrace,
+    estimate_alpha_beta,
+    gaussian_classes,
     halfspace_dataset,
     halfspace_loss,
+    sgd_trajectory,
     track_training,
 )
 from ._boundary import (
@@ -109,6 +113,8 @@ from ._sweep import (
     trainable,
 )
 from ._tasks import (
+    PERMUTATION_OUTPUT,
+    PERMUTATION_POINTS,
     TASKS,
     ConnectivitySweep,
     Task,
@@ -123,6 +129,7 @@ from ._tasks import (
     polynomial_task,
     save_model,
     train_model,
+    weights_mask,
 )
 from ._two_layer import (
     PhaseSummary,
@@ -140,6 +147,7 @@ __all__ = [
     "ACTIVATIONS",
     "Adam",
     "AdmissibleRegion",
+    "AlphaBetaEstimate",
     "BoundaryCounter",
     "BoxCountFit",
     "ClassificationData",
@@ -153,6 +161,8 @@ __all__ = [
     "MAX_LEVELS",
     "MAX_NORMALISED_LOSS",
     "NetworkProblem",
+    "PERMUTATION_OUTPUT",
+    "PERMUTATION_POINTS",
     "PathResult",
     "PhaseImage",
     "PhaseSummary",
@@ -189,6 +199,8 @@ __all__ = [
     "fit_dimension",
     "five_point_data",
     "grid_sweep",
+    "estimate_alpha_beta",
+    "gaussian_classes",
     "halfspace_dataset",
     "halfspace_loss",
     "initial_weights",
@@ -226,6 +238,7 @@ __all__ = [
     "ravel_model",
     "run_grid",
     "save_model",
+    "sgd_trajectory",
     "slack_terms",
     "smallest_admissible",
     "stable_phase_start",
@@ -236,6 +249,7 @@ __all__ = [
     "train_model",
     "trainable",
     "two_layer_gd",
+    "weights_mask",
     "worst_slack",
     "xor_data",
 ]

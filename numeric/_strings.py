@@ -39,8 +39,10 @@ class StringResult:
         tolerance: the tolerance factor; segments were accepted up to ``tolerance * L0``.
         max_loss: max over segments of ``segment_max_losses``: the string's upper bound on the
             min-max path loss Gamma (resolution: dense scan refined by a 1-D maximiser).
-        length: sum of the bead-to-bead distances.
-        normalized_length: ``length / ||theta2 - theta1||`` (1 for a straight line).
+        length: sum of the bead-to-bead distances (over the sampler's ``length_mask``
+            coordinates when it has one, e.g. weights only).
+        normalized_length: ``length / ||theta2 - theta1||`` on the same coordinates (1 for a
+            straight line).
         n_beads: number of beads including the two end models (3 is the minimum: the first
             bead is always placed).
         connected: every segment stayed below ``tolerance * L0``: a certified path.
@@ -117,6 +119,13 @@ class StringSampler:
             the run with a reason.
         check_every: Adam steps between two checks of the bead's loss.
         max_beads: budget on the string's size (including the end models).
+        placement: where a new bead starts on an offending segment: ``"worst"`` (at the
+            maximiser ``t*`` of its interpolated loss) or ``"midpoint"`` (``t = 1/2`` on every
+            segment above ``tolerance * L0``, as the authors' scripts do:
+            ``convex-nets/LaunchScripts/QUADRATICS.py``, ``model_interpolate(..., .5)``).
+        length_mask: boolean mask of shape ``(P,)``: the coordinates that count in the
+            string's length (the authors' ``SpringNorm`` measures weights only, not biases);
+            default all.
     """
 
     def __init__(
@@ -132,6 +141,8 @@ class StringSampler:
         max_steps: int = 20000,
         check_every: int = 10,
         max_beads: int = 257,
+        placement: str = "worst",
+        length_mask=None,
     ):
         if not 0 < alpha <= 1:
             raise ValueError(f"alpha must lie in (0, 1], got {alpha}")
@@ -139,6 +150,10 @@ class StringSampler:
             raise ValueError(f"tolerance must be >= 1, got {tolerance}")
         if max_depth < 1 or n_scan < 3 or max_beads < 3:
             raise ValueError("max_depth >= 1, n_scan >= 3 and max_beads >= 3 required")
+        if placement not in ("worst", "midpoint"):
+            raise ValueError(f"placement must be 'worst' or 'midpoint', got {placement!r}")
+        self.placement = placement
+        self.length_mask = None if length_mask is None else np.asarray(length_mask, dtype=bool)
         self.loss = loss
         self.alpha, self.tolerance, self.max_depth = alpha, tolerance, max_depth
         self.max_steps, self.max_beads = max_steps, max_beads
@@ -209,7 +224,8 @@ class StringSampler:
         def finish(connected: bool, why: str) -> StringResult:
             arr = np.stack([np.asarray(x) for x in beads])
             maxes = np.array([s[0] for s in seg])
-            length = path_length(arr)
+            sub = arr if self.length_mask is None else arr[:, self.length_mask]
+            length = path_length(sub)
             return StringResult(
                 beads=arr,
                 bead_losses=np.array(bead_losses),
@@ -219,7 +235,7 @@ class StringSampler:
                 tolerance=float(self.tolerance),
                 max_loss=float(maxes.max()),
                 length=length,
-                normalized_length=length / float(np.linalg.norm(arr[-1] - arr[0])),
+                normalized_length=length / float(np.linalg.norm(sub[-1] - sub[0])),
                 n_beads=len(beads),
                 connected=connected,
                 reason=why,
@@ -257,7 +273,7 @@ class StringSampler:
             rounds += 1
             new_segments = []
             for i in sorted(split, reverse=True):
-                t_star = seg[i][1]
+                t_star = seg[i][1] if self.placement == "worst" else 0.5
                 bead0 = interpolate(beads[i], beads[i + 1], t_star)
                 bead, value, steps = self.train_bead(bead0, target)
                 steps_total += steps

@@ -3,12 +3,13 @@
 Tasks (Freeman & Bruna 2017 and stand-ins for their image tasks):
 
 - ``poly-quadratic`` / ``poly-cubic``: regression of ``0.5x^2 + 0.25x + 0.1`` or
-  ``8x^3 - 10x^2 + 3x`` on ``x ~ U(0, 1)`` with a 1-4-4-1 sigmoid MLP, mean absolute error;
+  ``8x^3 - 10x^2 + 3x`` on ``x ~ U(0, 1)`` with a 1-4-4-1 sigmoid MLP, mean absolute error,
+  following the authors' scripts (``convex-nets/LaunchScripts/QUADRATICS.py``, ``CUBICS.py``);
 - ``digits``: a 64-32-10 ReLU MLP on scikit-learn's 8x8 handwritten digits (ships with
   scikit-learn, no download), softmax cross-entropy;
-- ``permutation``: a 2-3-2 ReLU teacher network and the same network with its hidden units
-  permuted, both at zero loss on teacher-generated data (the paper's construction of a
-  disconnected level set).
+- ``permutation``: three points in R^2, a bias-free 2-3-2 ReLU teacher (12 parameters) and
+  the same network with two hidden units swapped, both at zero loss (the paper's
+  construction of a disconnected level set).
 
 Every task is exposed on flat parameter vectors (:func:`trainability.numeric.ravel_model`).
 """
@@ -44,6 +45,7 @@ __all__ = [
     "mlp_init",
     "permutation_task",
     "polynomial_task",
+    "weights_mask",
     "save_model",
     "train_model",
 ]
@@ -83,13 +85,19 @@ def mlp_cross_entropy(params, x, y, activation: str = "relu"):
     return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], 1))
 
 
-def mlp_apply(params, x, activation: str = "sigmoid"):
+def mlp_apply(params, x, activation: str = "sigmoid", output: str | None = None):
     """Network output for inputs ``x`` of shape ``(N, d_in)``: hidden layers use
-    ``activation``, the output layer is linear. Returns ``(N, d_out)``."""
+    ``activation``, the output layer is linear (or ``output``, a name of
+    :data:`ACTIVATIONS`). A layer without ``"b"`` has no bias. Returns ``(N, d_out)``."""
     act = ACTIVATIONS[activation]
+
+    def affine(layer, x):
+        return x @ layer["w"] + layer["b"] if "b" in layer else x @ layer["w"]
+
     for layer in params[:-1]:
-        x = act(x @ layer["w"] + layer["b"])
-    return x @ params[-1]["w"] + params[-1]["b"]
+        x = act(affine(layer, x))
+    out = affine(params[-1], x)
+    return out if output is None else ACTIVATIONS[output](out)
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,8 @@ class Task:
         optimizer: the Adam used for models and beads.
         alpha: bead target factor (0.95 regression, 0.98 classification, as the source).
         metrics: extra ``name -> f(theta)`` held-out metrics (e.g. error rate).
+        sampler_defaults: :class:`StringSampler` options of the task's protocol (e.g. the
+            authors' bead placement and weights-only length).
     """
 
     name: str
@@ -117,6 +127,7 @@ class Task:
     optimizer: Adam
     alpha: float
     metrics: dict = field(default_factory=dict)
+    sampler_defaults: dict = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -127,11 +138,22 @@ class Task:
         """A :class:`StringSampler` on ``test_loss`` trained by ``train_loss`` (task defaults)."""
         options.setdefault("alpha", self.alpha)
         options.setdefault("optimizer", self.optimizer)
+        for key, value in self.sampler_defaults.items():
+            options.setdefault(key, value)
         return StringSampler(self.test_loss, train_loss=self.train_loss, **options)
 
 
 def _flat_task(
-    name, options, sizes, init_params, train_loss, test_loss, optimizer, alpha, metrics=None
+    name,
+    options,
+    sizes,
+    init_params,
+    train_loss,
+    test_loss,
+    optimizer,
+    alpha,
+    metrics=None,
+    sampler_defaults=None,
 ) -> Task:
     _, unravel = ravel_model(init_params(jax.random.PRNGKey(0)))
 
@@ -148,25 +170,49 @@ def _flat_task(
         optimizer=optimizer,
         alpha=alpha,
         metrics={k: (lambda th, f=f: f(unravel(th))) for k, f in (metrics or {}).items()},
+        sampler_defaults=dict(sampler_defaults or {}),
     )
+
+
+def weights_mask(params) -> np.ndarray:
+    """Boolean mask ``(P,)`` over the flat model: True on ``"w"`` leaves, False on biases."""
+    marked = [{k: jnp.full(v.shape, k == "w") for k, v in layer.items()} for layer in params]
+    return np.asarray(ravel_model(marked)[0], dtype=bool)
+
+
+#: The authors' per-target architecture (``convex-nets/LaunchScripts``): QUADRATICS.py has
+#: no biases (``predict`` skips them) and a sigmoid output unit; CUBICS.py keeps the biases
+#: (``N(0, 1)``) and a linear output, since its target takes negative values.
+POLYNOMIAL_NETWORKS = {
+    "quadratic": {"biases": False, "output": "sigmoid", "script": "QUADRATICS.py"},
+    "cubic": {"biases": True, "output": None, "script": "CUBICS.py"},
+}
 
 
 def polynomial_task(
     target: str = "quadratic",
-    n_train: int = 1000,
-    n_test: int = 1000,
+    n_train: int = 10000,
+    n_test: int = 10000,
     data_seed: int = 0,
-    learning_rate: float = 1e-2,
+    learning_rate: float = 1e-3,
 ) -> Task:
-    """Freeman & Bruna's polynomial regression: 1-4-4-1 sigmoid MLP, mean absolute error.
+    """Freeman & Bruna's polynomial regression as in the authors' scripts
+    (``danielfreeman11/convex-nets``, ``LaunchScripts/QUADRATICS.py`` and ``CUBICS.py``).
 
-    ``x ~ U(0, 1)``; targets ``0.5x^2 + 0.25x + 0.1`` (quadratic) or ``8x^3 - 10x^2 + 3x``
-    (cubic). Training and held-out sets are drawn with ``data_seed``.
+    A 1-4-4-1 MLP with sigmoid hidden units, weights ``U(-1, 1)``, trained with Adam
+    (lr ``1e-3``) on the mean absolute error; ``x ~ U(0, 1)`` with 10 000 training and 10 000
+    held-out points. Targets ``0.5x^2 + 0.25x + 0.1`` (quadratic: no biases, sigmoid output)
+    or ``8x^3 - 10x^2 + 3x`` (cubic: biases and a linear output), see
+    :data:`POLYNOMIAL_NETWORKS`. The DSS protocol of the scripts rides along in
+    :attr:`Task.sampler_defaults`: beads start at the midpoint of every segment above
+    ``1.1 L0``, segments are scanned at ``t = k/100``, at most 10 rounds, and the string's
+    length counts weights only (``SpringNorm``).
     """
     if target not in POLYNOMIALS:
         raise ValueError(f"unknown polynomial target {target!r}; choose from {sorted(POLYNOMIALS)}")
     if n_train < 1 or n_test < 1:
         raise ValueError("n_train and n_test must be positive")
+    net = POLYNOMIAL_NETWORKS[target]
     rng = np.random.default_rng(data_seed)
     x_train, x_test = rng.random((n_train, 1)), rng.random((n_test, 1))
     f = POLYNOMIALS[target]
@@ -174,7 +220,11 @@ def polynomial_task(
     ys = jnp.asarray(f(x_train)), jnp.asarray(f(x_test))
 
     def mae(x, y):
-        return lambda p: jnp.mean(jnp.abs(mlp_apply(p, x, "sigmoid") - y))
+        return lambda p: jnp.mean(jnp.abs(mlp_apply(p, x, "sigmoid", net["output"]) - y))
+
+    def init_params(key):
+        params = mlp_init(key, (1, 4, 4, 1))
+        return params if net["biases"] else [{"w": layer["w"]} for layer in params]
 
     options = {
         "n_train": n_train,
@@ -186,11 +236,19 @@ def polynomial_task(
         f"poly-{target}",
         options,
         (1, 4, 4, 1),
-        lambda k: mlp_init(k, (1, 4, 4, 1)),
+        init_params,
         mae(xs[0], ys[0]),
         mae(xs[1], ys[1]),
         Adam(learning_rate),
         0.95,
+        sampler_defaults={
+            "placement": "midpoint",
+            "n_scan": 101,
+            "tolerance": 1.1,
+            "max_depth": 10,
+            "max_steps": 200000,  # the scripts train each bead until it gets there
+            "length_mask": weights_mask(init_params(jax.random.PRNGKey(0))),
+        },
     )
 
 
@@ -238,55 +296,60 @@ def digits_task(
     )
 
 
-def _teacher():
-    """The 2-3-2 ReLU teacher: three hidden units at 0, 120 and 240 degrees."""
-    angles = np.array([0.0, 2 * np.pi / 3, 4 * np.pi / 3])
-    w1 = np.stack([np.cos(angles), np.sin(angles)])  # (2, 3)
-    b1 = np.array([0.2, -0.1, 0.3])
-    w2 = np.array([[1.0, -0.5], [0.3, 1.0], [-0.8, 0.6]])  # (3, 2)
-    b2 = np.array([0.1, -0.2])
-    return [{"w": w1, "b": b1}, {"w": w2, "b": b2}]
+#: The three points of the permutation example, on the unit circle 120 degrees apart.
+PERMUTATION_POINTS = np.array([[np.cos(t), np.sin(t)] for t in (0, 2 * np.pi / 3, 4 * np.pi / 3)])
+#: Output rows of the teacher: hidden unit ``j`` fires on point ``j`` only, so ``y_j`` is row
+#: ``j``.
+PERMUTATION_OUTPUT = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
 
 
-def permutation_task(n_samples: int = 2000, data_seed: int = 0, learning_rate: float = 1e-2):
-    """The constructed 2-3-2 ReLU example whose zero-loss level set is disconnected.
+def _bias_free_relu(params, x):
+    """``relu(x W1) W2`` without biases: ``W1 (2, 3)``, ``W2 (3, 2)``, 12 parameters."""
+    return jax.nn.relu(x @ params[0]) @ params[1]
 
-    Inputs ``x ~ N(0, I_2)``; targets ``y = Phi(x; theta_A)`` from a fixed teacher with three
-    hidden units of distinct directions. ``theta_B`` is ``theta_A`` with its hidden units
-    cyclically permuted, so it computes the same function: both have zero loss. Any
-    continuous path from one to the other must move the hidden units' hyperplanes past one
-    another, which changes the function on a set of positive probability (Freeman & Bruna
-    2017, Sec. 2.2): at small ``L0`` no path exists and DSS cannot certify one.
+
+def permutation_task(learning_rate: float = 1e-2):
+    """Freeman & Bruna's permutation example: three points in R^2, a bias-free 2-3-2 ReLU
+    network (12 parameters), and the same network with two hidden units swapped.
+
+    The points lie on the unit circle 120 degrees apart; the teacher's hidden weight vectors
+    are the points themselves, so each unit fires on exactly one point (``w_j . x_k = -1/2``
+    for ``k != j``) and the outputs ``PERMUTATION_OUTPUT`` are fitted exactly. ``theta_B``
+    swaps units 0 and 1 (columns of ``W1``, rows of ``W2``): the same function, zero loss,
+    another point. The loss is the mean squared error on the three points (training and
+    held-out alike). A path between the two must move the units' half-planes past the points,
+    which changes the function there: at small ``L0`` DSS cannot certify a path.
 
     Returns:
-        ``(task, theta_A, theta_B)`` with flat models of shape ``(17,)``.
+        ``(task, theta_A, theta_B)`` with flat models of shape ``(12,)``.
     """
-    rng = np.random.default_rng(data_seed)
-    x_train, x_test = rng.normal(size=(n_samples, 2)), rng.normal(size=(n_samples, 2))
-    teacher = jax.tree_util.tree_map(jnp.asarray, _teacher())
-    y_train, y_test = (mlp_apply(teacher, jnp.asarray(x), "relu") for x in (x_train, x_test))
+    x, w2 = jnp.asarray(PERMUTATION_POINTS), jnp.asarray(PERMUTATION_OUTPUT)
+    teacher = [x.T, w2]
+    y = _bias_free_relu(teacher, x)
 
-    def mse(x, y):
-        x = jnp.asarray(x)
-        return lambda p: jnp.mean(jnp.sum((mlp_apply(p, x, "relu") - y) ** 2, axis=1))
+    def mse(p):
+        return jnp.mean(jnp.sum((_bias_free_relu(p, x) - y) ** 2, axis=1))
 
-    options = {"n_samples": n_samples, "data_seed": data_seed, "learning_rate": learning_rate}
+    def init_params(key):
+        k1, k2 = jax.random.split(key)
+        return [
+            jax.random.uniform(k1, (2, 3), minval=-1.0, maxval=1.0),
+            jax.random.uniform(k2, (3, 2), minval=-1.0, maxval=1.0),
+        ]
+
     task = _flat_task(
         "permutation",
-        options,
+        {"learning_rate": learning_rate},
         (2, 3, 2),
-        lambda k: mlp_init(k, (2, 3, 2), bias_scale=0.1),
-        mse(x_train, y_train),
-        mse(x_test, y_test),
+        init_params,
+        mse,
+        mse,
         Adam(learning_rate),
         0.95,
     )
-    perm = np.array([1, 2, 0])
-    permuted = [
-        {"w": teacher[0]["w"][:, perm], "b": teacher[0]["b"][perm]},
-        {"w": teacher[1]["w"][perm, :], "b": teacher[1]["b"]},
-    ]
-    return task, ravel_model(teacher)[0], ravel_model(permuted)[0]
+    swap = np.array([1, 0, 2])
+    swapped = [teacher[0][:, swap], teacher[1][swap, :]]
+    return task, ravel_model(teacher)[0], ravel_model(swapped)[0]
 
 
 TASKS = ("poly-quadratic", "poly-cubic", "digits", "permutation")

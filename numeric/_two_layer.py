@@ -2,7 +2,8 @@
 
 Model (Cai et al. 2024): ``f(W; x) = (1/m) sum_j a_j phi(x . w_j)`` with fixed
 ``a_j in {+1, -1}`` and trained first-layer weights ``W`` of shape ``(m, d)``; logistic loss
-``l(q) = log(1 + exp(-q))`` on the margins ``q_i = y_i f(W; x_i)``; full-batch GD
+``l(q) = log(1 + exp(-q))`` (or exponential, ``exp(-q)``, with ``loss="exponential"``) on
+the margins ``q_i = y_i f(W; x_i)``; full-batch GD
 ``W <- W - eta grad L(W)`` with constant stepsize. Runs are vectorised over stepsizes
 (``jax.vmap``) and compiled once per shape.
 
@@ -96,36 +97,52 @@ def _forward(phi, W, X, y, a):
     return Zp, q
 
 
-def _risk(q):
+#: Margin losses ``l(q)``: logistic ``log(1 + e^-q)`` and exponential ``e^-q`` (Cai et al.
+#: treat both); each maps to ``(l(q), -l'(q))``.
+LOSSES = ("logistic", "exponential")
+
+
+def _loss_terms(loss: str, q):
+    import jax
     import jax.numpy as jnp
 
-    return jnp.mean(jnp.logaddexp(0.0, -q))
+    if loss == "logistic":
+        return jnp.logaddexp(0.0, -q), jax.nn.sigmoid(-q)
+    e = jnp.exp(-q)
+    return e, e
 
 
-def _metrics(phi, W, Zp, q, y, a):
-    import jax
+def _risk(q, loss: str = "logistic"):
+    import jax.numpy as jnp
+
+    return jnp.mean(_loss_terms(loss, q)[0])
+
+
+def _metrics(phi, W, Zp, q, y, a, loss: str = "logistic"):
     import jax.numpy as jnp
 
     norms = jnp.linalg.norm(W, axis=1)
     own = (y[:, None] * a[None, :] * phi(Zp)).min(axis=0) / norms
-    return q.min() / jnp.linalg.norm(W), own, jnp.linalg.norm(W), jnp.mean(jax.nn.sigmoid(-q))
+    pot = jnp.mean(_loss_terms(loss, q)[1])
+    return q.min() / jnp.linalg.norm(W), own, jnp.linalg.norm(W), pot
 
 
 @functools.lru_cache(maxsize=64)
-def _runner(phi, dphi, every: int, n_blocks: int):
+def _runner(phi, dphi, every: int, n_blocks: int, loss: str = "logistic"):
     """Jitted ``(W (k, m, d), etas (k,), X, y, a) -> (W, records)``; cached per kernel/shape."""
     import jax
 
     def one_step(W, eta, X, y, a):
         Zp, q = _forward(phi, W, X, y, a)
-        g = -jax.nn.sigmoid(-q) * y / q.shape[0]  # dL/df_i
+        value, slope = _loss_terms(loss, q)
+        g = -slope * y / q.shape[0]  # dL/df_i
         grad = ((g[:, None] * dphi(Zp)) * (a / a.shape[0])).T @ X  # (m, d)
-        return W - eta * grad, _risk(q)
+        return W - eta * grad, value.mean()
 
     def block(W, eta, X, y, a):
         W, risks = jax.lax.scan(lambda w, _: one_step(w, eta, X, y, a), W, None, length=every)
         Zp, q = _forward(phi, W, X, y, a)
-        return W, (risks, *_metrics(phi, W, Zp, q, y, a))
+        return W, (risks, *_metrics(phi, W, Zp, q, y, a, loss))
 
     def run(W, eta, X, y, a):
         return jax.lax.scan(lambda w, _: block(w, eta, X, y, a), W, None, length=n_blocks)
@@ -134,12 +151,12 @@ def _runner(phi, dphi, every: int, n_blocks: int):
 
 
 @functools.lru_cache(maxsize=64)
-def _initial(phi):
+def _initial(phi, loss: str = "logistic"):
     import jax
 
     def f(W, X, y, a):
         Zp, q = _forward(phi, W, X, y, a)
-        return _risk(q), _metrics(phi, W, Zp, q, y, a)
+        return _risk(q, loss), _metrics(phi, W, Zp, q, y, a, loss)
 
     return jax.jit(jax.vmap(f, in_axes=(0, None, None, None)))
 
@@ -157,6 +174,7 @@ def two_layer_gd(
     every: int = 1,
     chunk: int | None = None,
     progress: bool = False,
+    loss: str = "logistic",
 ) -> TwoLayerRun:
     """Full-batch GD with constant stepsizes on the two-layer model, vectorised over ``etas``.
 
@@ -174,6 +192,8 @@ def two_layer_gd(
         every: record margins, norms and the potential every ``every`` steps (risk: always).
         chunk: steps per compiled call (progress granularity); default ``steps``.
         progress: print progress on stderr.
+        loss: ``"logistic"`` (default) or ``"exponential"`` (``l(q) = e^-q``); the recorded
+            potential is ``(1/n) sum_i |l'(q_i)|`` for that loss.
 
     Returns:
         :class:`TwoLayerRun`.
@@ -192,6 +212,8 @@ def two_layer_gd(
         raise ValueError(f"steps ({steps}) must be a positive multiple of every ({every})")
     if etas.ndim != 1 or not np.all(np.isfinite(etas)) or np.any(etas <= 0):
         raise ValueError("stepsizes must be a 1-D array of finite positive numbers")
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
     a = output_weights(W0.shape[0]) if a is None else np.asarray(a, dtype=np.float64)
     if a.shape != (W0.shape[0],):
         raise ValueError(f"a must have shape ({W0.shape[0]},), got {a.shape}")
@@ -199,7 +221,7 @@ def two_layer_gd(
     Xj, yj, aj = jnp.asarray(X), jnp.asarray(y), jnp.asarray(a)
     start = time.perf_counter()
     W = jnp.broadcast_to(jnp.asarray(W0), (len(etas), *W0.shape))
-    _, m0 = _initial(phi)(W, Xj, yj, aj)
+    _, m0 = _initial(phi, loss)(W, Xj, yj, aj)
     risks, margins, owns, norms, pots = (
         [],
         [np.asarray(m0[0])[:, None]],
@@ -211,7 +233,7 @@ def two_layer_gd(
     done = 0
     while done < steps:
         todo = min(chunk, steps - done)
-        W, (r, mg, own, nrm, pot) = _runner(phi, dphi, every, todo // every)(
+        W, (r, mg, own, nrm, pot) = _runner(phi, dphi, every, todo // every, loss)(
             W, jnp.asarray(etas), Xj, yj, aj
         )
         risks.append(np.asarray(r).reshape(len(etas), -1))
@@ -221,7 +243,7 @@ def two_layer_gd(
         pots.append(np.asarray(pot))
         done += todo
         prog.update(todo)
-    final_risk = np.asarray(_initial(phi)(W, Xj, yj, aj)[0])[:, None]
+    final_risk = np.asarray(_initial(phi, loss)(W, Xj, yj, aj)[0])[:, None]
     return TwoLayerRun(
         etas=etas,
         risk=np.concatenate([*risks, final_risk], axis=1),

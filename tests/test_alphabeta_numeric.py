@@ -166,3 +166,102 @@ def test_bad_box_raises():
     proj = nearest_point_projector([[0.0]])
     with pytest.raises(ValueError):
         worst_slack(square_pieces, proj, [0.0], 1.0, 0.0, [1.0], [0.0])
+
+
+# --- estimate_alpha_beta: the one-call API on a user's loss and trajectory -----------------
+
+
+def _momentum_trajectory(grad, w0, steps, lr0, beta=0.9):
+    """Heavy-ball SGD with a 1/sqrt(k) schedule, one sample per step (seeded)."""
+    rng = np.random.default_rng(0)
+    w, v, out = w0, jnp.zeros_like(w0), [w0]
+    for k in range(steps):
+        v = beta * v + grad(w, int(rng.integers(3)))
+        w = w - lr0 / np.sqrt(k + 1) * v
+        out.append(w)
+    return out
+
+
+def test_estimate_alpha_beta_known_answer_shifted_quadratics():
+    """f_i(w) = |w - c_i|^2/2 + d_i: f_i^* = d_i exactly (the estimate must find it), and the
+    smallest beta per alpha equals an independent NumPy evaluation of max (alpha B - A)/C."""
+    from trainability.numeric import estimate_alpha_beta
+
+    c = jnp.array([[1.0, 0.0], [-1.0, 2.0], [0.0, -1.0]])
+    d = jnp.array([0.3, 0.0, 1.5])
+
+    def loss(w, ci, di):
+        return 0.5 * jnp.sum((w - ci) ** 2) + di
+
+    traj = _momentum_trajectory(lambda w, i: w - c[i], jnp.array([4.0, -3.0]), 60, 0.05)
+    est = estimate_alpha_beta(loss, traj, c, d, alphas=[0.5, 1.0, 2.0, 4.0])
+    np.testing.assert_allclose(est.piece_star, d, atol=1e-8)
+    Z = np.stack([np.asarray(w) for w in traj])
+    zK = Z[-1]
+    g = Z[:, None, :] - np.asarray(c)[None]
+    A = np.einsum("knd,kd->kn", g, Z - zK)
+    f = 0.5 * np.sum(g**2, -1) + np.asarray(d)
+    fK = 0.5 * np.sum((zK - np.asarray(c)) ** 2, -1) + np.asarray(d)
+    B, C = f - fK, f - np.asarray(d)
+    for a, b in zip(est.alphas, est.beta_min, strict=True):
+        ref = max(0.0, float(np.max((a * B - A) / C)))
+        if ref <= a - 0.1:
+            assert b == pytest.approx(ref, rel=1e-9, abs=1e-12)
+        else:
+            assert np.isnan(b)
+    assert est.admissible(1.0, 0.0, tol=1e-12)  # convex pieces: (1, 0) on every trajectory
+    assert est.smallest is not None and est.smallest[0] <= 1.0
+
+
+def test_estimate_alpha_beta_adam_logistic_and_rejection():
+    """Adam on logistic regression (convex): (1, 0) admissible; alpha = 4, beta = 0 demands
+    more than convexity gives along the early, far iterates and is rejected."""
+    from trainability.numeric import estimate_alpha_beta
+
+    rng = np.random.default_rng(1)
+    X = jnp.asarray(rng.standard_normal((20, 3)))
+    y = jnp.where(X @ jnp.array([1.0, -2.0, 0.5]) > 0, 1.0, -1.0)
+
+    def loss(w, x, t):
+        return jnp.logaddexp(0.0, -t * (x @ w))
+
+    full = jax.jit(jax.grad(lambda w: jnp.mean(jax.vmap(loss, (None, 0, 0))(w, X, y))))
+    w, m, v, traj = jnp.array([2.0, 2.0, -2.0]), 0.0, 0.0, []
+    for k in range(1, 101):
+        traj.append(w)
+        g = full(w)
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g**2
+        w = w - 0.1 * (m / (1 - 0.9**k)) / (jnp.sqrt(v / (1 - 0.999**k)) + 1e-8)
+    est = estimate_alpha_beta(loss, traj, X, y, star_steps=200)
+    assert est.admissible(1.0, 0.0, tol=1e-12)
+    assert not est.admissible(4.0, 0.0)
+    assert np.all(est.piece_star >= 0)  # logistic: f_i > 0, the estimate is a value taken
+    with pytest.raises(ValueError):
+        estimate_alpha_beta(loss, traj[:1], X, y)
+    with pytest.raises(ValueError):  # a "minimum" above the losses taken
+        estimate_alpha_beta(loss, traj, X, y, piece_star=10.0)
+
+
+def test_gaussian_classes_and_sgd_trajectory():
+    """40 points, two classes of variance 2 (seeded); full-batch sgd_trajectory equals GD by
+    hand, momentum and a schedule are applied as heavy ball with lr(k)."""
+    from trainability.numeric import gaussian_classes, sgd_trajectory
+
+    X, y = gaussian_classes(40, 2, 2.0, seed=3)
+    X2, _ = gaussian_classes(40, 2, 2.0, seed=3)
+    assert X.shape == (40, 2) and np.array_equal(X, X2) and y.sum() == 0
+    big, _ = gaussian_classes(20000, 2, 2.0, seed=0)
+    assert np.var(big[:10000], axis=0) == pytest.approx([2.0, 2.0], rel=0.05)
+
+    def loss(w, x, t):
+        return 0.5 * (x @ w - t) ** 2
+
+    w0 = jnp.array([0.3, -0.2])
+    traj = sgd_trajectory(loss, w0, X, y, 3, lambda k: 0.1 / (k + 1), batch=40, momentum=0.5)
+    w, v = np.asarray(w0), 0.0
+    for k in range(3):
+        v = 0.5 * v + np.mean((X @ w - y)[:, None] * X, axis=0)
+        w = w - 0.1 / (k + 1) * v
+        np.testing.assert_allclose(np.asarray(traj[k + 1]), w, rtol=1e-12)
+    with pytest.raises(ValueError):
+        sgd_trajectory(loss, w0, X, y, 3, 0.1, batch=41)

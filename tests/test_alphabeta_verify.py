@@ -11,12 +11,20 @@ from hypothesis import strategies as st
 
 from trainability.analytic import alpha_beta_example, finite_sum
 from trainability.numeric import slack_terms
+from trainability.verify import _alphabeta as ab
 from trainability.verify._alphabeta import (
+    TILTED_WELL_ALPHA_BETA,
     alpha_beta_check,
+    certify_alpha_beta_1d,
     finite_sum_callables,
+    ngn_bound,
     proven_pairs,
+    sgd_bound,
     sgd_bound_check,
     slack_at,
+    sps_max_bound,
+    theorem_check,
+    tilted_well,
 )
 from trainability.verify._cli import main
 
@@ -116,16 +124,18 @@ def _cli(capsys, *args):
 
 
 def test_cli_sgd_bound_quick(tmp_path, capsys):
+    """Every case: the bound holds and bites (lies below the initial gap); keys as in the issue."""
     code, out, err = _cli(
         capsys, "reproduce", "islamov-sgd-bound", "--quick", "--json", "--out", str(tmp_path)
     )
     assert code == 0, err
     d = json.loads(out)
-    assert d["all_passed"]
-    names = [e["name"] for e in d["examples"]]
-    assert names == ["example-1", "example-2", "example-3", "example-6", "least-squares"]
-    for e in d["examples"]:
-        assert {"bound", "min_k_mean_gap", "gamma", "L", "sigma_int2"} <= set(e)
+    assert d["all_passed"] and d["all_bite"]
+    assert {c["method"] for c in d["cases"]} == {"sgd", "sps_max", "ngn"}
+    for c in d["cases"]:
+        assert {"name", "method", "initial_gap", "bound", "measured", "holds"} <= set(c)
+        assert c["measured"] <= c["bound"] < c["initial_gap"]
+        assert c["condition"].startswith("proven")
 
 
 def test_cli_mlp_quick_one_width(tmp_path, capsys):
@@ -166,3 +176,106 @@ def test_cli_examples_quick(tmp_path, capsys):
         assert {"name", "proven", "checks"} <= set(e)
         for c in e["checks"]:
             assert {"alpha", "beta", "holds", "worst_slack", "worst_point"} <= set(c)
+
+
+# --------------------------------------------------------------------------------------------
+# Convergence theorems where they bite, and mutants of the bounds that must be caught
+# --------------------------------------------------------------------------------------------
+
+
+def test_bound_formulas_by_hand():
+    """Each bound against a hand computation (catches a dropped term or a flipped sign)."""
+    b = sgd_bound(alpha=3.0, beta=1.0, L=2.0, gamma=0.5, sigma2=0.25, dist2=8.0, steps=4)
+    # 8/(4*0.5*2) + 2*2*0.5*0.25/2 + 2*1*0.25/2
+    assert b["bound"] == pytest.approx(2.0 + 0.25 + 0.25)
+    b = sps_max_bound(
+        alpha=3.0, beta=1.0, L=2.0, c=1.0, gamma_b=0.5, sigma2=0.25, dist2=8.0, steps=4
+    )
+    # a = 2*2 - 1 = 3, gamma_min = min(1/4, 1/2) = 1/4: 8/(4*3/4) + (2*3*0.5/(3/4) - 1)*0.25
+    assert b["bound"] == pytest.approx(8 / 3 + 3 * 0.25)
+    b = ngn_bound(
+        alpha=3.0, beta=1.0, L=2.0, gamma=0.5, f_star=1.0, piece_star_mean=0.5, dist2=8.0, steps=4
+    )
+    g_lo = 0.5 / 2
+    c_lo = 2 * g_lo * 1 + 2 * g_lo**2 / 0.5
+    assert b["bound"] == pytest.approx(8 / (4 * c_lo) + 2 * 0.5 * (3 - 0.5) / c_lo - 1)
+    with pytest.raises(ValueError):
+        sps_max_bound(alpha=1.0, beta=0.0, L=1.0, c=0.4, gamma_b=1, sigma2=0, dist2=1, steps=1)
+    with pytest.raises(ValueError):
+        ngn_bound(alpha=1.5, beta=1.0, L=1, gamma=1, f_star=0, piece_star_mean=0, dist2=1, steps=1)
+
+
+def test_tilted_well_certificate():
+    """(530, 528.05) is proven on R; below the sampled threshold (about 524.8) it is not."""
+    fs = tilted_well()
+    a, b = TILTED_WELL_ALPHA_BETA
+    assert certify_alpha_beta_1d(fs, a, b)["holds"]
+    assert not certify_alpha_beta_1d(fs, 500, 500 - sympy.Rational(39, 20))["holds"]
+    # beta = 0 fails at the spurious local minimum (grad f = 0 there, f > f*)
+    assert _min_slack(finite_sum_callables(fs), float(a), 0.0, [-1.7415]) < 0
+
+
+_WELL_STEPS, _WELL_SEEDS, _WELL_X0 = 10000, 8, [-25.0]
+_LS = (
+    "(x1 - 1)**2/2 + x2**2/2",
+    "(x1 + 1)**2/2 + (x2 - 2)**2/2",
+    "x1**2/2 + (x2 + 1)**2/2",
+)
+_LS_FS = finite_sum(_LS, name="least-squares", box=((-4, 4), (-4, 4)))
+
+
+def _well_check(method):
+    a, b = TILTED_WELL_ALPHA_BETA
+    return theorem_check(
+        tilted_well(), method, float(a), float(b), _WELL_X0, _WELL_STEPS, _WELL_SEEDS
+    )
+
+
+@pytest.mark.parametrize("method", ["sgd", "sps_max", "ngn"])
+def test_theorem_holds_and_bites_on_tilted_well(method):
+    """From x0 = -25 the run is trapped in the spurious well (gap about 1.49): the bound holds,
+    lies below the initial gap, and exceeds the trapped gap only through its beta part."""
+    v = _well_check(method)
+    assert v.passed and v.predicted["bites"]
+    assert v.measured["min_k_mean_gap"] == pytest.approx(1.4927, abs=0.02)
+
+
+def _drop(term):
+    def patch(original):
+        def mutant(**kw):
+            b = original(**kw)
+            return {**b, "bound": b["bound"] - b["terms"][term]}
+
+        return mutant
+
+    return patch
+
+
+@pytest.mark.parametrize(
+    "method, function, term",
+    [
+        ("sgd", "sgd_bound", "beta"),
+        ("sps_max", "sps_max_bound", "neighbourhood"),
+        ("ngn", "ngn_bound", "neighbourhood"),
+    ],
+)
+def test_mutant_bound_without_beta_term_is_caught(monkeypatch, method, function, term):
+    """Mutant: the bound without its 2 beta sigma^2/(alpha - beta) part (SGD) or without the
+    neighbourhood that carries beta (SPS_max, NGN). The trapped run exceeds it: the check fails."""
+    monkeypatch.setattr(ab, function, _drop(term)(getattr(ab, function)))
+    assert not _well_check(method).passed
+
+
+def test_mutant_sign_flip_is_caught(monkeypatch):
+    """Mutant: the noise term of the SGD bound with its sign flipped, on convex least squares
+    (1, 0) from (20, -20): the bound drops below the measured noise floor and the check fails."""
+    fs = _LS_FS
+    assert sgd_bound_check(fs, 1.0, 0.0, [20.0, -20.0], 20000, 8).passed
+
+    def flipped(**kw):
+        b = sgd_bound(**kw)  # the original, imported before the patch
+        t = b["terms"]
+        return {"bound": t["distance"] - t["noise"] + t["beta"], "terms": t}
+
+    monkeypatch.setattr(ab, "sgd_bound", flipped)
+    assert not sgd_bound_check(fs, 1.0, 0.0, [20.0, -20.0], 20000, 8).passed

@@ -20,6 +20,7 @@ from trainability.verify import (
     check_acceleration,
     check_risk_monotone,
     check_stable_rate,
+    check_threshold,
     large_stepsize_experiment,
     separable_datasets,
 )
@@ -50,6 +51,44 @@ def test_xor_two_phases_and_acceleration():
     assert res.verdicts["acceleration"].passed
     assert res.verdicts[2][1].passed  # margin nearly monotone once fitted
     assert check_stable_rate(large, slowest=-0.6).passed  # short run: log factors still visible
+    # the large run falls below its predicted threshold and stays monotone afterwards
+    assert res.verdicts[2][3].passed and res.verdicts[2][3].measured["first_below"] > 0
+    assert res.verdicts[1][2].passed  # eta = 100: risk ~ t^-1.03
+
+
+def _two_phase_curve(tail):
+    """Risk that oscillates for 20 steps, then follows ``tail(t - 20)`` (t - 20 >= 1)."""
+    t = np.arange(4001)
+    osc = 0.7 + 0.2 * (-1.0) ** t[:20]
+    return np.concatenate([osc, 0.5 * tail(t[20:] - 19.0)])
+
+
+def test_mutant_threshold_never_reached_fails():
+    """Mutant input: a risk that never drops below the predicted threshold. The old check
+    passed it ("never fell below"); now the claim counts as untested and the verdict fails."""
+    risk = _two_phase_curve(lambda u: 1 + 0 * u)  # flat at 0.5
+    v = check_threshold(risk, phase_summary(risk, 1.0), predicted=0.1)
+    assert not v.passed and "not tested" in v.why
+    # a curve that goes below the threshold and then rises again is caught as well
+    bump = _two_phase_curve(lambda u: 1 / u)
+    bump[3000:3010] *= 1.5
+    v = check_threshold(bump, phase_summary(bump, 1.0), predicted=0.01)
+    assert not v.passed and v.measured["first_below"] < 3000
+    clean = _two_phase_curve(lambda u: 1 / u)
+    assert check_threshold(clean, phase_summary(clean, 1.0), predicted=0.01).passed
+
+
+def test_mutant_slow_rate_fails_even_with_small_constant():
+    """Mutant input: a stable phase decaying like t^-0.24. The old check passed it through the
+    rate-constant route; the exponent now decides. 1/t and log(t)/t pass."""
+    slow = _two_phase_curve(lambda u: u**-0.24)
+    ph = phase_summary(slow, 1.0)
+    assert ph.rate_exponent == pytest.approx(-0.24, abs=0.01)
+    v = check_stable_rate(ph, predicted_constant=1e9)
+    assert not v.passed and v.measured["constant_within_factor"]
+    for tail in (lambda u: 1 / u, lambda u: np.log(u + 1) / u):
+        curve = _two_phase_curve(tail)
+        assert check_stable_rate(phase_summary(curve, 1.0)).passed
 
 
 def test_acceleration_verdict_needs_both_kinds():
@@ -178,3 +217,58 @@ def test_cli_digits_quick(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["n"] == 80 and out["separable"]
     assert out["runs"][1]["start"] is not None
+
+
+def test_acceleration_exponent_near_minus_two():
+    """eta = 0.05 T on the five points: L_T ~ T^p with p near the paper's -2 (log factors
+    allowed), far below a fixed eta = 1 run over the same horizons."""
+    from trainability.verify import acceleration_exponent
+
+    v = acceleration_exponent(five_point_data(), [250, 500, 1000, 2000])
+    p = v.measured["exponent"]
+    assert v.passed and -2.5 <= p <= -1.5
+    assert v.measured["reference_exponent"] > -1.0
+
+
+def test_mutant_fixed_stepsize_fails_acceleration(monkeypatch):
+    """Mutant implementation: the stepsize is not scaled with the horizon (eta = 12.5 for
+    every T). The fitted exponent is then far above -1.5 and the verdict fails."""
+    from trainability.verify import _large_stepsize as ls
+
+    original = ls.two_layer_gd
+
+    def fixed(X, y, W0, etas, *args, **kw):
+        return original(X, y, W0, np.full(len(etas), 12.5), *args, **kw)
+
+    monkeypatch.setattr(ls, "two_layer_gd", fixed)
+    v = ls.acceleration_exponent(five_point_data(), [250, 500, 1000, 2000], reference_eta=None)
+    assert not v.passed and v.measured["exponent"] > -1.5
+
+
+def test_exponential_loss_against_hand_values_and_divergence():
+    """Exponential loss: the recorded risk at step 0 is mean exp(-q) from a hand evaluation,
+    the potential equals the risk, and eta = 30 diverges where the logistic loss survives."""
+    data = five_point_data()
+    W0 = initial_weights(2, 3, 0.1, 0)
+    run = two_layer_gd(
+        data.X, data.y, W0, [1.0, 30.0], 200, PHI, DPHI, every=10, loss="exponential"
+    )
+    phi = np.asarray(PHI(np.asarray(data.X) @ W0.T))
+    q = data.y * (phi @ np.array([1.0, -1.0])) / 2
+    assert run.risk[0, 0] == pytest.approx(np.mean(np.exp(-q)), rel=1e-12)
+    assert run.potential[0, 0] == pytest.approx(run.risk[0, 0], rel=1e-12)
+    assert np.all(np.isfinite(run.risk[0])) and not np.all(np.isfinite(run.risk[1]))
+    logistic = two_layer_gd(data.X, data.y, W0, [30.0], 200, PHI, DPHI, every=10)
+    assert np.all(np.isfinite(logistic.risk))
+    with pytest.raises(ValueError):
+        two_layer_gd(data.X, data.y, W0, [1.0], 10, PHI, DPHI, loss="hinge")
+
+
+def test_cli_exponential_quick(tmp_path, capsys):
+    code = main(["reproduce", "cai-exponential", "--quick", "--json", "--out", str(tmp_path)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["logistic_never_diverges"]
+    assert 30.0 in out["exponential_diverges_at"]
+    rows = {(r["loss"], r["eta"]): r for r in out["rows"]}
+    assert rows[("logistic", 30.0)]["stable_phase_start"] > 0  # oscillates first
+    assert rows[("logistic", 30.0)]["risk_monotone_after_start"]

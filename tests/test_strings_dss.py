@@ -154,3 +154,54 @@ def test_public_connectivity_checks_pass():
 
     verdicts = connectivity_checks()
     assert len(verdicts) == 3 and all(verdicts), [v.why for v in verdicts if not v]
+
+
+# --- the acceptance tolerance (1.1 L0 by default, as the source's upper value) ------------
+
+
+def hump(theta):
+    """A 1-D hump of height exactly 1 at 0.3: every string from -1 to 1 has a segment across
+    it, so the string's max loss is 1 and DSS connects iff tolerance * L0 >= 1."""
+    return jnp.exp(-((theta[0] - 0.3) ** 2) / 0.02)
+
+
+def _hump_outcomes(sampler):
+    """Connected at L0 = 1/1.099 and at L0 = 1/1.101 (just inside and outside 1.1 L0)."""
+    a, b = jnp.array([-1.0]), jnp.array([1.0])
+    return tuple(sampler.connect(a, b, 1 / r).connected for r in (1.099, 1.101))
+
+
+@pytest.fixture(scope="module")
+def hump_default():
+    return _hump_outcomes(StringSampler(hump, max_depth=3))
+
+
+def test_default_tolerance_is_one_point_one(hump_default):
+    """Accept at max loss 1.099 L0, reject at 1.101 L0: the default accepts up to 1.1 L0."""
+    assert hump_default == (True, False)
+
+
+@pytest.mark.parametrize("tolerance", [1.0, 1.05, 1.5])
+def test_mutant_tolerances_are_caught(hump_default, tolerance):
+    """Mutants accepting at exactly L0, at 1.05 L0 or up to 1.5 L0 give other outcomes than the
+    default, so the test above fails for each of them."""
+    assert _hump_outcomes(StringSampler(hump, max_depth=3, tolerance=tolerance)) != hump_default
+
+
+def test_midpoint_placement_and_weights_only_length():
+    """The authors' protocol: the first bead starts at t = 1/2 (not at the maximiser t* = 0.65
+    of the hump), and the length counts only the masked coordinates."""
+    a, b = jnp.array([-1.0, 0.0]), jnp.array([1.0, 5.0])
+
+    def hump2(theta):
+        return hump(theta[:1])
+
+    worst = StringSampler(hump2, max_depth=2).connect(a, b, 2.0)
+    mid = StringSampler(hump2, max_depth=2, placement="midpoint", length_mask=[True, False])
+    res = mid.connect(a, b, 2.0)
+    assert res.connected and worst.connected  # 1 <= 1.1 * 2: no training, one bead each
+    np.testing.assert_allclose(res.beads[1], [0.0, 2.5], atol=1e-15)
+    assert worst.beads[1][0] == pytest.approx(0.3, abs=1e-4)
+    assert res.length == pytest.approx(2.0) and worst.length == pytest.approx(np.sqrt(29.0))
+    with pytest.raises(ValueError):
+        StringSampler(hump2, placement="random")

@@ -39,6 +39,7 @@ from ._verdict import Verdict
 
 __all__ = [
     "LargeStepsizeResult",
+    "acceleration_exponent",
     "check_acceleration",
     "check_margin_near_monotone",
     "check_risk_monotone",
@@ -188,34 +189,36 @@ def check_stable_rate(
 ) -> Verdict:
     """Claim 2: the stable-phase risk is ``O(1/(eta t))``.
 
-    Passes when the fitted exponent of ``risk ~ (t - s)^p`` is at most ``slowest`` (the
-    ``1/t`` decay, allowing for log factors), or when ``risk * eta * (t - s)`` stays within
-    ``factor`` times the predicted order ``1/(c gamma)^2`` (the bound holds while the
-    asymptotic decay has not yet set in; ``factor`` stands in for the unknown constant).
+    Passes only when the fitted exponent of ``risk ~ (t - s)^p`` is at most ``slowest`` (the
+    ``1/t`` decay, allowing for log factors over a finite window): a risk that decays like
+    ``t^-0.24`` fails whatever its constant. ``risk * eta * (t - s)`` against ``factor`` times
+    the predicted order ``1/(c gamma)^2`` is reported beside it (``constant_within_factor``)
+    but does not decide: the theory's absolute constants are not known ("standard" = 1).
     """
     p, rc = phase.rate_exponent, phase.rate_constant
-    by_exponent = p is not None and p <= slowest
+    by_exponent = p is not None and math.isfinite(p) and p <= slowest
     by_constant = (
         rc is not None
         and predicted_constant is not None
         and math.isfinite(predicted_constant)
         and rc <= factor * predicted_constant
     )
-    ok = by_exponent or by_constant
     why = (
-        "no stable phase"
+        "no stable phase (or too short to fit an exponent)"
         if p is None
         else (
-            f"risk ~ t^{p:.2f} in the stable phase; risk*eta*t ~ {rc:.3g}"
+            f"risk ~ t^{p:.2f} in the stable phase "
+            f"({'at most' if by_exponent else 'slower than'} t^{slowest:g}); "
+            f"risk*eta*t ~ {rc:.3g}"
             + ("" if predicted_constant is None else f" (predicted order {predicted_constant:.3g})")
         )
     )
     return Verdict(
         "stable-phase rate O(1/(eta t))",
-        {"exponent": p, "rate_constant": rc},
+        {"exponent": p, "rate_constant": rc, "constant_within_factor": bool(by_constant)},
         {"exponent": -1.0, "rate_constant_order": predicted_constant},
         {"slowest_exponent": slowest, "constant_factor": factor},
-        bool(ok),
+        bool(by_exponent),
         why,
     )
 
@@ -223,19 +226,21 @@ def check_stable_rate(
 def check_threshold(risk, phase: PhaseSummary, predicted: float, rtol: float = 1e-12) -> Verdict:
     """Claim 1 quantitatively: every step with risk below the predicted threshold is stable.
 
-    Passes when no risk increase happens after the first step whose risk is below
-    ``predicted`` (the theory's ``min(1/eta, 1/n)``-type threshold, constants standard = 1).
+    Passes when the risk falls below ``predicted`` (the theory's ``min(1/eta, 1/n)``-type
+    threshold, constants standard = 1) and never increases after the first such step. A run
+    whose risk never gets below the threshold fails: it does not test the claim.
     """
     risk = np.asarray(risk)
     below = np.flatnonzero(risk < predicted)
     if below.size == 0:
         return Verdict(
             "predicted threshold starts the stable phase",
-            phase.threshold,
+            {"measured_threshold": phase.threshold, "first_below": None},
             predicted,
             rtol,
-            True,
-            "the risk never fell below the predicted threshold",
+            False,
+            f"the risk (lowest {float(np.min(risk)):.3g}) never fell below the predicted "
+            f"threshold {predicted:.3g}: the claim was not tested (run longer)",
         )
     t = int(below[0])
     ok = bool(np.all(risk[t + 1 :] <= risk[t:-1] * (1 + rtol)))
@@ -286,6 +291,64 @@ def check_acceleration(
     )
 
 
+def acceleration_exponent(
+    data: ClassificationData,
+    horizons,
+    eta_per_step: float = 0.05,
+    width: int = 2,
+    act=None,
+    seed: int = 0,
+    init_scale: float = 0.1,
+    reference_eta: float | None = 1.0,
+    loss: str = "logistic",
+    slowest: float = -1.5,
+) -> Verdict:
+    """Claim 5 quantitatively: with ``eta = eta_per_step * T`` the risk after ``T`` steps is
+    ``O~(1/T^2)``; the exponent of ``L_T ~ T^p`` is fitted over the ``horizons``.
+
+    One vectorised run per horizon (its own stepsize), read at its own ``T``. Passes when
+    ``p <= slowest`` (default -1.5: faster than the ``Omega(1/T)`` of every run whose risk
+    decreases monotonically, and within 0.5 of the paper's -2). The fit of a fixed
+    ``reference_eta`` run over the same horizons is reported beside it.
+    """
+    act = activation("leaky_softplus", c=0.5) if act is None else act
+    phi, dphi = act.kernels("jax")
+    T = np.asarray(sorted(int(t) for t in horizons))
+    if T.size < 3 or T[0] < 10:
+        raise ValueError("need at least three horizons >= 10")
+    W0 = initial_weights(width, data.dim, init_scale, seed)
+    etas = eta_per_step * T
+    run = two_layer_gd(data.X, data.y, W0, etas, int(T[-1]), phi, dphi, every=int(T[-1]), loss=loss)
+    risk_T = np.array([run.risk[k, t] for k, t in enumerate(T)])
+    fit = risk_T > 0
+    p = float(np.polyfit(np.log(T[fit]), np.log(risk_T[fit]), 1)[0]) if fit.sum() >= 3 else None
+    ref = None
+    if reference_eta is not None:
+        small = two_layer_gd(
+            data.X, data.y, W0, [reference_eta], int(T[-1]), phi, dphi, every=int(T[-1]), loss=loss
+        )
+        ref = float(np.polyfit(np.log(T), np.log(small.risk[0, T]), 1)[0])
+    ok = p is not None and math.isfinite(p) and p <= slowest
+    return Verdict(
+        "accelerated rate: risk after T steps with eta ~ T",
+        {
+            "exponent": p,
+            "horizons": T.tolist(),
+            "etas": etas.tolist(),
+            "risk_at_T": risk_T.tolist(),
+            "reference_eta": reference_eta,
+            "reference_exponent": ref,
+        },
+        {"exponent": -2.0, "monotone_runs_at_best": -1.0},
+        {"slowest_exponent": slowest},
+        bool(ok),
+        f"L_T ~ T^{p:.2f} with eta = {eta_per_step:g} T"
+        + ("" if ref is None else f"; fixed eta = {reference_eta:g}: T^{ref:.2f}")
+        if p is not None
+        else "the risk underflowed to 0: shorten the horizons",
+    )
+
+
 def large_stepsize_experiment(
     data: ClassificationData,
     etas,
@@ -298,6 +361,7 @@ def large_stepsize_experiment(
     margin_tol: float = 0.05,
     W0=None,
     progress: bool = False,
+    loss: str = "logistic",
 ) -> LargeStepsizeResult:
     """Train the two-layer model on ``data`` with every stepsize and check the theory.
 
@@ -312,6 +376,8 @@ def large_stepsize_experiment(
         margin_tol: tolerance of the near-monotone margin check.
         W0: explicit initial weights ``(m, d)`` (overrides seed/init_scale).
         progress: progress on stderr.
+        loss: ``"logistic"`` or ``"exponential"`` (the predictions' forms are the same; their
+            constants are "standard" for both).
     """
     act = activation("leaky_softplus", c=0.5) if act is None else act
     const = act.constants()
@@ -328,6 +394,7 @@ def large_stepsize_experiment(
         every=every,
         chunk=max(every, min(steps, 5000)),
         progress=progress,
+        loss=loss,
     )
     c, kappa, beta = const.c.value, const.kappa.value, const.beta.value
     phases, preds, verdicts = [], [], {}
