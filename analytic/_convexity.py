@@ -706,9 +706,10 @@ def _one_dim_numeric_periodic(expr, y):
     return res.min_curvature, period
 
 
-def numeric_minimum(g: sympy.Expr, y: sympy.Symbol) -> _NumericMin | None:
-    """``inf_y g(y)`` of a numeric function: exact where a closed form applies, else certified
-    by ball arithmetic over the whole line; ``None`` when neither works."""
+def numeric_minimum(g: sympy.Expr, y: sympy.Symbol, certified: bool = True) -> _NumericMin | None:
+    """``inf_y g(y)`` of a numeric function: exact where a closed form applies, else (with
+    ``certified``) a tight enclosure by ball arithmetic over the whole line; ``None`` when
+    neither works."""
     check_budget()
     if g.is_polynomial(y):
         value, _ = polynomial_extremum(sympy.Poly(g, y), None, None)
@@ -725,7 +726,7 @@ def numeric_minimum(g: sympy.Expr, y: sympy.Symbol) -> _NumericMin | None:
         return _NumericMin(
             value, float(value), float(value), True, "exact (polynomial times one exponential)"
         )
-    found = certify(g, y)
+    found = certify(g, y) if certified else None
     if found is None or not found.certified:
         return None
     if found.upper - found.lower > 1e-8 * (1 + abs(found.upper)):
@@ -770,13 +771,36 @@ def certify(g, y, *, decide_sign: bool = False, seconds: float = 20.0):
 # ----------------------------------------------------------------------------- at values
 
 
-def _estimate(h, x, window: float = 10.0, n: int = 200_001) -> float | None:
-    f = sympy.lambdify([x], h, modules="numpy")
+def _estimate(h, x, window: float = 10.0, n: int = 200_001) -> tuple[float, float] | None:
+    """``(min, argmin)`` of ``h`` sampled on ``[-window, window]`` (an estimate, no proof)."""
+    f = sympy.lambdify([x], h, modules=[{"erf": _np_erf}, "numpy"])
     grid = np.linspace(-window, window, n)
     with np.errstate(all="ignore"):
         vals = np.asarray(f(grid), dtype=float) * np.ones_like(grid)
-    vals = vals[np.isfinite(vals)]
-    return float(vals.min()) if vals.size else None
+    ok = np.isfinite(vals)
+    if not ok.any():
+        return None
+    i = int(np.argmin(np.where(ok, vals, np.inf)))
+    return float(vals[i]), float(grid[i])
+
+
+def _np_erf(v):
+    import scipy.special
+
+    return scipy.special.erf(v)
+
+
+def _witness(h, x, point: float) -> float | None:
+    """A rigorous upper bound of ``h(point)`` if it is negative (ball arithmetic), else None."""
+    from flint import arb
+
+    from ._interval import arb_function
+
+    try:
+        v = arb_function(h, x)(arb(point))
+    except NotCertifiable:
+        return None
+    return None if v.is_nan() or not v < 0 else float(v.upper().mid())
 
 
 def _at_values(result: Convexity, h, x, land: Landscape, forward: dict) -> ValueConvexity | None:
@@ -824,7 +848,7 @@ def _certified_at(h, x, sub: dict) -> ValueConvexity:
     problem = _smoothness_problem(hn, x)
     if problem:
         return ValueConvexity("unknown", "estimate", note=problem)
-    exact = numeric_minimum(hn, x) if not hn.has(sympy.exp, sympy.tanh, sympy.erf) else None
+    exact = numeric_minimum(hn, x, certified=False)  # closed forms; then the sign below
     if exact is not None and exact.exact:
         s = exact_sign(exact.value)
         if s is not None:
@@ -861,14 +885,25 @@ def _certified_at(h, x, sub: dict) -> ValueConvexity:
         )
     else:
         reason = "no tail bound: " + _tail_reason(hn, x)
-    est = _estimate(hn, x)
+    found = _estimate(hn, x)
+    if found is None:
+        return ValueConvexity("unknown", "estimate", note=reason)
+    est, where = found
+    proven = _witness(hn, x, where) if est < 0 else None
+    if proven is not None:  # no global proof is needed to refute convexity
+        return ValueConvexity(
+            "not convex",
+            "certified",
+            proven,
+            upper_bound=proven,
+            witness=where,
+            note=f"f''({where:.12g}) <= {proven:.6g} < 0, proven by ball arithmetic",
+        )
     return ValueConvexity(
         "unknown",
         "estimate",
         est,
-        note=f"{reason}; the minimum of f'' sampled on [-10, 10] is {est:.6g} (not a proof)"
-        if est is not None
-        else reason,
+        note=f"{reason}; the minimum of f'' sampled on [-10, 10] is {est:.6g} (not a proof)",
     )
 
 

@@ -201,6 +201,17 @@ def test_certified_witness_checked_with_mpmath():
         assert f2(mpmath.mpf(w)) < 0
 
 
+def test_witness_needs_no_tail_proof():
+    """x^4 + 0.3 x^2 cos(5x): no tail bound (x^2 cos grows like the quartic's f''), but a
+    point with f'' < 0 refutes convexity; mpmath at 50 digits confirms the witness."""
+    text = "x**4 + 0.3*cos(5*x)*x**2"
+    conv = convexity(from_expression(text))
+    assert conv.never_convex and conv.at_values.method == "certified"
+    f2 = sympy.lambdify(X, sympy.diff(from_expression(text).expr, X, 2), "mpmath")
+    with mpmath.workdps(50):
+        assert f2(mpmath.mpf(conv.at_values.witness)) < 0
+
+
 def test_unknown_is_honest_with_a_labelled_estimate():
     """x^2 + 2 tanh(x) is convex (inf f'' = 2 - 8/(3 sqrt 3)), but no tail proof applies."""
     at = convexity(from_expression("x**2 + 2*tanh(x)")).at_values
