@@ -372,7 +372,8 @@ static void tr_point_exact(const double *restrict xv, const double *restrict P,
 {store_grad}
 }}
 
-/* One GD step for n lanes (SoA, stride B): XN = X - s*g(X); BAD = !(f(X) <= bound). */
+/* One GD step for n lanes (SoA, stride B): XN = X - s*g(X); BAD: f(X) > bound or not finite
+   (inf <= inf would pass an infinite bound). */
 static void tr_block_step(long n, long B, const double *restrict LR, const double *restrict X,
                           double *restrict XN, const double *restrict P, double bound,
                           uint8_t *restrict BAD, uint8_t *restrict OOR) {{
@@ -380,7 +381,7 @@ static void tr_block_step(long n, long B, const double *restrict LR, const doubl
     for (long i = 0; i < n; ++i) {{
 {unpack_lane}
 {step_body}
-        BAD[i] = !(tr_f <= bound);
+        BAD[i] = !(isfinite(tr_f) & (tr_f <= bound));
         OOR[i] = {oor_expr};
         const double tr_s = LR[i];
 {update_lane}
@@ -435,7 +436,7 @@ static long tr_run_block(long n, long B, const double *restrict lrs,
                 double xv[TR_D], g[TR_D], f;
                 for (int j = 0; j < TR_D; ++j) xv[j] = X[j * B + i];
                 tr_point_exact(xv, P, &f, g);
-                BAD[i] = !(f <= bound);
+                BAD[i] = !(isfinite(f) & (f <= bound));
                 for (int j = 0; j < TR_D; ++j) XN[j * B + i] = xv[j] - LR[i] * g[j];
             }}
         }}

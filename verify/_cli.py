@@ -64,10 +64,15 @@ def _parse_params(items: list[str]) -> dict[str, float]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise UsageError(f"--param expects NAME=VALUE, got {item!r}")
+        name = name.strip()
+        if name in params:
+            raise UsageError(f"--param {name} is given twice")
         try:
-            params[name.strip()] = float(value)
+            params[name] = float(value)
         except ValueError:
             raise UsageError(f"--param {name}: {value!r} is not a number") from None
+        if not math.isfinite(params[name]):
+            raise UsageError(f"--param {name} must be finite, got {value!r}")
     return params
 
 
@@ -93,12 +98,8 @@ def _landscape(args):
 
 
 def cmd_derive(args) -> dict:
-    from ._derive import MAX_DERIVE_DIM, derive_summary
+    from ._derive import derive_summary
 
-    if not (math.isfinite(args.timeout) and 0 < args.timeout <= 86400):
-        raise UsageError(f"--timeout must be in (0, 86400] seconds, got {args.timeout:g}")
-    if args.dim is not None and not 1 <= args.dim <= MAX_DERIVE_DIM:
-        raise UsageError(f"--dim must be between 1 and {MAX_DERIVE_DIM} for derive, got {args.dim}")
     return derive_summary(_landscape(args), timeout=args.timeout)
 
 
@@ -163,6 +164,8 @@ def _parse_ranges(items: list[str]) -> dict[str, tuple[float, float, int]]:
             raise UsageError(f"--vary {name}: {spec!r} is not START:STOP:NUM") from None
         if not 1 <= num <= 1000 or not (math.isfinite(start) and math.isfinite(stop)):
             raise UsageError(f"--vary {name}: need finite START, STOP and NUM in 1..1000")
+        if name.strip() in grid:
+            raise UsageError(f"--vary {name.strip()} is given twice")
         grid[name.strip()] = (start, stop, num)
     return grid
 
@@ -262,6 +265,11 @@ def cmd_connect(args) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from trainability.numeric import MAX_LEVELS
+
+    from ._check import VARY_POINTS
+    from ._derive import MAX_DERIVE_DIM
+    from ._options import MAX_DIM, MAX_LR, above, bound_option, number_option, steps_option
     from ._registry import reproductions
     from ._sweeps import add_backend_option
 
@@ -271,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p):
         p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
-    def loss_args(p, expr_positional: bool):
+    def loss_args(p, expr_positional: bool, max_dim: int = MAX_DIM):
         if expr_positional:
             p.add_argument("expr", metavar="EXPR", help="loss in x (or x1..xd) and parameters")
         else:
@@ -284,13 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="NAME=VALUE",
             help="hyperparameter value (repeatable)",
         )
-        p.add_argument("--dim", type=int, default=None, help="number of parameter variables")
+        number_option(p, "--dim", lo=1, hi=max_dim, help="number of parameter variables")
 
     p = sub.add_parser("derive", help="derive gradient, Hessian and theory of a loss")
-    loss_args(p, expr_positional=True)
-    p.add_argument(
+    loss_args(p, expr_positional=True, max_dim=MAX_DERIVE_DIM)
+    number_option(
+        p,
         "--timeout",
-        type=float,
+        **above(0, 86400),
         default=60.0,
         metavar="SECONDS",
         help="budget for the symbolic work; what does not finish reads 'unknown: timed out' "
@@ -301,11 +310,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     def sweep_args(p, backend_default: str):
         p.add_argument("--x0", required=True, help="initial point: a number or x1,x2,...")
-        p.add_argument("--steps", type=int, default=1000)
-        p.add_argument("--lr-min", type=float, default=0.0)
-        p.add_argument("--lr-max", type=float, default=1.5)
-        p.add_argument("--levels", type=int, default=16, help="finest grid: 2**levels + 1 points")
-        p.add_argument("--bound", type=float, default=1e8, help="divergence bound on the loss")
+        steps_option(p)
+        lr = {"kind": float, "lo": -MAX_LR, "hi": MAX_LR}
+        number_option(p, "--lr-min", default=0.0, help="smallest learning rate", **lr)
+        number_option(p, "--lr-max", default=1.5, help="largest learning rate", **lr)
+        number_option(
+            p, "--levels", lo=1, hi=MAX_LEVELS, default=16, help="finest grid: 2**levels + 1 points"
+        )
+        bound_option(p)
         p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
         add_backend_option(p, backend_default)
 
@@ -344,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="an existing Dask scheduler (default: a local cluster)",
     )
-    p.add_argument("--workers", type=int, default=2, help="local cluster size (default 2)")
+    number_option(p, "--workers", lo=1, hi=256, default=2, help="local cluster size (default 2)")
     common(p)
     p.set_defaults(func=cmd_grid)
 
@@ -366,21 +378,25 @@ def build_parser() -> argparse.ArgumentParser:
         "default: one free hyperparameter of the critical invariant, spanning "
         "critical/4..4*critical)",
     )
-    p.add_argument(
+    number_option(
+        p,
         "--points",
-        type=int,
+        lo=VARY_POINTS[0],
+        hi=VARY_POINTS[1],
         default=DEFAULT_POINTS,
         help=f"cells of the automatic grid (default {DEFAULT_POINTS})",
     )
     p.add_argument("--x0", default=str(DEFAULT_X0), help=f"initial point (default {DEFAULT_X0})")
-    p.add_argument(
+    number_option(
+        p,
         "--levels",
-        type=int,
+        lo=1,
+        hi=MAX_LEVELS,
         default=DEFAULT_LEVELS,
         help=f"finest grid: 2**levels + 1 learning rates per cell (default {DEFAULT_LEVELS})",
     )
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--bound", type=float, default=1e8, help="divergence bound on the loss")
+    steps_option(p)
+    bound_option(p)
     add_backend_option(p)
     p.add_argument(
         "--out", default=str(DEFAULT_OUT), help=f"figure and summary folder (default {DEFAULT_OUT})"
@@ -402,22 +418,32 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("connect", help="connect two saved models: DSS and baselines")
     p.add_argument("model_a", help="model file (.npz from trainability.numeric.save_model)")
     p.add_argument("model_b", help="second model file of the same task")
-    p.add_argument("--threshold", type=float, required=True, help="level L0 of the loss")
+    number_option(
+        p,
+        "--threshold",
+        **above(0, math.inf),
+        required=True,
+        help="level L0 of the loss",
+    )
     p.add_argument(
         "--method",
         action="append",
         choices=["dss", "linear", "bezier", "neb"],
         help="method (repeatable; default all four)",
     )
-    p.add_argument(
+    number_option(
+        p,
         "--tolerance",
-        type=float,
+        kind=float,
+        lo=1,
+        hi=1e6,
         default=1.1,
         help="DSS accepts a segment up to tolerance*L0 (default 1.1)",
     )
-    p.add_argument(
+    number_option(
+        p,
         "--alpha",
-        type=float,
+        **above(0, 1),
         default=None,
         help="DSS trains beads to alpha*L0 (default: the task's, 0.95 or 0.98)",
     )

@@ -1,0 +1,171 @@
+"""Hostile input (issue 12): each class of failure has one test here.
+
+Every test fails on the code before the fix: the commit that added it says how it was seen.
+"""
+
+import argparse
+import shutil
+
+import numpy as np
+import pytest
+
+from trainability.verify._cli import UsageError, build_parser, main
+from trainability.verify._options import Range
+
+
+def _actions(parser, prefix=()):
+    """(command path, action) of every option of every (nested) subparser."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _actions(sub, (*prefix, name))
+        else:
+            yield prefix, action
+
+
+# --- class: numeric option ranges ------------------------------------------------------------
+
+
+def test_every_numeric_option_has_a_stated_range():
+    """No bare int/float option: each one is a Range and its --help states the range."""
+    seen = 0
+    for path, action in _actions(build_parser()):
+        where = f"{' '.join(path)} {action.option_strings}"
+        assert action.type not in (int, float), f"{where} has no range"
+        if isinstance(action.type, Range):
+            seen += 1
+            assert str(action.type) in (action.help or ""), f"{where}: range not in --help"
+    assert seen > 40  # every subcommand and target was walked
+
+
+BAD_VALUES = [
+    ["sweep", "--family", "quadratic", "--x0", "1", "--dim", "0"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--levels", "0"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--steps", "0"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--bound", "inf"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--bound", "0"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--lr-max", "nan"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--lr-min", "-inf"],
+    ["grid", "--family", "additive", "--vary", "eps=0:1:2", "--x0", "1", "--out", "o",
+     "--workers", "0"],
+    ["check", "x**2", "--points", "0"],
+    ["check", "x**2", "--bound", "inf"],
+    ["derive", "x**2", "--timeout", "0"],
+    ["derive", "x**2", "--dim", "0"],
+    ["reproduce", "liu-fig2b", "--levels", "0"],
+    ["reproduce", "liu-fig2c", "--grid", "0"],
+    ["reproduce", "cai-xor", "--steps", "0"],
+    ["reproduce", "sohl-dickstein", "--resolution", "0"],
+    ["reproduce", "sohl-dickstein", "--zoom-factor", "0"],
+    ["reproduce", "freeman-cubic", "--seeds", "0"],
+    ["connect", "a.npz", "b.npz", "--threshold", "inf"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", BAD_VALUES, ids=lambda a: " ".join(a[:1] + a[-2:]))
+def test_out_of_range_values_are_rejected_while_parsing(argv):
+    # Parsing alone must reject them: nothing is run, so 0 never silently means "default".
+    with pytest.raises(UsageError):
+        build_parser().parse_args(argv)
+
+
+def test_repeated_param_and_out_of_range_exit_2_with_one_line(capsys):
+    for argv in (
+        ["sweep", "--expr", "a*x**2", "--param", "a=1", "--param", "a=2", "--x0", "1"],
+        ["sweep", "--family", "quadratic", "--x0", "1", "--levels", "0", "--json"],
+    ):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+# --- class: non-finite losses are divergent whatever the bound -------------------------------
+
+
+def _quadratic_labels(backend, bound):
+    from trainability.analytic import c_sweep_kernel, family, jax_kernels
+    from trainability.numeric import label_chunk
+
+    land = family("quadratic")
+    lrs = np.array([0.5, 1.5])  # s = 1.5: |x| doubles each step, the loss overflows to inf
+    if backend == "jax":
+        lg, kernel = jax_kernels(land).loss_and_grad, "jax"
+    else:
+        lg, kernel = None, c_sweep_kernel(land, backend)
+    labels, _ = label_chunk(lg, [1.0], [], lrs, steps=1000, bound=bound, backend=kernel)
+    return labels.tolist()
+
+
+@pytest.mark.parametrize("backend", ["jax", "poly", "libm"])
+@pytest.mark.parametrize("bound", [np.inf, np.finfo(np.float64).max])
+def test_non_finite_loss_is_divergent_whatever_the_bound(backend, bound):
+    if backend != "jax" and shutil.which("gcc") is None:
+        pytest.skip("no C compiler")
+    assert _quadratic_labels(backend, bound) == [True, False]
+
+
+def test_sweep_rejects_an_infinite_bound():
+    from trainability.numeric import check_sweep_arguments
+
+    with pytest.raises(ValueError, match="finite"):
+        check_sweep_arguments(4, 0.0, 1.5, 10, np.inf, "float64")
+
+
+# --- class: special SymPy names in expressions; no text is ever evaluated ---------------------
+
+
+@pytest.mark.parametrize("text", ["nan", "oo", "zoo", "I", "x**2 + I*x", "x**2 + oo*eps", "inf"])
+def test_special_sympy_names_are_rejected(text):
+    from trainability.analytic import ExpressionError, parse_expression
+
+    with pytest.raises(ExpressionError, match="not allowed: SymPy reads it as"):
+        parse_expression(text)
+
+
+def test_derive_with_special_name_exits_2(capsys):
+    assert main(["derive", "x**2 + nan*x", "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and "nan" in err
+
+
+def test_text_is_never_evaluated():
+    # The documented attack: sympify would run the call inside the string.
+    from trainability.analytic import ExpressionError
+    from trainability.analytic._large_stepsize import stable_phase_threshold
+
+    with pytest.raises(ExpressionError):
+        stable_phase_threshold("__import__('os').getpid() and 2", 10)
+    assert stable_phase_threshold("2", 10) == pytest.approx(0.1)
+
+
+_EVALUATORS = {"sympify", "_sympify", "parse_expr", "eval", "exec", "__import__", "compile"}
+
+
+def test_no_evaluator_outside_the_whitelist_parser():
+    """Walk the package's AST: no reference to sympify/parse_expr/eval/exec (or S(...))."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for folder in ("analytic", "numeric", "verify"):
+        for path in sorted((root / folder).rglob("*.py")):
+            if path.name == "_parse.py" and folder == "analytic":
+                continue  # the whitelist parser itself
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                name = None
+                if isinstance(node, ast.Name):
+                    name = node.id
+                elif isinstance(node, ast.Attribute) and node.attr != "compile":
+                    name = node.attr  # re.compile and friends compile patterns, not code
+                elif isinstance(node, ast.alias):
+                    name = node.name.rsplit(".", 1)[-1]
+                if name in _EVALUATORS:
+                    found.append(f"{path.relative_to(root)}:{node.lineno}: {name}")
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute | ast.Name)
+                    and getattr(node.func, "attr", getattr(node.func, "id", None)) == "S"
+                ):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}: S(...) sympifies")
+    assert not found, "\n".join(found)
