@@ -169,3 +169,53 @@ def test_no_evaluator_outside_the_whitelist_parser():
                 ):
                     found.append(f"{path.relative_to(root)}:{node.lineno}: S(...) sympifies")
     assert not found, "\n".join(found)
+
+
+# --- class: bad paths and unreachable places are one line, never a traceback -----------------
+
+
+def _one_line_exit_2(capsys, argv):
+    code = main([*argv, "--json"])
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    return err
+
+
+SWEEP = ["sweep", "--family", "quadratic", "--x0", "1", "--levels", "4", "--steps", "20", "--quiet"]
+
+
+@pytest.mark.parametrize("kind", ["file", "below-file"])
+@pytest.mark.parametrize(
+    "command",
+    [SWEEP, ["reproduce", "liu-figS2", "--quick"], ["check", "x**2", "--param", "a=1"]],
+    ids=["sweep", "reproduce", "check"],
+)
+def test_out_that_is_a_file_or_under_a_file(tmp_path, capsys, command, kind):
+    target = tmp_path / "taken"
+    target.write_text("not a folder")
+    out = target if kind == "file" else target / "sub"
+    err = _one_line_exit_2(capsys, [*command, "--out", str(out)])
+    assert "not a folder" in err
+
+
+def test_store_chunk_that_is_a_directory(tmp_path, capsys):
+    argv = [*SWEEP, "--backend", "jax", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    (chunk,) = tmp_path.glob("*/chunk-000000.bin")
+    chunk.unlink()
+    chunk.mkdir()
+    err = _one_line_exit_2(capsys, [*argv, "--resume"])
+    assert "chunk-000000.bin" in err
+
+
+def test_unreachable_scheduler(tmp_path, capsys, monkeypatch):
+    import trainability.numeric._scale as scale
+
+    monkeypatch.setattr(scale, "CONNECT_TIMEOUT", 1, raising=False)
+    argv = ["grid", "--family", "additive", "--vary", "eps=0.1:0.2:2", "--x0", "1"]
+    argv += ["--param", "lam=1"]
+    argv += ["--levels", "3", "--steps", "10", "--out", str(tmp_path)]
+    err = _one_line_exit_2(capsys, [*argv, "--scheduler", "tcp://127.0.0.1:1"])
+    assert "scheduler" in err

@@ -269,7 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     from ._check import VARY_POINTS
     from ._derive import MAX_DERIVE_DIM
-    from ._options import MAX_DIM, MAX_LR, above, bound_option, number_option, steps_option
+    from ._options import (
+        MAX_DIM,
+        MAX_LR,
+        above,
+        bound_option,
+        number_option,
+        output_folder,
+        steps_option,
+    )
     from ._registry import reproductions
     from ._sweeps import add_backend_option
 
@@ -328,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out",
         default=None,
+        type=output_folder,
         metavar="DIR",
         help="stream bit-packed labels into the result store DIR",
     )
@@ -349,7 +358,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="hyperparameter on a linspace grid (repeatable; the grid is their product)",
     )
     sweep_args(p, "auto")
-    p.add_argument("--out", required=True, metavar="DIR", help="the result store of every sweep")
+    p.add_argument(
+        "--out",
+        required=True,
+        type=output_folder,
+        metavar="DIR",
+        help="the result store of every sweep",
+    )
     p.add_argument(
         "--scheduler",
         default=None,
@@ -399,7 +414,10 @@ def build_parser() -> argparse.ArgumentParser:
     bound_option(p)
     add_backend_option(p)
     p.add_argument(
-        "--out", default=str(DEFAULT_OUT), help=f"figure and summary folder (default {DEFAULT_OUT})"
+        "--out",
+        default=DEFAULT_OUT,
+        type=output_folder,
+        help=f"figure and summary folder (default {DEFAULT_OUT})",
     )
     common(p)
     p.set_defaults(func=cmd_check)
@@ -409,7 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, rep in reproductions().items():
         t = targets.add_parser(name, help=rep.help)
         t.add_argument("--quick", action="store_true", help="small version (seconds, for CI)")
-        t.add_argument("--out", default="trainability-runs", help="output folder")
+        t.add_argument(
+            "--out", default=Path("trainability-runs"), type=output_folder, help="output folder"
+        )
         common(t)
         if rep.add_arguments:
             rep.add_arguments(t)
@@ -454,6 +474,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fail(exc) -> int:
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    print(f"trainability: error: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -462,9 +488,10 @@ def main(argv: list[str] | None = None) -> int:
         print("trainability: interrupted", file=sys.stderr)
         return 130
     except (ValueError, OverflowError) as exc:
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"trainability: error: {message}", file=sys.stderr)
-        return 2
+        return _fail(exc)
+    except OSError as exc:  # a path the user named cannot be written, read or reached
+        where = f": {exc.filename}" if exc.filename else ""
+        return _fail(f"{exc.strerror or exc}{where}")
     _emit(result, getattr(args, "json", False))
     return getattr(args, "exit_code", 0)
 

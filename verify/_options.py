@@ -10,8 +10,18 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+from pathlib import Path
 
-__all__ = ["Range", "above", "number_option", "steps_option", "bound_option", "seed_option"]
+__all__ = [
+    "Range",
+    "above",
+    "number_option",
+    "output_folder",
+    "steps_option",
+    "bound_option",
+    "seed_option",
+]
 
 MAX_SEED = 2**32 - 1  # JAX's PRNGKey takes 32 bits
 MAX_STEPS = 10**7  # numeric.check_sweep_arguments
@@ -117,3 +127,22 @@ def levels_option(parser, help: str, default: int | None = None):
     from trainability.numeric import MAX_LEVELS
 
     return number_option(parser, "--levels", lo=1, hi=MAX_LEVELS, default=default, help=help)
+
+
+def output_folder(text: str) -> Path:
+    """An argparse ``type`` for ``--out DIR``: a folder, or a path one can create one at.
+
+    Checked while parsing so that an existing file or an unwritable place is one line
+    before any work (the command line still turns a later ``OSError`` into one line).
+    """
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} exists and is not a folder")
+    parent = path
+    while not parent.exists():  # the nearest existing ancestor is where mkdir writes
+        parent = parent.parent
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r}: {str(parent)!r} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text!r} is not writable")
+    return path
