@@ -219,3 +219,111 @@ def test_unreachable_scheduler(tmp_path, capsys, monkeypatch):
     argv += ["--levels", "3", "--steps", "10", "--out", str(tmp_path)]
     err = _one_line_exit_2(capsys, [*argv, "--scheduler", "tcp://127.0.0.1:1"])
     assert "scheduler" in err
+
+
+# --- class: the compiled-kernel cache is verified, keyed by compiler and CPU, private ---------
+
+needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="no C compiler")
+
+_LOAD = (
+    "from trainability.analytic import c_sweep_kernel, family;"
+    "k = c_sweep_kernel(family('quadratic'));"
+    "print(k([0.5, 1.5], [1.0], [], 100, 1e8)[0].tolist())"
+)
+
+
+def _load_in_fresh_process(cache, **env):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TRAINABILITY_CACHE": str(cache), **env}
+    return subprocess.run(
+        [sys.executable, "-c", _LOAD], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@needs_gcc
+@pytest.mark.parametrize("damage", ["empty", "truncated"])
+def test_damaged_cached_kernel_is_recompiled(tmp_path, damage):
+    # A fresh process each time: dlopen of a truncated file kills the process (SIGBUS).
+    first = _load_in_fresh_process(tmp_path)
+    assert first.returncode == 0 and first.stdout.strip() == "[True, False]", first.stderr
+    (so,) = tmp_path.glob("ckernels/*.so")
+    size = so.stat().st_size
+    so.write_bytes(b"" if damage == "empty" else so.read_bytes()[: size // 3])
+    again = _load_in_fresh_process(tmp_path)
+    assert again.returncode == 0, again.stderr[-500:]
+    assert again.stdout.strip() == "[True, False]"
+    assert so.stat().st_size == size  # recompiled in place
+
+
+@needs_gcc
+def test_cached_kernel_is_used_without_a_compiler(tmp_path):
+    assert _load_in_fresh_process(tmp_path).returncode == 0
+    run = _load_in_fresh_process(tmp_path, CC="/nonexistent/cc")
+    assert run.returncode == 0 and run.stdout.strip() == "[True, False]", run.stderr[-500:]
+
+
+@needs_gcc
+def test_cache_key_has_compiler_and_target(tmp_path, monkeypatch):
+    from trainability.analytic import _codegen_fast as cf
+    from trainability.analytic import c_sweep_source, family
+
+    monkeypatch.setenv("TRAINABILITY_CACHE", str(tmp_path))
+    source = c_sweep_source(family("quadratic"), "poly")
+    first, _ = cf._compile(source)
+    real = cf._run_quiet
+    for fake in ("--version", "--help=target"):  # another compiler, or another host's CPU
+        monkeypatch.setattr(cf, "_run_quiet", lambda a, f=fake: ("x" if f in a else "") + real(a))
+        cf._compiler_id.cache_clear()
+        other, _ = cf._compile(source)
+        assert other != first
+    cf._compiler_id.cache_clear()
+    monkeypatch.undo()
+    # A kernel whose recorded CPU is not this one is never loaded.
+    meta = cf._sidecar(first)
+    meta.write_text(meta.read_text().replace(cf._cpu_id(), "another-cpu"))
+    assert not cf._verified(first)
+
+
+def test_tmp_fallback_is_per_user_and_private(tmp_path, monkeypatch):
+    import os
+    import stat
+    import tempfile
+
+    from trainability.analytic import _codegen_fast as cf
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("TRAINABILITY_CACHE", str(blocker / "cache"))  # cannot be created
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    folder = cf._cache_dir()
+    assert folder.parent == tmp_path and str(os.getuid()) in folder.name
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+@needs_gcc
+def test_load_failure_and_failing_compiler_are_compile_errors(tmp_path, monkeypatch):
+    import ctypes
+
+    from trainability.analytic import CompileError, c_sweep_source, family
+    from trainability.analytic._codegen_fast import CSweepKernel
+    from trainability.verify import sweep_landscape
+
+    monkeypatch.setenv("TRAINABILITY_CACHE", str(tmp_path))
+    source = c_sweep_source(family("quadratic"), "libm")
+
+    def missing_libgomp(*args, **kwargs):
+        raise OSError("libgomp.so.1: cannot open shared object file")
+
+    with monkeypatch.context() as m:
+        m.setattr(ctypes, "CDLL", missing_libgomp)
+        with pytest.raises(CompileError, match="libgomp"):
+            CSweepKernel(source, "c-libm", 1, 0)
+        r = sweep_landscape(family("quadratic", dim=2), 1.0, backend="auto", levels=3, steps=20)
+        assert r.backend == "jax"
+    monkeypatch.setenv("CC", "false")
+    with pytest.raises(CompileError) as info:
+        CSweepKernel(source, "c-libm", 1, 0)
+    assert "[" not in str(info.value) and "status 1" in str(info.value)

@@ -129,12 +129,13 @@ def test_fig2a_boundary_counts_agree_with_jax(fig2a_reference, backend):
     assert abs(r.divergent_fraction - ref.divergent_fraction) < 1e-3
 
 
-def test_compile_failure_falls_back(monkeypatch):
+def test_compile_failure_falls_back(monkeypatch, tmp_path):
     """No compiler: CompileError from analytic, and the "auto" backend falls back to JAX."""
     from trainability.verify import sweep_landscape
 
     monkeypatch.setenv("CC", "/nonexistent/cc")
-    land = family("quadratic")  # fresh landscape: no cached kernel
+    monkeypatch.setenv("TRAINABILITY_CACHE", str(tmp_path))  # and no kernel on disk
+    land = family("quadratic")  # fresh landscape: no kernel in memory
     with pytest.raises(CompileError):
         c_sweep_kernel(land)
     r = sweep_landscape(land, 1.0, backend="auto", levels=4, steps=50)
