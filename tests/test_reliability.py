@@ -327,3 +327,68 @@ def test_load_failure_and_failing_compiler_are_compile_errors(tmp_path, monkeypa
     with pytest.raises(CompileError) as info:
         CSweepKernel(source, "c-libm", 1, 0)
     assert "[" not in str(info.value) and "status 1" in str(info.value)
+
+
+# --- class: processes sharing a store split the work and never corrupt it --------------------
+
+_SHARED_RUN = """
+import json, os, sys, time
+from pathlib import Path
+from trainability.analytic import family, jax_kernels
+from trainability.numeric import stored_lr_sweep
+store, me = Path(sys.argv[1]), sys.argv[2]
+lg = jax_kernels(family("additive", eps=0.2, lam=0.1)).loss_and_grad
+kw = dict(levels=11, steps=1500, bound=1e8, chunk_size=128)
+stored_lr_sweep(lg, [1.0], [0.2, 0.1], out=store / "warm", identity={"w": 1}, **kw)  # compile
+(store / f"ready-{me}").touch()
+while len(list(store.glob("ready-*"))) < 2:  # start together: the runs must overlap
+    time.sleep(0.01)
+r = stored_lr_sweep(lg, [1.0], [0.2, 0.1], out=store / "s", identity={"t": 1}, resume=True, **kw)
+print(json.dumps({"computed": r.chunks_computed, "reused": r.chunks_reused,
+                  "counts": r.boundary_counts.tolist()}))
+"""
+
+
+def test_two_processes_share_one_store(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "run.py"
+    script.write_text(_SHARED_RUN)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(tmp_path), name], stdout=subprocess.PIPE, text=True
+        )
+        for name in "ab"
+    ]
+    results = [json.loads(p.communicate(timeout=600)[0]) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    n_chunks = -(-(2**11 + 1) // 128)
+    # Every chunk computed exactly once, by one of the two; both see the same whole sweep.
+    assert sum(r["computed"] for r in results) == n_chunks
+    assert all(r["computed"] + r["reused"] == n_chunks for r in results)
+    assert results[0]["counts"] == results[1]["counts"]
+    assert min(r["computed"] for r in results) > 0  # the work was actually shared
+    assert not list((tmp_path / "s").rglob("*.lock")) and not list(tmp_path.rglob("*.tmp"))
+
+
+def test_stale_lock_of_a_dead_process_is_broken(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from trainability.numeric import SweepStore
+
+    store = SweepStore(tmp_path)
+    (tmp_path / "k").mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    import socket
+
+    info = {"pid": int(dead), "host": socket.gethostname(), "time": 0}
+    store.lock_path("k", 0).write_text(json.dumps(info))
+    assert store.claim("k", 0)  # the owner is dead: broken and claimed
+    assert not store.claim("k", 0)  # now held by this (live) process
+    store.release("k", 0)
+    assert store.claim("k", 0)
