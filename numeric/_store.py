@@ -371,6 +371,8 @@ def stored_lr_sweep(
     # Chunks are claimed one by one with a lock file, so processes sharing the store split
     # the work; a chunk another process holds is waited for, then read.
     started = time.time()
+    run = {"steps": steps, "bound": bound, "dtype": dtype, "backend": backend}
+    run["chunk_size"] = min(chunk, 2**16)
 
     def finished_elsewhere(i: int) -> bool:
         # Valid, and (with resume) stored at all or (without) stored during this run.
@@ -398,17 +400,7 @@ def stored_lr_sweep(
                     reused += 1
                     continue
                 lrs = learning_rates(levels, lr_min, lr_max, lo, hi)
-                labels, ev = label_chunk(
-                    loss_and_grad,
-                    x0,
-                    params,
-                    lrs,
-                    steps=steps,
-                    bound=bound,
-                    dtype=dtype,
-                    backend=backend,
-                    chunk_size=min(chunk, 2**16),
-                )
+                labels, ev = label_chunk(loss_and_grad, x0, params, lrs, **run)
                 store.write_chunk(key, i, labels, ev)
             finally:
                 store.release(key, i)
