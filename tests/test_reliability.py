@@ -392,3 +392,30 @@ def test_stale_lock_of_a_dead_process_is_broken(tmp_path):
     assert not store.claim("k", 0)  # now held by this (live) process
     store.release("k", 0)
     assert store.claim("k", 0)
+
+
+# --- class: importing the package changes nothing global it can avoid; messages say what to do
+
+
+def test_import_keeps_the_matplotlib_backend():
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import matplotlib; import trainability.verify, trainability.verify._figures;"
+        "print(matplotlib.get_backend())"
+    )
+    env = {**os.environ, "MPLBACKEND": "svg"}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.stdout.strip() == "svg", run.stderr[-500:]
+
+
+def test_poor_messages(tmp_path, capsys):
+    fake = tmp_path / "model.npz"
+    fake.write_text("just text")
+    err = _one_line_exit_2(capsys, ["connect", str(fake), str(fake), "--threshold", "1"])
+    assert "allow_pickle" not in err and "not an .npz archive" in err
+    err = _one_line_exit_2(capsys, ["derive", "-x**2"])
+    assert "'--'" in err  # says how to pass an expression that starts with '-'
+    assert main(["derive", "--json", "--", "-x**2"]) == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -22,8 +23,16 @@ class UsageError(ValueError):
     """Bad command-line input."""
 
 
+_DASH_HINT = (
+    " (an expression that starts with '-' goes last, after '--': derive --json -- '-x**2'; "
+    "or --expr=-x**2)"
+)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, no usage dump
+        if "EXPR" in message or "unrecognized arguments: -" in message:
+            message += _DASH_HINT
         raise UsageError(message)
 
 
@@ -289,7 +298,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     def loss_args(p, expr_positional: bool, max_dim: int = MAX_DIM):
         if expr_positional:
-            p.add_argument("expr", metavar="EXPR", help="loss in x (or x1..xd) and parameters")
+            p.add_argument(
+                "expr",
+                metavar="EXPR",
+                help="loss in x (or x1..xd) and parameters; one that starts with '-' goes last, "
+                "after '--'",
+            )
         else:
             g = p.add_mutually_exclusive_group(required=True)
             g.add_argument("--family", help="built-in family (quadratic, additive, ...)")
@@ -481,6 +495,9 @@ def _fail(exc) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # figures go to files; the library itself leaves the backend alone
     try:
         args = build_parser().parse_args(argv)
         result = args.func(args)
@@ -492,7 +509,12 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a path the user named cannot be written, read or reached
         where = f": {exc.filename}" if exc.filename else ""
         return _fail(f"{exc.strerror or exc}{where}")
-    _emit(result, getattr(args, "json", False))
+    try:
+        _emit(result, getattr(args, "json", False))
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader left (| head): no traceback at interpreter exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell pipeline reports it
     return getattr(args, "exit_code", 0)
 
 
