@@ -419,3 +419,73 @@ def test_poor_messages(tmp_path, capsys):
     err = _one_line_exit_2(capsys, ["derive", "-x**2"])
     assert "'--'" in err  # says how to pass an expression that starts with '-'
     assert main(["derive", "--json", "--", "-x**2"]) == 0
+
+
+# --- the fuzzer: random argument vectors through the subcommands, in-process -----------------
+
+
+def test_fuzzer_finding_x1_alone_is_the_one_variable(capsys):
+    assert main(["derive", "exp(x1)", "--json"]) == 0  # was a KeyError traceback
+
+
+from hypothesis import Phase, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_ATOMS = st.sampled_from(["x", "x1", "x2", "eps", "lam", "2", "0.5", "pi", "nan", "oo", "I", "s"])
+_EXPR = st.recursive(
+    _ATOMS,
+    lambda e: st.one_of(
+        st.tuples(e, st.sampled_from(["+", "-", "*", "/", "**", "^", "//"]), e).map(
+            lambda t: f"({t[0]}{t[1]}{t[2]})"
+        ),
+        st.tuples(st.sampled_from(["sin", "cos", "exp", "log", "foo", "__import__"]), e).map(
+            lambda t: f"{t[0]}({t[1]})"
+        ),
+    ),
+    max_leaves=6,
+)
+_VALUE = st.one_of(
+    st.sampled_from(["0", "-1", "inf", "nan", "1e400", "abc", "", "2", "3", "1.5"]),
+    st.integers(-5, 40).map(str),
+)
+_OPTIONS = ["--levels", "--steps", "--dim", "--bound", "--lr-min", "--lr-max", "--timeout"]
+
+
+# No shrinking: a failure's example is printed as found (shrinking costs minutes here).
+@settings(max_examples=30, deadline=None, phases=[Phase.explicit, Phase.generate])
+@given(
+    command=st.sampled_from(["derive", "sweep"]),
+    expr=_EXPR,
+    options=st.lists(st.tuples(st.sampled_from(_OPTIONS), _VALUE), max_size=3),
+    param=st.lists(st.sampled_from(["eps=0.1", "lam=1", "eps=x", "=1", "lam"]), max_size=2),
+)
+def test_fuzz_subcommands_exit_0_or_2(command, expr, options, param):
+    import contextlib
+    import io
+
+    argv = [command]
+    if command == "sweep":
+        argv += ["--expr", expr, "--x0", "1", "--quiet", "--backend", "jax"]
+        options = [("--levels", "3"), ("--steps", "20"), *options]  # small unless overridden
+    else:
+        argv += ["--timeout", "2", "--", expr] if expr.startswith("-") else [expr]
+    for flag, value in options:
+        if command == "derive" and flag not in ("--dim", "--timeout"):
+            continue
+        if command == "sweep" and flag == "--timeout":
+            continue
+        if flag in ("--levels", "--steps") and value.isdigit() and int(value) > 8:
+            value = "8"  # keep valid runs short
+        argv[1:1] = [f"{flag}={value}"]
+    for p in param:
+        argv[1:1] = ["--param", p]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([*argv[:-1], "--json", argv[-1]] if command == "derive" else [*argv, "--json"])
+    assert code in (0, 2), (argv, err.getvalue())
+    if code == 2:
+        assert len(err.getvalue().strip().splitlines()) == 1, (argv, err.getvalue())
+    else:
+        import json
+
+        json.loads(out.getvalue())
