@@ -134,8 +134,11 @@ def test_compile_failure_falls_back(monkeypatch, tmp_path):
     from trainability.verify import sweep_landscape
 
     monkeypatch.setenv("CC", "/nonexistent/cc")
-    monkeypatch.setenv("TRAINABILITY_CACHE", str(tmp_path))  # and no kernel on disk
-    land = family("quadratic")  # fresh landscape: no kernel in memory
+    from trainability.analytic import _codegen_fast
+
+    monkeypatch.setenv("TRAINABILITY_CACHE", str(tmp_path))  # no kernel on disk
+    monkeypatch.setattr(_codegen_fast, "_KERNELS", {})  # nor in memory (other tests built it)
+    land = family("quadratic")
     with pytest.raises(CompileError):
         c_sweep_kernel(land)
     r = sweep_landscape(land, 1.0, backend="auto", levels=4, steps=50)
