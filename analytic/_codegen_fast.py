@@ -23,9 +23,13 @@ already checked against the bound, so the lane is trainable at every later step.
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
+import json
 import os
+import platform
 import shutil
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -372,7 +376,8 @@ static void tr_point_exact(const double *restrict xv, const double *restrict P,
 {store_grad}
 }}
 
-/* One GD step for n lanes (SoA, stride B): XN = X - s*g(X); BAD = !(f(X) <= bound). */
+/* One GD step for n lanes (SoA, stride B): XN = X - s*g(X); BAD: f(X) > bound or not finite
+   (inf <= inf would pass an infinite bound). */
 static void tr_block_step(long n, long B, const double *restrict LR, const double *restrict X,
                           double *restrict XN, const double *restrict P, double bound,
                           uint8_t *restrict BAD, uint8_t *restrict OOR) {{
@@ -380,7 +385,7 @@ static void tr_block_step(long n, long B, const double *restrict LR, const doubl
     for (long i = 0; i < n; ++i) {{
 {unpack_lane}
 {step_body}
-        BAD[i] = !(tr_f <= bound);
+        BAD[i] = !(isfinite(tr_f) & (tr_f <= bound));
         OOR[i] = {oor_expr};
         const double tr_s = LR[i];
 {update_lane}
@@ -435,7 +440,7 @@ static long tr_run_block(long n, long B, const double *restrict lrs,
                 double xv[TR_D], g[TR_D], f;
                 for (int j = 0; j < TR_D; ++j) xv[j] = X[j * B + i];
                 tr_point_exact(xv, P, &f, g);
-                BAD[i] = !(f <= bound);
+                BAD[i] = !(isfinite(f) & (f <= bound));
                 for (int j = 0; j < TR_D; ++j) XN[j * B + i] = xv[j] - LR[i] * g[j];
             }}
         }}
@@ -628,20 +633,105 @@ def _cache_dir() -> Path:
         probe.unlink()
         return path
     except OSError:
-        path = Path(tempfile.gettempdir()) / "trainability-ckernels"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return _private_tmp_dir()
+
+
+def _private_tmp_dir() -> Path:
+    """A per-user 0700 folder in the temporary directory: other users can neither plant a
+    kernel there for us to load nor read ours."""
+    path = Path(tempfile.gettempdir()) / f"trainability-ckernels-{os.getuid()}"
+    try:
+        path.mkdir(mode=0o700, exist_ok=True)
+        st = os.lstat(path)
+    except OSError as exc:
+        raise CompileError(f"no usable kernel cache folder ({exc})") from None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+        raise CompileError(f"kernel cache folder {path} is not a folder owned by this user")
+    if st.st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
+def _run_quiet(args: list[str]) -> str:
+    try:
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return proc.stdout if proc.returncode == 0 else ""
+
+
+@functools.lru_cache(maxsize=8)
+def _compiler_id(cc: str, native: bool) -> str:
+    """The compiler's version and, for ``-march=native``, the target it resolves to here
+    (the ISA flags gcc reports): a cache shared between hosts or compilers never mixes
+    binaries."""
+    text = _run_quiet([cc, "--version"]).split("\n")[0]
+    if native:
+        text += _run_quiet([cc, "-march=native", "-Q", "--help=target"])
+    return hashlib.sha256(f"{shutil.which(cc)}\n{text}".encode()).hexdigest()[:12]
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu_id() -> str:
+    """This CPU, without a compiler: machine, model and feature flags (Linux cpuinfo)."""
+    text = platform.machine()
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        info = platform.processor()
+    keep = [ln for ln in info.splitlines() if ln.split(":")[0].strip() in ("model name", "flags")]
+    text += "\n".join(dict.fromkeys(keep))  # the first processor's lines (all are equal)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_suffix(".json")
+
+
+def _verified(path: Path) -> bool:
+    """``path`` is whole, unchanged since it was compiled, and built on this kind of CPU.
+
+    A truncated shared object makes ``dlopen`` crash the process (SIGBUS), so nothing is
+    loaded before its checksum matches the one written beside it.
+    """
+    try:
+        meta = json.loads(_sidecar(path).read_text())
+        data = path.read_bytes()
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(meta, dict)
+        and meta.get("cpu") == _cpu_id()
+        and meta.get("size") == len(data)
+        and meta.get("sha256") == hashlib.sha256(data).hexdigest()
+    )
+
+
+def _atomic_copy(data: bytes, target: Path) -> None:
+    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    partial.write_bytes(data)
+    os.replace(partial, target)  # atomic: concurrent readers never see half a file
 
 
 def _compile(source: str, compiler: str | None = None) -> tuple[Path, tuple[str, ...]]:
+    """Path of the compiled kernel of ``source`` and its flags, from the cache if valid.
+
+    The cache is consulted before the compiler is required: a verified kernel built on
+    this CPU is used even where no compiler is installed.
+    """
     cc = compiler or os.environ.get("CC", "gcc")
-    if shutil.which(cc) is None:
-        raise CompileError(f"C compiler {cc!r} not found")
+    folder = _cache_dir()
+    have_cc = shutil.which(cc) is not None
     errors = []
     for flags in (_FLAGS, *_FALLBACK_FLAGS):
-        digest = hashlib.sha256((cc + " ".join(flags) + source).encode()).hexdigest()[:24]
-        target = _cache_dir() / f"sweep_{digest}.so"
-        if target.exists():
+        base = hashlib.sha256((" ".join(flags) + source).encode()).hexdigest()[:24]
+        if not have_cc:
+            for path in sorted(folder.glob(f"sweep_{base}_*.so")):
+                if _verified(path):
+                    return path, flags
+            continue
+        target = folder / f"sweep_{base}_{_compiler_id(cc, '-march=native' in flags)}.so"
+        if _verified(target):
             return target, flags
         with tempfile.TemporaryDirectory() as tmp:
             src = Path(tmp) / "kernel.c"
@@ -658,12 +748,20 @@ def _compile(source: str, compiler: str | None = None) -> tuple[Path, tuple[str,
                 errors.append(str(exc))
                 continue
             if proc.returncode != 0:
-                errors.append(proc.stderr.strip().splitlines()[-1:] or ["failed"])
+                last = proc.stderr.strip().splitlines()[-1:]
+                errors.append(last[0] if last else f"{cc} exited with status {proc.returncode}")
                 continue
-            partial = target.with_suffix(f".{os.getpid()}.tmp")
-            shutil.copyfile(out, partial)
-            os.replace(partial, target)  # atomic: concurrent compilers never see half a file
-            return target, flags
+            data = out.read_bytes()
+        meta = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "cpu": _cpu_id()}
+        meta["compiler"] = cc
+        meta["flags"] = list(flags)
+        # The kernel first, then its checksum: a reader that races this sees a mismatch and
+        # recompiles, never a checksum that vouches for a half-written file.
+        _atomic_copy(data, target)
+        _atomic_copy(json.dumps(meta).encode(), _sidecar(target))
+        return target, flags
+    if not have_cc:
+        raise CompileError(f"C compiler {cc!r} not found (and no cached kernel)")
     raise CompileError(f"compiling the sweep kernel failed: {errors[-1] if errors else '?'}")
 
 
@@ -706,7 +804,11 @@ class CSweepKernel:
     def __post_init__(self):
         if self._lib is None:
             path, self.flags = _compile(self.source)
-            lib = ctypes.CDLL(str(path))
+            try:
+                lib = ctypes.CDLL(str(path))
+                _ = lib.tr_sweep_cells, lib.tr_eval, lib.tr_sincos  # a complete kernel
+            except (OSError, AttributeError) as exc:  # e.g. libgomp missing where it runs
+                raise CompileError(f"loading the compiled kernel failed: {exc}") from None
             vp, lg = ctypes.c_void_p, ctypes.c_long
             lib.tr_sweep_cells.restype = lg
             lib.tr_sweep_cells.argtypes = [

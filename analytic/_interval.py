@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import sympy
 from flint import arb, ctx, fmpq
 
+from ._parse import as_expression
+
 __all__ = [
     "NotCertifiable",
     "GlobalMinimum",
@@ -218,14 +220,14 @@ def _classify(term: sympy.Expr, x: sympy.Symbol) -> tuple[str, object]:
 def _abs_sum(coeffs) -> arb:
     out = arb(0)
     for c in coeffs:
-        out = out + arb_function(sympy.sympify(c), sympy.Symbol("_"))(arb(0)).__abs__()
+        out = out + arb_function(as_expression(c), sympy.Symbol("_"))(arb(0)).__abs__()
     return out
 
 
 def _lead_and_rest(p: sympy.Poly) -> tuple[arb, arb, int]:
     """``(leading coefficient, sum of |lower coefficients|, degree)`` as balls."""
     coeffs = p.all_coeffs()
-    lead = arb_function(sympy.sympify(coeffs[0]), sympy.Symbol("_"))(arb(0))
+    lead = arb_function(as_expression(coeffs[0]), sympy.Symbol("_"))(arb(0))
     return lead, _abs_sum(coeffs[1:]), p.degree()
 
 
@@ -323,7 +325,7 @@ def tail_bound(h: sympy.Expr, x: sympy.Symbol, periodic_minimum=None, target: fl
         else:
             decaying.append(_majorant(info))
     monomials = {m: c for m, c in monomials.items() if c != 0}
-    const = arb_function(sympy.sympify(monomials.pop(0, 0)), x)(arb(0))
+    const = arb_function(as_expression(monomials.pop(0, 0)), x)(arb(0))
     r0 = max([1.0, *(d[0] for d in decaying)])
     goal = arb(target)
 
@@ -335,7 +337,7 @@ def tail_bound(h: sympy.Expr, x: sympy.Symbol, periodic_minimum=None, target: fl
 
     n = max(monomials, default=0)
     if n >= 1:
-        lead = arb_function(sympy.sympify(monomials[n]), x)(arb(0))
+        lead = arb_function(as_expression(monomials[n]), x)(arb(0))
         if n % 2 or not lead > 0:
             raise NotCertifiable("the polynomial part of f'' does not grow to +oo on both sides")
         # For r = |x| >= R >= 1: h >= lead r^n - s r^(n-1) - delta(r) >= lead R - s - delta(R)

@@ -134,6 +134,10 @@ def from_expression(text: str, values: Mapping[str, float] | None = None, dim: i
     if d > 1 and variables and variables[0].name == "x":
         # A 1-D expression asked for in d dimensions: treat x as x1.
         expr = expr.xreplace({variables[0]: symbol("x1")})
+    if d == 1 and variables and variables[0].name == "x1":
+        # The one variable of a 1-D landscape is named x: x1 alone is that x (the fuzzer
+        # found x1 left as neither variable nor hyperparameter).
+        expr = expr.xreplace({variables[0]: symbol("x")})
     land = Landscape(expr, _variables(d), tuple(hyper), name="expression")
     return land.with_values(values or {})
 

@@ -11,12 +11,15 @@ an ``O(1/(eta t))`` stable phase, a first phase of length ``O(max(eta, n, ...)/(
 constants were not available from the source ("standard"): they are the explicit arguments
 ``c1, c2, ...`` with default 1, so each prediction is an order of magnitude, and the checks in
 :mod:`trainability.verify` compare *scalings* and *orders*, never an unknown constant.
-Every function accepts numbers (returns a float) or SymPy symbols (returns an expression).
+Every function accepts numbers (returns a float), SymPy expressions or text through the
+whitelist parser (returns an expression).
 """
 
 from __future__ import annotations
 
 import sympy
+
+from ._parse import as_expression
 
 __all__ = [
     "LargeStepsizePrediction",
@@ -28,7 +31,7 @@ __all__ = [
 
 
 def _out(expr):
-    # Inputs are numbers or SymPy expressions (never text): a float when fully numeric.
+    # A float when fully numeric, else the expression.
     if not isinstance(expr, sympy.Basic):
         return float(expr)
     return float(expr) if not expr.free_symbols else expr
@@ -42,7 +45,7 @@ def stable_phase_threshold(eta, n, kappa=0, beta=0, m=1, c1=1, c2=1):
     logistic loss needs ``L < ln 2 / n``; near-homogeneity costs ``exp(kappa)``).
     ``c1, c2`` are the unknown ("standard") absolute constants.
     """
-    eta, n, kappa, beta, m = map(sympy.sympify, (eta, n, kappa, beta, m))
+    eta, n, kappa, beta, m = map(as_expression, (eta, n, kappa, beta, m))
     return _out(sympy.Min(1 / (c1 * eta * (1 + beta / m)), 1 / (c2 * sympy.exp(kappa) * n)))
 
 
@@ -54,7 +57,7 @@ def stable_phase_rate_bound(eta, t, gamma, c=1, kappa=0, c3=1):
     ``phi' >= c`` realises margin ``c gamma`` with weights ``w_j = sign(a_j) u``); ``c3`` is
     the unknown ("standard") constant. ``risk * eta * t`` is therefore bounded by logarithms.
     """
-    eta, t, gamma, c, kappa = map(sympy.sympify, (eta, t, gamma, c, kappa))
+    eta, t, gamma, c, kappa = map(as_expression, (eta, t, gamma, c, kappa))
     g2 = (c * gamma) ** 2
     return _out(c3 * (1 + (kappa + sympy.log(1 + g2 * eta * t)) ** 2) / (g2 * eta * t))
 
@@ -66,7 +69,7 @@ def first_phase_bound(eta, n, gamma, c, c4=1):
     result with effective margin ``c * gamma``; finite only when ``c > 0``). ``c4`` is the
     unknown ("standard") constant.
     """
-    eta, n, gamma, c = map(sympy.sympify, (eta, n, gamma, c))
+    eta, n, gamma, c = map(as_expression, (eta, n, gamma, c))
     if c.is_number and c <= 0:
         return float("inf")
     return _out(c4 * sympy.Max(eta, n, (n / eta) * sympy.log(1 + n / eta)) / (c * gamma) ** 2)

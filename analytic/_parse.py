@@ -8,8 +8,11 @@ passed to ``eval``, ``exec`` or ``sympy.sympify``.
 from __future__ import annotations
 
 import ast
+import math
+import numbers
 import re
 
+import numpy as np
 import sympy
 
 __all__ = [
@@ -46,6 +49,27 @@ ALLOWED_FUNCTIONS: dict[str, object] = {
 }
 _ARITY = {"Max": (2, 8), "Min": (2, 8)}
 _CONSTANTS = {"pi": sympy.pi, "E": sympy.E}
+# Names SymPy reads as special values: as hyperparameters they would silently stand for a
+# symbol the user did not mean (``nan``, ``oo``, ``I`` are not numbers one can sweep).
+_RESERVED = {
+    "nan": "not a number",
+    "NaN": "not a number",
+    "oo": "infinity",
+    "zoo": "complex infinity",
+    "inf": "infinity",
+    "Inf": "infinity",
+    "infinity": "infinity",
+    "Infinity": "infinity",
+    "ComplexInfinity": "complex infinity",
+    "I": "the imaginary unit",
+    "j": "the imaginary unit",
+    "EulerGamma": "a constant",
+    "Catalan": "a constant",
+    "GoldenRatio": "a constant",
+    "TribonacciConstant": "a constant",
+    "true": "a boolean",
+    "false": "a boolean",
+}
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 _VARIABLE = re.compile(r"^x([1-9][0-9]*)?$")
 
@@ -114,6 +138,11 @@ def _build(node: ast.AST, depth: int) -> sympy.Expr:
         name = node.id
         if name in _CONSTANTS:
             return _CONSTANTS[name]
+        if name in _RESERVED:
+            raise ExpressionError(
+                f"name '{name}' is not allowed: SymPy reads it as {_RESERVED[name]}; "
+                "losses are real and finite (rename the hyperparameter)"
+            )
         if name in ALLOWED_FUNCTIONS:
             raise ExpressionError(f"function '{name}' must be called with arguments")
         if not _IDENTIFIER.match(name):
@@ -192,14 +221,15 @@ def as_expression(obj) -> sympy.Expr:
         return parse_expression(obj)
     if isinstance(obj, sympy.Basic):
         return obj
-    if isinstance(obj, bool):
+    if isinstance(obj, bool | np.bool_):
         raise ExpressionError(f"expected an expression or a number, got {obj!r}")
-    if isinstance(obj, int):
-        return sympy.Integer(obj)
-    if isinstance(obj, float):
-        if obj != obj or obj in (float("inf"), float("-inf")):
-            raise ExpressionError(f"number {obj} is not finite")
-        return sympy.Rational(repr(obj))
+    if isinstance(obj, numbers.Integral):  # int and NumPy integers
+        return sympy.Integer(int(obj))
+    if isinstance(obj, numbers.Real):  # float and NumPy floats
+        value = float(obj)
+        if not math.isfinite(value):
+            raise ExpressionError(f"number {value} is not finite")
+        return sympy.Rational(repr(value))
     raise ExpressionError(f"expected an expression or a number, got {type(obj).__name__}")
 
 

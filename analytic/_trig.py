@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import sympy
 
+from ._parse import as_expression
+
 __all__ = [
     "TrigPolynomial",
     "TrigMinimum",
@@ -37,7 +39,7 @@ __all__ = [
 def exact_sign(v: sympy.Expr, dps: int = 60) -> int | None:
     """Sign of a real constant ``v`` (-1, 0, 1), decided by high-precision evaluation and an
     exact zero test; ``None`` when undecidable (symbols left, or not real)."""
-    v = sympy.sympify(v)
+    v = as_expression(v)
     if v.free_symbols:
         return None
     if v.is_zero:
@@ -115,7 +117,7 @@ class TrigPolynomial:
 
 def reduce_harmonics(constant, harmonics, variable_name: str = "u") -> TrigPolynomial:
     """Reduce ``c + sum A_n cos(n t) + B_n sin(n t)`` (integer ``n >= 1``) to one variable."""
-    harmonics = tuple((int(n), sympy.sympify(a), sympy.sympify(b)) for n, a, b in harmonics)
+    harmonics = tuple((int(n), as_expression(a), as_expression(b)) for n, a, b in harmonics)
     v = sympy.Symbol(variable_name, real=True)
     if all(b == 0 for _, _, b in harmonics):
         q = constant + sum(a * sympy.chebyshevt(n, v) for n, a, _ in harmonics)
@@ -186,7 +188,7 @@ def trig_minimum(tp: TrigPolynomial) -> TrigMinimum:
     """The minimum over ``t`` of a reduced trigonometric polynomial (see module docstring)."""
     if tp.kind == "mixed":
         coeffs = [tp.constant, *(a for _, a, _ in tp.harmonics), *(b for _, _, b in tp.harmonics)]
-        if any(sympy.sympify(c).free_symbols for c in coeffs):
+        if any(as_expression(c).free_symbols for c in coeffs):
             return TrigMinimum(None, False, "mixed sine/cosine parities with symbolic amplitudes")
         return TrigMinimum(_mixed_numeric_minimum(tp.constant, tp.harmonics), True, "half angle")
     v, q = tp.variable, tp.polynomial

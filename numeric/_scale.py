@@ -16,6 +16,9 @@ from ._progress import Progress
 __all__ = ["run_grid"]
 
 
+CONNECT_TIMEOUT = 10  # seconds: a wrong address fails fast instead of hanging
+
+
 def _client(scheduler: str | None, n_workers: int, threads_per_worker: int, processes: bool):
     try:
         from distributed import Client, LocalCluster
@@ -24,7 +27,10 @@ def _client(scheduler: str | None, n_workers: int, threads_per_worker: int, proc
             "scale-out needs dask[distributed] (pip install dask[distributed])"
         ) from exc
     if scheduler:
-        return Client(scheduler), None
+        try:
+            return Client(scheduler, timeout=CONNECT_TIMEOUT), None
+        except (OSError, ValueError) as exc:  # unreachable, or not an address
+            raise ValueError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}") from None
     cluster = LocalCluster(
         n_workers=n_workers,
         threads_per_worker=threads_per_worker,

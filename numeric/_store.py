@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import struct
 import sys
 import time
@@ -38,6 +39,41 @@ FORMAT_VERSION = 1
 _MAGIC = b"TRNBITS1"
 _HEADER = struct.Struct("<8sI16sQQQ")  # magic, version, key, index, n_labels, evaluations
 _DIGEST = 32
+
+
+#: A chunk lock older than this is stale even when its owner cannot be checked (another
+#: host): no single chunk takes this long.
+STALE_LOCK_SECONDS = 6 * 3600
+_HOST = socket.gethostname()
+_POLL_SECONDS = 0.2
+
+
+def _stale(lock: Path) -> bool:
+    """The lock's owner is gone: a dead process on this host, or the lock is too old."""
+    try:
+        info = json.loads(lock.read_text())
+        age = time.time() - lock.stat().st_mtime
+    except FileNotFoundError:
+        return False  # released meanwhile: claiming again decides
+    except (OSError, ValueError):
+        info, age = {}, 0.0
+    if not isinstance(info, dict) or "pid" not in info:
+        # Being written right now (claim opens, then writes), or garbage: age decides.
+        try:
+            return time.time() - lock.stat().st_mtime > 60
+        except FileNotFoundError:
+            return False
+    if age > STALE_LOCK_SECONDS:
+        return True
+    if info.get("host") != _HOST:
+        return False
+    try:
+        os.kill(int(info["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError, OverflowError):
+        return False
+    return False
 
 
 def _canonical(obj) -> str:
@@ -180,6 +216,37 @@ class SweepStore:
     def chunk_path(self, key: str, index: int) -> Path:
         return self.root / key / f"chunk-{index:06d}.bin"
 
+    def lock_path(self, key: str, index: int) -> Path:
+        return self.root / key / f"chunk-{index:06d}.lock"
+
+    def claim(self, key: str, index: int) -> bool:
+        """Claim chunk ``index`` for this process: True if claimed, False if another live
+        process holds it. A lock left by a dead process (or older than
+        :data:`STALE_LOCK_SECONDS`) is broken and claimed."""
+        path = self.lock_path(key, index)
+        for _ in range(2):  # the second try follows breaking a stale lock
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if not _stale(path):
+                    return False
+                try:  # rename is atomic: of two processes breaking it, one wins
+                    os.replace(path, path.with_name(f"{path.name}.stale.{os.getpid()}"))
+                    os.unlink(path.with_name(f"{path.name}.stale.{os.getpid()}"))
+                except FileNotFoundError:
+                    pass
+                continue
+            with os.fdopen(fd, "w") as fh:
+                json.dump({"pid": os.getpid(), "host": _HOST, "time": time.time()}, fh)
+            return True
+        return False
+
+    def release(self, key: str, index: int) -> None:
+        try:
+            os.unlink(self.lock_path(key, index))
+        except FileNotFoundError:
+            pass
+
     def write_chunk(self, key: str, index: int, labels: np.ndarray, evaluations: int) -> None:
         labels = np.asarray(labels, dtype=bool)
         header = _HEADER.pack(
@@ -301,32 +368,57 @@ def stored_lr_sweep(
         )
     computed = reused = n_trainable = evaluations = 0
     t0 = time.perf_counter()
-    for i, (lo, hi) in enumerate(bounds):
-        got = store.read_chunk(key, i, hi - lo) if i in valid else None
-        if got is not None:
-            labels, _ = got
-            reused += 1
-        else:
-            lrs = learning_rates(levels, lr_min, lr_max, lo, hi)
-            labels, ev = label_chunk(
-                loss_and_grad,
-                x0,
-                params,
-                lrs,
-                steps=steps,
-                bound=bound,
-                dtype=dtype,
-                backend=backend,
-                chunk_size=min(chunk, 2**16),
-            )
-            store.write_chunk(key, i, labels, ev)
+    # Chunks are claimed one by one with a lock file, so processes sharing the store split
+    # the work; a chunk another process holds is waited for, then read.
+    started = time.time()
+    run = {"steps": steps, "bound": bound, "dtype": dtype, "backend": backend}
+    run["chunk_size"] = min(chunk, 2**16)
+
+    def finished_elsewhere(i: int) -> bool:
+        # Valid, and (with resume) stored at all or (without) stored during this run.
+        lo, hi = bounds[i]
+        path = store.chunk_path(key, i)
+        try:
+            fresh = resume or path.stat().st_mtime >= started
+        except OSError:
+            return False
+        return fresh and store.read_chunk(key, i, hi - lo) is not None
+
+    pending = [i for i in range(n_chunks) if i not in valid]
+    while pending:
+        waiting = []
+        for i in pending:
+            lo, hi = bounds[i]
+            if finished_elsewhere(i):
+                reused += 1
+                continue
+            if not store.claim(key, i):
+                waiting.append(i)
+                continue
+            try:
+                if finished_elsewhere(i):  # between the check and the claim
+                    reused += 1
+                    continue
+                lrs = learning_rates(levels, lr_min, lr_max, lo, hi)
+                labels, ev = label_chunk(loss_and_grad, x0, params, lrs, **run)
+                store.write_chunk(key, i, labels, ev)
+            finally:
+                store.release(key, i)
             computed += 1
             evaluations += ev
             meter.update(1)
             if on_chunk is not None:
                 on_chunk(i)
-        counter.update(labels, lo)
-        n_trainable += int(np.count_nonzero(labels))
+        if waiting:
+            time.sleep(_POLL_SECONDS)
+        pending = waiting
+    reused += len(valid)
+    for i, (lo, hi) in enumerate(bounds):  # counts in grid order, from the finished store
+        got = store.read_chunk(key, i, hi - lo)
+        if got is None:
+            raise ValueError(f"sweep {key}: chunk {i} was changed during the run")
+        counter.update(got[0], lo)
+        n_trainable += int(np.count_nonzero(got[0]))
     seconds = time.perf_counter() - t0
     return StoredSweep(
         store.root / key,

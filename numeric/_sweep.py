@@ -80,7 +80,7 @@ def _chunk_kernel(loss_and_grad: LossAndGrad, steps: int) -> Callable:
     def run(lrs, x0, params, bound):
         x = x_start = jnp.broadcast_to(x0, lrs.shape + x0.shape[-1:]).astype(lrs.dtype)
         f0, g0 = loss_and_grad(x, params)
-        div0 = ~(f0 <= bound)
+        div0 = ~(jnp.isfinite(f0) & (f0 <= bound))
 
         def cond(state):
             k, _, _, div = state
@@ -93,7 +93,8 @@ def _chunk_kernel(loss_and_grad: LossAndGrad, steps: int) -> Callable:
             # non-finite iterates away from the (slow) exact paths of fast kernels.
             x = jnp.where(div[:, None], x_start, x - lrs[:, None] * g)
             f, g = loss_and_grad(x, params)
-            return k + 1, x, g, div | ~(f <= bound)
+            # A non-finite loss diverges whatever the bound (inf <= inf would pass).
+            return k + 1, x, g, div | ~(jnp.isfinite(f) & (f <= bound))
 
         k, _, _, div = jax.lax.while_loop(cond, body, (0, x, g0, div0))
         return ~div, k
@@ -192,8 +193,8 @@ def check_sweep_arguments(
         raise ValueError(f"need finite lr_min < lr_max, got {lr_min} and {lr_max}")
     if not isinstance(steps, int | np.integer) or not 1 <= steps <= 10**7:
         raise ValueError(f"steps must be an integer in 1..10^7, got {steps}")
-    if not bound > 0:
-        raise ValueError(f"bound must be > 0, got {bound}")
+    if not (np.isfinite(bound) and bound > 0):
+        raise ValueError(f"bound must be finite and > 0, got {bound}")
     if dtype not in _DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype}")
 

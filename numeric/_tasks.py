@@ -422,6 +422,10 @@ def load_model(path):
             options = json.loads(str(data["options"]))
     except (OSError, KeyError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path} is not a trainability model file ({exc})") from None
+    except ValueError:  # not an .npz archive: NumPy's message suggests unpickling it
+        raise ValueError(
+            f"{path} is not a trainability model file (not an .npz archive from save_model)"
+        ) from None
     try:
         task = make_task(name, **options)
     except TypeError as exc:

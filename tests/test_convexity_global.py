@@ -265,7 +265,7 @@ def test_derive_time_budget(capsys):
 
 def test_derive_refuses_large_dimension(capsys):
     assert main(["derive", "x1**2", "--dim", "5000", "--json"]) == 2
-    assert "--dim must be between 1 and 200" in capsys.readouterr().err
+    assert "--dim: '5000' is not an integer in 1..200" in capsys.readouterr().err
 
 
 def test_time_budget_interrupts_sympy():

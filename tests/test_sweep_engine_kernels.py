@@ -129,12 +129,16 @@ def test_fig2a_boundary_counts_agree_with_jax(fig2a_reference, backend):
     assert abs(r.divergent_fraction - ref.divergent_fraction) < 1e-3
 
 
-def test_compile_failure_falls_back(monkeypatch):
+def test_compile_failure_falls_back(monkeypatch, tmp_path):
     """No compiler: CompileError from analytic, and the "auto" backend falls back to JAX."""
     from trainability.verify import sweep_landscape
 
     monkeypatch.setenv("CC", "/nonexistent/cc")
-    land = family("quadratic")  # fresh landscape: no cached kernel
+    from trainability.analytic import _codegen_fast
+
+    monkeypatch.setenv("TRAINABILITY_CACHE", str(tmp_path))  # no kernel on disk
+    monkeypatch.setattr(_codegen_fast, "_KERNELS", {})  # nor in memory (other tests built it)
+    land = family("quadratic")
     with pytest.raises(CompileError):
         c_sweep_kernel(land)
     r = sweep_landscape(land, 1.0, backend="auto", levels=4, steps=50)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -22,8 +23,16 @@ class UsageError(ValueError):
     """Bad command-line input."""
 
 
+_DASH_HINT = (
+    " (an expression that starts with '-' goes last, after '--': derive --json -- '-x**2'; "
+    "or --expr=-x**2)"
+)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, no usage dump
+        if "EXPR" in message or "unrecognized arguments: -" in message:
+            message += _DASH_HINT
         raise UsageError(message)
 
 
@@ -64,10 +73,15 @@ def _parse_params(items: list[str]) -> dict[str, float]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise UsageError(f"--param expects NAME=VALUE, got {item!r}")
+        name = name.strip()
+        if name in params:
+            raise UsageError(f"--param {name} is given twice")
         try:
-            params[name.strip()] = float(value)
+            params[name] = float(value)
         except ValueError:
             raise UsageError(f"--param {name}: {value!r} is not a number") from None
+        if not math.isfinite(params[name]):
+            raise UsageError(f"--param {name} must be finite, got {value!r}")
     return params
 
 
@@ -93,12 +107,8 @@ def _landscape(args):
 
 
 def cmd_derive(args) -> dict:
-    from ._derive import MAX_DERIVE_DIM, derive_summary
+    from ._derive import derive_summary
 
-    if not (math.isfinite(args.timeout) and 0 < args.timeout <= 86400):
-        raise UsageError(f"--timeout must be in (0, 86400] seconds, got {args.timeout:g}")
-    if args.dim is not None and not 1 <= args.dim <= MAX_DERIVE_DIM:
-        raise UsageError(f"--dim must be between 1 and {MAX_DERIVE_DIM} for derive, got {args.dim}")
     return derive_summary(_landscape(args), timeout=args.timeout)
 
 
@@ -163,6 +173,8 @@ def _parse_ranges(items: list[str]) -> dict[str, tuple[float, float, int]]:
             raise UsageError(f"--vary {name}: {spec!r} is not START:STOP:NUM") from None
         if not 1 <= num <= 1000 or not (math.isfinite(start) and math.isfinite(stop)):
             raise UsageError(f"--vary {name}: need finite START, STOP and NUM in 1..1000")
+        if name.strip() in grid:
+            raise UsageError(f"--vary {name.strip()} is given twice")
         grid[name.strip()] = (start, stop, num)
     return grid
 
@@ -262,6 +274,19 @@ def cmd_connect(args) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from trainability.numeric import MAX_LEVELS
+
+    from ._check import VARY_POINTS
+    from ._derive import MAX_DERIVE_DIM
+    from ._options import (
+        MAX_DIM,
+        MAX_LR,
+        above,
+        bound_option,
+        number_option,
+        output_folder,
+        steps_option,
+    )
     from ._registry import reproductions
     from ._sweeps import add_backend_option
 
@@ -271,9 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p):
         p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
-    def loss_args(p, expr_positional: bool):
+    def loss_args(p, expr_positional: bool, max_dim: int = MAX_DIM):
         if expr_positional:
-            p.add_argument("expr", metavar="EXPR", help="loss in x (or x1..xd) and parameters")
+            p.add_argument(
+                "expr",
+                metavar="EXPR",
+                help="loss in x (or x1..xd) and parameters; one that starts with '-' goes last, "
+                "after '--'",
+            )
         else:
             g = p.add_mutually_exclusive_group(required=True)
             g.add_argument("--family", help="built-in family (quadratic, additive, ...)")
@@ -284,13 +314,14 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="NAME=VALUE",
             help="hyperparameter value (repeatable)",
         )
-        p.add_argument("--dim", type=int, default=None, help="number of parameter variables")
+        number_option(p, "--dim", lo=1, hi=max_dim, help="number of parameter variables")
 
     p = sub.add_parser("derive", help="derive gradient, Hessian and theory of a loss")
-    loss_args(p, expr_positional=True)
-    p.add_argument(
+    loss_args(p, expr_positional=True, max_dim=MAX_DERIVE_DIM)
+    number_option(
+        p,
         "--timeout",
-        type=float,
+        **above(0, 86400),
         default=60.0,
         metavar="SECONDS",
         help="budget for the symbolic work; what does not finish reads 'unknown: timed out' "
@@ -301,11 +332,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     def sweep_args(p, backend_default: str):
         p.add_argument("--x0", required=True, help="initial point: a number or x1,x2,...")
-        p.add_argument("--steps", type=int, default=1000)
-        p.add_argument("--lr-min", type=float, default=0.0)
-        p.add_argument("--lr-max", type=float, default=1.5)
-        p.add_argument("--levels", type=int, default=16, help="finest grid: 2**levels + 1 points")
-        p.add_argument("--bound", type=float, default=1e8, help="divergence bound on the loss")
+        steps_option(p)
+        lr = {"kind": float, "lo": -MAX_LR, "hi": MAX_LR}
+        number_option(p, "--lr-min", default=0.0, help="smallest learning rate", **lr)
+        number_option(p, "--lr-max", default=1.5, help="largest learning rate", **lr)
+        number_option(
+            p, "--levels", lo=1, hi=MAX_LEVELS, default=16, help="finest grid: 2**levels + 1 points"
+        )
+        bound_option(p)
         p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
         add_backend_option(p, backend_default)
 
@@ -316,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out",
         default=None,
+        type=output_folder,
         metavar="DIR",
         help="stream bit-packed labels into the result store DIR",
     )
@@ -337,14 +372,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="hyperparameter on a linspace grid (repeatable; the grid is their product)",
     )
     sweep_args(p, "auto")
-    p.add_argument("--out", required=True, metavar="DIR", help="the result store of every sweep")
+    p.add_argument(
+        "--out",
+        required=True,
+        type=output_folder,
+        metavar="DIR",
+        help="the result store of every sweep",
+    )
     p.add_argument(
         "--scheduler",
         default=None,
         metavar="ADDRESS",
         help="an existing Dask scheduler (default: a local cluster)",
     )
-    p.add_argument("--workers", type=int, default=2, help="local cluster size (default 2)")
+    number_option(p, "--workers", lo=1, hi=256, default=2, help="local cluster size (default 2)")
     common(p)
     p.set_defaults(func=cmd_grid)
 
@@ -366,24 +407,31 @@ def build_parser() -> argparse.ArgumentParser:
         "default: one free hyperparameter of the critical invariant, spanning "
         "critical/4..4*critical)",
     )
-    p.add_argument(
+    number_option(
+        p,
         "--points",
-        type=int,
+        lo=VARY_POINTS[0],
+        hi=VARY_POINTS[1],
         default=DEFAULT_POINTS,
         help=f"cells of the automatic grid (default {DEFAULT_POINTS})",
     )
     p.add_argument("--x0", default=str(DEFAULT_X0), help=f"initial point (default {DEFAULT_X0})")
-    p.add_argument(
+    number_option(
+        p,
         "--levels",
-        type=int,
+        lo=1,
+        hi=MAX_LEVELS,
         default=DEFAULT_LEVELS,
         help=f"finest grid: 2**levels + 1 learning rates per cell (default {DEFAULT_LEVELS})",
     )
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--bound", type=float, default=1e8, help="divergence bound on the loss")
+    steps_option(p)
+    bound_option(p)
     add_backend_option(p)
     p.add_argument(
-        "--out", default=str(DEFAULT_OUT), help=f"figure and summary folder (default {DEFAULT_OUT})"
+        "--out",
+        default=DEFAULT_OUT,
+        type=output_folder,
+        help=f"figure and summary folder (default {DEFAULT_OUT})",
     )
     common(p)
     p.set_defaults(func=cmd_check)
@@ -393,7 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, rep in reproductions().items():
         t = targets.add_parser(name, help=rep.help)
         t.add_argument("--quick", action="store_true", help="small version (seconds, for CI)")
-        t.add_argument("--out", default="trainability-runs", help="output folder")
+        t.add_argument(
+            "--out", default=Path("trainability-runs"), type=output_folder, help="output folder"
+        )
         common(t)
         if rep.add_arguments:
             rep.add_arguments(t)
@@ -402,22 +452,32 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("connect", help="connect two saved models: DSS and baselines")
     p.add_argument("model_a", help="model file (.npz from trainability.numeric.save_model)")
     p.add_argument("model_b", help="second model file of the same task")
-    p.add_argument("--threshold", type=float, required=True, help="level L0 of the loss")
+    number_option(
+        p,
+        "--threshold",
+        **above(0, math.inf),
+        required=True,
+        help="level L0 of the loss",
+    )
     p.add_argument(
         "--method",
         action="append",
         choices=["dss", "linear", "bezier", "neb"],
         help="method (repeatable; default all four)",
     )
-    p.add_argument(
+    number_option(
+        p,
         "--tolerance",
-        type=float,
+        kind=float,
+        lo=1,
+        hi=1e6,
         default=1.1,
         help="DSS accepts a segment up to tolerance*L0 (default 1.1)",
     )
-    p.add_argument(
+    number_option(
+        p,
         "--alpha",
-        type=float,
+        **above(0, 1),
         default=None,
         help="DSS trains beads to alpha*L0 (default: the task's, 0.95 or 0.98)",
     )
@@ -428,7 +488,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fail(exc) -> int:
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    print(f"trainability: error: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # figures go to files; the library itself leaves the backend alone
     try:
         args = build_parser().parse_args(argv)
         result = args.func(args)
@@ -436,10 +505,16 @@ def main(argv: list[str] | None = None) -> int:
         print("trainability: interrupted", file=sys.stderr)
         return 130
     except (ValueError, OverflowError) as exc:
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"trainability: error: {message}", file=sys.stderr)
-        return 2
-    _emit(result, getattr(args, "json", False))
+        return _fail(exc)
+    except OSError as exc:  # a path the user named cannot be written, read or reached
+        where = f": {exc.filename}" if exc.filename else ""
+        return _fail(f"{exc.strerror or exc}{where}")
+    try:
+        _emit(result, getattr(args, "json", False))
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader left (| head): no traceback at interpreter exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell pipeline reports it
     return getattr(args, "exit_code", 0)
 
 

@@ -1,13 +1,14 @@
-"""Shared figure plumbing: a headless backend and one way to save."""
+"""Shared figure plumbing: one way to save.
+
+The backend is the user's: importing the package never switches it (the command line selects
+the headless Agg backend itself, in :func:`trainability.verify._cli.main`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 __all__ = ["plt", "save_figure"]
 

@@ -31,8 +31,10 @@ from .._large_stepsize import (
     check_risk_monotone,
     large_stepsize_experiment,
 )
+from .._options import above, number_option, seed_option, steps_option
 from .._registry import reproduction
 
+_EVERY = 10  # steps between two records of the runs compared
 MAX_POINTS = 400  # curves in the JSON are subsampled to at most this many points
 
 
@@ -42,13 +44,15 @@ def _subsample(values: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
 
 
 def _fig4_options(parser):
-    parser.add_argument(
-        "--steps", type=int, default=None, help="GD steps (default 100000, 5000 with --quick)"
-    )
-    parser.add_argument("--eta", type=float, default=3.0, help="stepsize (default 3)")
-    parser.add_argument("--seed", type=int, default=0, help="initialisation seed")
-    parser.add_argument(
-        "--init-scale", type=float, default=0.1, help="initial weights init_scale * N(0, 1/d)"
+    steps_option(parser, None, "GD steps (default 100000, 5000 with --quick)", lo=10)
+    number_option(parser, "--eta", default=3.0, help="stepsize (default 3)", **above(0))
+    seed_option(parser, "initialisation seed")
+    number_option(
+        parser,
+        "--init-scale",
+        default=0.1,
+        help="initial weights init_scale * N(0, 1/d)",
+        **above(0),
     )
 
 
@@ -83,9 +87,7 @@ def plot_fig4(run, path):
     _fig4_options,
 )
 def fig4(args) -> dict:
-    steps = args.steps or (5000 if args.quick else 100000)
-    if steps < 10 or not args.eta > 0 or not args.init_scale > 0:
-        raise ValueError("need --steps >= 10, --eta > 0 and --init-scale > 0")
+    steps = args.steps if args.steps is not None else (5000 if args.quick else 100000)
     steps -= steps % 10
     data = five_point_data()
     every = 10
@@ -142,19 +144,23 @@ def plot_three_panels(res, title: str, path):
 
 def _compare_options(defaults: dict):
     def add(parser):
-        parser.add_argument(
-            "--steps",
-            type=int,
-            default=None,
-            help=f"GD steps (default {defaults['steps']}, {defaults['quick_steps']} with --quick)",
+        steps_option(
+            parser,
+            None,
+            f"GD steps (default {defaults['steps']}, {defaults['quick_steps']} with --quick)",
+            lo=_EVERY,
         )
         parser.add_argument(
             "--etas", default=None, help=f"comma-separated stepsizes (default {defaults['etas']})"
         )
-        parser.add_argument("--width", type=int, default=20, help="number of neurons m")
-        parser.add_argument("--seed", type=int, default=0, help="initialisation seed")
-        parser.add_argument(
-            "--init-scale", type=float, default=1.0, help="initial weights init_scale * N(0, 1/d)"
+        number_option(parser, "--width", lo=1, hi=4096, default=20, help="number of neurons m")
+        seed_option(parser, "initialisation seed")
+        number_option(
+            parser,
+            "--init-scale",
+            default=1.0,
+            help="initial weights init_scale * N(0, 1/d)",
+            **above(0),
         )
 
     return add
@@ -171,13 +177,10 @@ def _parse_etas(text: str) -> list[float]:
 
 
 def _compare(data, defaults: dict, args, title: str) -> dict:
-    steps = args.steps or (defaults["quick_steps"] if args.quick else defaults["steps"])
-    every = 10
-    if steps < every:
-        raise ValueError(f"--steps must be >= {every}")
+    quick_or_full = defaults["quick_steps"] if args.quick else defaults["steps"]
+    steps = quick_or_full if args.steps is None else args.steps
+    every = _EVERY
     steps -= steps % every
-    if args.width < 1 or not args.init_scale > 0:
-        raise ValueError("need --width >= 1 and --init-scale > 0")
     etas = _parse_etas(args.etas or defaults["etas"])
     res = large_stepsize_experiment(
         data,
@@ -230,11 +233,12 @@ def digits(args) -> dict:
 
 
 def _horizon_options(parser):
-    parser.add_argument(
+    number_option(
+        parser,
         "--eta-per-step",
-        type=float,
         default=0.05,
-        help="eta = this * T for horizon T (default 0.05)",
+        help="eta = this * T for horizon T",
+        **above(0, 1e3),
     )
 
 
@@ -244,8 +248,6 @@ def _horizon_options(parser):
     _horizon_options,
 )
 def acceleration(args) -> dict:
-    if not args.eta_per_step > 0:
-        raise ValueError("--eta-per-step must be positive")
     horizons = [250, 500, 1000, 2000] if args.quick else [250, 500, 1000, 2000, 4000, 8000]
     v = acceleration_exponent(five_point_data(), horizons, args.eta_per_step)
     m = v.measured

@@ -22,6 +22,7 @@ from trainability.numeric import (
 
 from .._connect import compare_methods
 from .._figures import plt, save_figure
+from .._options import number_option
 from .._registry import reproduction
 
 # (thresholds, seeds) per task. The polynomial tasks follow the authors' scripts
@@ -51,7 +52,7 @@ PROTOCOL = {
 
 
 def _options(parser):
-    parser.add_argument("--seeds", type=int, default=None, help="pairs of models per threshold")
+    number_option(parser, "--seeds", lo=1, hi=1000, help="pairs of models per threshold")
     parser.add_argument(
         "--thresholds", default=None, help="comma-separated thresholds L0 (default: the protocol's)"
     )
@@ -64,9 +65,8 @@ def _protocol(name: str, args):
             thresholds = [float(v) for v in args.thresholds.split(",")]
         except ValueError:
             raise ValueError(f"--thresholds expects numbers, got {args.thresholds!r}") from None
-    seeds = getattr(args, "seeds", None) or seeds
-    if seeds < 1:
-        raise ValueError("--seeds must be >= 1")
+    if getattr(args, "seeds", None) is not None:
+        seeds = args.seeds
     return thresholds, seeds
 
 

@@ -13,6 +13,7 @@ from trainability.analytic import family, gd_jacobian, learning_rate_symbol
 from trainability.numeric import local_slopes
 
 from .._figures import plt, save_figure
+from .._options import levels_option
 from .._registry import reproduction
 from .._sweeps import add_backend_option, sweep_landscape, sweep_run
 
@@ -31,12 +32,7 @@ FULL_LEVELS, QUICK_LEVELS = 22, 16
 
 
 def _levels_option(parser):
-    parser.add_argument(
-        "--levels",
-        type=int,
-        default=None,
-        help=f"finest level (default {FULL_LEVELS}, {QUICK_LEVELS} with --quick)",
-    )
+    levels_option(parser, f"finest level (default {FULL_LEVELS}, {QUICK_LEVELS} with --quick)")
     add_backend_option(parser)
 
 
@@ -69,8 +65,12 @@ def boundary_local_slopes(counts) -> list[float | None]:
     return [float(v) if counts[n] >= 2 and np.isfinite(v) else None for n, v in enumerate(slopes)]
 
 
+def _levels(args, full: int) -> int:
+    return args.levels if args.levels is not None else (QUICK_LEVELS if args.quick else full)
+
+
 def _fig2(kind: str, args) -> dict:
-    levels = args.levels or (QUICK_LEVELS if args.quick else FULL_LEVELS)
+    levels = _levels(args, FULL_LEVELS)
     land = family(kind, eps=PROTOCOL["eps"], lam=PROTOCOL["lam"])
     result = sweep_landscape(
         land,
@@ -138,7 +138,7 @@ def quadratic_finite_step_boundary(x0: float, steps: int, bound: float) -> float
 
 @reproduction("liu-figS2", "Fig. S2: pure quadratic, one boundary at s = 1", _levels_option)
 def figS2(args) -> dict:
-    levels = args.levels or (QUICK_LEVELS if args.quick else 20)
+    levels = _levels(args, 20)
     x0, steps, bound = PROTOCOL["x0"], PROTOCOL["steps"], PROTOCOL["bound"]
     result = sweep_landscape(
         family("quadratic"),

@@ -43,6 +43,7 @@ from trainability.analytic import (
 from trainability.numeric import parameter_grid
 
 from .._figures import plt, save_figure
+from .._options import above, levels_option, number_option, seed_option
 from .._registry import reproduction
 from .._robustness import label_robustness
 from .._sweeps import (
@@ -71,16 +72,12 @@ LOW, HIGH = 0.1, 0.3  # "dimension 0" below LOW, "clearly fractal" above HIGH
 
 
 def _grid_options(parser):
-    parser.add_argument(
-        "--levels",
-        type=int,
-        default=None,
-        help=f"finest level (default {FULL_LEVELS}, {QUICK_LEVELS} with --quick)",
-    )
-    parser.add_argument(
+    levels_option(parser, f"finest level (default {FULL_LEVELS}, {QUICK_LEVELS} with --quick)")
+    number_option(
+        parser,
         "--grid",
-        type=int,
-        default=None,
+        lo=1,
+        hi=64,
         help=f"cells per axis (default {FULL_GRID}, {QUICK_GRID} with --quick)",
     )
     add_backend_option(parser)
@@ -88,26 +85,18 @@ def _grid_options(parser):
 
 def _levels_option(default_full: int):
     def add(parser):
-        parser.add_argument(
-            "--levels",
-            type=int,
-            default=None,
-            help=f"finest level (default {default_full}, {QUICK_LEVELS} with --quick)",
-        )
+        levels_option(parser, f"finest level (default {default_full}, {QUICK_LEVELS} with --quick)")
         add_backend_option(parser)
 
     return add
 
 
 def _levels(args, full: int = FULL_LEVELS) -> int:
-    return args.levels or (QUICK_LEVELS if args.quick else full)
+    return args.levels if args.levels is not None else (QUICK_LEVELS if args.quick else full)
 
 
 def _grid_size(args) -> int:
-    n = args.grid or (QUICK_GRID if args.quick else FULL_GRID)
-    if not 1 <= n <= 64:
-        raise ValueError(f"--grid must be between 1 and 64, got {n}")
-    return n
+    return args.grid if args.grid is not None else (QUICK_GRID if args.quick else FULL_GRID)
 
 
 def _critical(land) -> dict | None:
@@ -332,14 +321,12 @@ QUICK_DIMS = (1, 2)
 
 def _dims_options(parser):
     _levels_option(14)(parser)
-    parser.add_argument("--eps", type=float, default=0.2)
+    number_option(parser, "--eps", kind=float, lo=0, hi=1e6, default=0.2, help="roughness")
     # The reference does not fix (eps, lam) for the d-dimensional runs. Additive: lam = 1
     # (roughness 0.2 = 4x critical) resolves at level 13, lam = 0.1 (roughness 20) needs
     # N >= 2^16. Multiplicative: lam = 0.1 (with lam = 1, x0 = 1/d sits in a flat region
     # and every learning rate up to 1.5 trains for d >= 2).
-    parser.add_argument(
-        "--lam", type=float, default=None, help="default 1.0 (additive), 0.1 (multiplicative)"
-    )
+    number_option(parser, "--lam", help="default 1.0 (additive), 0.1 (multiplicative)", **above(0))
     parser.add_argument(
         "--dims", default=None, help="comma-separated dimensions (default 1,2,5,10,20,50,100)"
     )
@@ -442,7 +429,7 @@ QUICK_BOUNDS = (1e3, 1e8)
 
 def _s3_options(parser):
     _levels_option(15)(parser)
-    parser.add_argument("--lam", type=float, default=1.0, help="fixed lam (default 1)")
+    number_option(parser, "--lam", default=1.0, help="fixed lam (default 1)", **above(0))
 
 
 @reproduction(
@@ -510,20 +497,19 @@ def figS3(args) -> dict:
 
 def _x0_options(parser):
     _levels_option(14)(parser)
-    parser.add_argument(
+    number_option(
+        parser,
         "--count",
-        type=int,
-        default=None,
+        lo=1,
+        hi=10000,
         help="number of initial points (default 100, 4 with --quick)",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    seed_option(parser)
 
 
 def _random_x0(kind: str, args) -> dict:
     levels = _levels(args, 14)
-    count = args.count or (4 if args.quick else 100)
-    if not 1 <= count <= 10000:
-        raise ValueError("--count must be between 1 and 10000")
+    count = args.count if args.count is not None else (4 if args.quick else 100)
     rng = np.random.default_rng(args.seed)
     x0 = rng.uniform(-5.0, 5.0, size=(count, 1))
     land = family(kind, eps=0.2, lam=0.1)
@@ -567,11 +553,12 @@ def figS5(args) -> dict:
 
 def _robust_options(parser):
     _levels_option(14)(parser)
-    parser.add_argument("--dps", type=int, default=40, help="mpmath digits (default 40)")
-    parser.add_argument(
+    number_option(parser, "--dps", lo=20, hi=10000, default=40, help="mpmath digits (default 40)")
+    number_option(
+        parser,
         "--max-labels",
-        type=int,
-        default=None,
+        lo=1,
+        hi=10**7,
         help="check at most this many boundary labels (default all, 40 quick)",
     )
 
@@ -585,7 +572,7 @@ def label_robustness_target(args) -> dict:
     levels = _levels(args, 14)
     land = family("additive", eps=0.2, lam=1.0)
     sweep = sweep_landscape(land, X0_GRID, levels=levels, progress=True, backend=args.backend)
-    cap = args.max_labels or (40 if args.quick else None)
+    cap = args.max_labels if args.max_labels is not None else (40 if args.quick else None)
     rob = label_robustness(land, sweep, X0_GRID, dps=args.dps, max_labels=cap, progress=True)
     counts = np.arange(levels + 1)
     fig, ax = plt.subplots(figsize=(4.2, 3.2))

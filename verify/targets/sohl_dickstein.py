@@ -22,6 +22,7 @@ from trainability.numeric import (
 )
 
 from .._figures import plt, save_figure
+from .._options import above, number_option, seed_option, steps_option
 from .._registry import reproduction
 
 FULL = {"resolution": 256, "steps": 500}
@@ -34,35 +35,41 @@ OFFSET_RANGE, OFFSET_LR_RANGE = (-2.0, 2.0), (-3.0, 3.0)
 
 def _options(parser):
     parser.add_argument("--activation", choices=ACTIVATIONS, default="tanh")
-    parser.add_argument(
+    number_option(
+        parser,
         "--resolution",
-        type=int,
-        default=None,
+        lo=2,
+        hi=4096,
         help=f"grid points per axis (default {FULL['resolution']}, "
         f"{QUICK['resolution']} with --quick)",
     )
-    parser.add_argument(
-        "--steps",
-        type=int,
-        default=None,
-        help=f"GD steps (default {FULL['steps']}, {QUICK['steps']} with --quick)",
-    )
-    parser.add_argument("--width", type=int, default=16, help="hidden width (default 16)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--minibatch", type=int, default=None, help="rows per GD step (default: full batch)"
+    steps_option(parser, None, f"GD steps (default {FULL['steps']}, {QUICK['steps']} with --quick)")
+    number_option(parser, "--width", lo=1, hi=4096, default=16, help="hidden width (default 16)")
+    seed_option(parser)
+    number_option(
+        parser, "--minibatch", lo=1, hi=10**6, help="rows per GD step (default: full batch)"
     )
     parser.add_argument("--phase-space", choices=("lr_vs_lr", "offset_vs_lr"), default="lr_vs_lr")
-    parser.add_argument(
+    number_option(
+        parser,
         "--zoom",
-        type=int,
+        lo=0,
+        hi=8,
         default=0,
         help="number of zoom frames (each re-runs the grid at the resolution)",
     )
-    parser.add_argument("--zoom-factor", type=float, default=4.0)
-    parser.add_argument(
+    number_option(
+        parser,
+        "--zoom-factor",
+        **above(1),
+        default=4.0,
+        help="each zoom frame shrinks the window by this factor",
+    )
+    number_option(
+        parser,
         "--block",
-        type=int,
+        lo=1,
+        hi=256,
         default=8,
         help="tile side in grid points (runs per compiled call = block**2)",
     )
@@ -166,8 +173,6 @@ def sohl_dickstein(args) -> dict:
     defaults = QUICK if args.quick else FULL
     resolution = defaults["resolution"] if args.resolution is None else args.resolution
     steps = defaults["steps"] if args.steps is None else args.steps
-    if args.zoom < 0 or args.zoom > 8:
-        raise ValueError(f"--zoom must be in 0..8, got {args.zoom}")
     problem = network_problem(
         args.activation, width=args.width, seed=args.seed, minibatch=args.minibatch
     )

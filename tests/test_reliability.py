@@ -1,0 +1,491 @@
+"""Hostile input (issue 12): each class of failure has one test here.
+
+Every test fails on the code before the fix: the commit that added it says how it was seen.
+"""
+
+import argparse
+import shutil
+
+import numpy as np
+import pytest
+
+from trainability.verify._cli import UsageError, build_parser, main
+from trainability.verify._options import Range
+
+
+def _actions(parser, prefix=()):
+    """(command path, action) of every option of every (nested) subparser."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _actions(sub, (*prefix, name))
+        else:
+            yield prefix, action
+
+
+# --- class: numeric option ranges ------------------------------------------------------------
+
+
+def test_every_numeric_option_has_a_stated_range():
+    """No bare int/float option: each one is a Range and its --help states the range."""
+    seen = 0
+    for path, action in _actions(build_parser()):
+        where = f"{' '.join(path)} {action.option_strings}"
+        assert action.type not in (int, float), f"{where} has no range"
+        if isinstance(action.type, Range):
+            seen += 1
+            assert str(action.type) in (action.help or ""), f"{where}: range not in --help"
+    assert seen > 40  # every subcommand and target was walked
+
+
+BAD_VALUES = [
+    ["sweep", "--family", "quadratic", "--x0", "1", "--dim", "0"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--levels", "0"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--steps", "0"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--bound", "inf"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--bound", "0"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--lr-max", "nan"],
+    ["sweep", "--family", "quadratic", "--x0", "1", "--lr-min", "-inf"],
+    ["grid", "--family", "additive", "--vary", "eps=0:1:2", "--x0", "1", "--out", "o",
+     "--workers", "0"],
+    ["check", "x**2", "--points", "0"],
+    ["check", "x**2", "--bound", "inf"],
+    ["derive", "x**2", "--timeout", "0"],
+    ["derive", "x**2", "--dim", "0"],
+    ["reproduce", "liu-fig2b", "--levels", "0"],
+    ["reproduce", "liu-fig2c", "--grid", "0"],
+    ["reproduce", "cai-xor", "--steps", "0"],
+    ["reproduce", "sohl-dickstein", "--resolution", "0"],
+    ["reproduce", "sohl-dickstein", "--zoom-factor", "0"],
+    ["reproduce", "freeman-cubic", "--seeds", "0"],
+    ["connect", "a.npz", "b.npz", "--threshold", "inf"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", BAD_VALUES, ids=lambda a: " ".join(a[:1] + a[-2:]))
+def test_out_of_range_values_are_rejected_while_parsing(argv):
+    # Parsing alone must reject them: nothing is run, so 0 never silently means "default".
+    with pytest.raises(UsageError):
+        build_parser().parse_args(argv)
+
+
+def test_repeated_param_and_out_of_range_exit_2_with_one_line(capsys):
+    for argv in (
+        ["sweep", "--expr", "a*x**2", "--param", "a=1", "--param", "a=2", "--x0", "1"],
+        ["sweep", "--family", "quadratic", "--x0", "1", "--levels", "0", "--json"],
+    ):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+# --- class: non-finite losses are divergent whatever the bound -------------------------------
+
+
+def _quadratic_labels(backend, bound):
+    from trainability.analytic import c_sweep_kernel, family, jax_kernels
+    from trainability.numeric import label_chunk
+
+    land = family("quadratic")
+    lrs = np.array([0.5, 1.5])  # s = 1.5: |x| doubles each step, the loss overflows to inf
+    if backend == "jax":
+        lg, kernel = jax_kernels(land).loss_and_grad, "jax"
+    else:
+        lg, kernel = None, c_sweep_kernel(land, backend)
+    labels, _ = label_chunk(lg, [1.0], [], lrs, steps=1000, bound=bound, backend=kernel)
+    return labels.tolist()
+
+
+@pytest.mark.parametrize("backend", ["jax", "poly", "libm"])
+@pytest.mark.parametrize("bound", [np.inf, np.finfo(np.float64).max])
+def test_non_finite_loss_is_divergent_whatever_the_bound(backend, bound):
+    if backend != "jax" and shutil.which("gcc") is None:
+        pytest.skip("no C compiler")
+    assert _quadratic_labels(backend, bound) == [True, False]
+
+
+def test_sweep_rejects_an_infinite_bound():
+    from trainability.numeric import check_sweep_arguments
+
+    with pytest.raises(ValueError, match="finite"):
+        check_sweep_arguments(4, 0.0, 1.5, 10, np.inf, "float64")
+
+
+# --- class: special SymPy names in expressions; no text is ever evaluated ---------------------
+
+
+@pytest.mark.parametrize("text", ["nan", "oo", "zoo", "I", "x**2 + I*x", "x**2 + oo*eps", "inf"])
+def test_special_sympy_names_are_rejected(text):
+    from trainability.analytic import ExpressionError, parse_expression
+
+    with pytest.raises(ExpressionError, match="not allowed: SymPy reads it as"):
+        parse_expression(text)
+
+
+def test_derive_with_special_name_exits_2(capsys):
+    assert main(["derive", "x**2 + nan*x", "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and "nan" in err
+
+
+def test_text_is_never_evaluated():
+    # The documented attack: sympify would run the call inside the string.
+    from trainability.analytic import ExpressionError
+    from trainability.analytic._large_stepsize import stable_phase_threshold
+
+    with pytest.raises(ExpressionError):
+        stable_phase_threshold("__import__('os').getpid() and 2", 10)
+    assert stable_phase_threshold("2", 10) == pytest.approx(0.1)
+
+
+_EVALUATORS = {"sympify", "_sympify", "parse_expr", "eval", "exec", "__import__", "compile"}
+
+
+def test_no_evaluator_outside_the_whitelist_parser():
+    """Walk the package's AST: no reference to sympify/parse_expr/eval/exec (or S(...))."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for folder in ("analytic", "numeric", "verify"):
+        for path in sorted((root / folder).rglob("*.py")):
+            if path.name == "_parse.py" and folder == "analytic":
+                continue  # the whitelist parser itself
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                name = None
+                if isinstance(node, ast.Name):
+                    name = node.id
+                elif isinstance(node, ast.Attribute) and node.attr != "compile":
+                    name = node.attr  # re.compile and friends compile patterns, not code
+                elif isinstance(node, ast.alias):
+                    name = node.name.rsplit(".", 1)[-1]
+                if name in _EVALUATORS:
+                    found.append(f"{path.relative_to(root)}:{node.lineno}: {name}")
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute | ast.Name)
+                    and getattr(node.func, "attr", getattr(node.func, "id", None)) == "S"
+                ):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}: S(...) sympifies")
+    assert not found, "\n".join(found)
+
+
+# --- class: bad paths and unreachable places are one line, never a traceback -----------------
+
+
+def _one_line_exit_2(capsys, argv):
+    code = main([*argv, "--json"])
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    return err
+
+
+SWEEP = ["sweep", "--family", "quadratic", "--x0", "1", "--levels", "4", "--steps", "20", "--quiet"]
+
+
+@pytest.mark.parametrize("kind", ["file", "below-file"])
+@pytest.mark.parametrize(
+    "command",
+    [SWEEP, ["reproduce", "liu-figS2", "--quick"], ["check", "x**2", "--param", "a=1"]],
+    ids=["sweep", "reproduce", "check"],
+)
+def test_out_that_is_a_file_or_under_a_file(tmp_path, capsys, command, kind):
+    target = tmp_path / "taken"
+    target.write_text("not a folder")
+    out = target if kind == "file" else target / "sub"
+    err = _one_line_exit_2(capsys, [*command, "--out", str(out)])
+    assert "not a folder" in err
+
+
+def test_store_chunk_that_is_a_directory(tmp_path, capsys):
+    argv = [*SWEEP, "--backend", "jax", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    (chunk,) = tmp_path.glob("*/chunk-000000.bin")
+    chunk.unlink()
+    chunk.mkdir()
+    err = _one_line_exit_2(capsys, [*argv, "--resume"])
+    assert "chunk-000000.bin" in err
+
+
+def test_unreachable_scheduler(tmp_path, capsys, monkeypatch):
+    import trainability.numeric._scale as scale
+
+    monkeypatch.setattr(scale, "CONNECT_TIMEOUT", 1, raising=False)
+    argv = ["grid", "--family", "additive", "--vary", "eps=0.1:0.2:2", "--x0", "1"]
+    argv += ["--param", "lam=1"]
+    argv += ["--levels", "3", "--steps", "10", "--out", str(tmp_path)]
+    err = _one_line_exit_2(capsys, [*argv, "--scheduler", "tcp://127.0.0.1:1"])
+    assert "scheduler" in err
+
+
+# --- class: the compiled-kernel cache is verified, keyed by compiler and CPU, private ---------
+
+needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="no C compiler")
+
+_LOAD = (
+    "from trainability.analytic import c_sweep_kernel, family;"
+    "k = c_sweep_kernel(family('quadratic'));"
+    "print(k([0.5, 1.5], [1.0], [], 100, 1e8)[0].tolist())"
+)
+
+
+def _load_in_fresh_process(cache, **env):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TRAINABILITY_CACHE": str(cache), **env}
+    return subprocess.run(
+        [sys.executable, "-c", _LOAD], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@needs_gcc
+@pytest.mark.parametrize("damage", ["empty", "truncated"])
+def test_damaged_cached_kernel_is_recompiled(tmp_path, damage):
+    # A fresh process each time: dlopen of a truncated file kills the process (SIGBUS).
+    first = _load_in_fresh_process(tmp_path)
+    assert first.returncode == 0 and first.stdout.strip() == "[True, False]", first.stderr
+    (so,) = tmp_path.glob("ckernels/*.so")
+    size = so.stat().st_size
+    so.write_bytes(b"" if damage == "empty" else so.read_bytes()[: size // 3])
+    again = _load_in_fresh_process(tmp_path)
+    assert again.returncode == 0, again.stderr[-500:]
+    assert again.stdout.strip() == "[True, False]"
+    assert so.stat().st_size == size  # recompiled in place
+
+
+@needs_gcc
+def test_cached_kernel_is_used_without_a_compiler(tmp_path):
+    assert _load_in_fresh_process(tmp_path).returncode == 0
+    run = _load_in_fresh_process(tmp_path, CC="/nonexistent/cc")
+    assert run.returncode == 0 and run.stdout.strip() == "[True, False]", run.stderr[-500:]
+
+
+@needs_gcc
+def test_cache_key_has_compiler_and_target(tmp_path, monkeypatch):
+    from trainability.analytic import _codegen_fast as cf
+    from trainability.analytic import c_sweep_source, family
+
+    monkeypatch.setenv("TRAINABILITY_CACHE", str(tmp_path))
+    source = c_sweep_source(family("quadratic"), "poly")
+    first, _ = cf._compile(source)
+    real = cf._run_quiet
+    for fake in ("--version", "--help=target"):  # another compiler, or another host's CPU
+        monkeypatch.setattr(cf, "_run_quiet", lambda a, f=fake: ("x" if f in a else "") + real(a))
+        cf._compiler_id.cache_clear()
+        other, _ = cf._compile(source)
+        assert other != first
+    cf._compiler_id.cache_clear()
+    monkeypatch.undo()
+    # A kernel whose recorded CPU is not this one is never loaded.
+    meta = cf._sidecar(first)
+    meta.write_text(meta.read_text().replace(cf._cpu_id(), "another-cpu"))
+    assert not cf._verified(first)
+
+
+def test_tmp_fallback_is_per_user_and_private(tmp_path, monkeypatch):
+    import os
+    import stat
+    import tempfile
+
+    from trainability.analytic import _codegen_fast as cf
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("TRAINABILITY_CACHE", str(blocker / "cache"))  # cannot be created
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    folder = cf._cache_dir()
+    assert folder.parent == tmp_path and str(os.getuid()) in folder.name
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+@needs_gcc
+def test_load_failure_and_failing_compiler_are_compile_errors(tmp_path, monkeypatch):
+    import ctypes
+
+    from trainability.analytic import CompileError, c_sweep_source, family
+    from trainability.analytic._codegen_fast import CSweepKernel
+    from trainability.verify import sweep_landscape
+
+    monkeypatch.setenv("TRAINABILITY_CACHE", str(tmp_path))
+    source = c_sweep_source(family("quadratic"), "libm")
+
+    def missing_libgomp(*args, **kwargs):
+        raise OSError("libgomp.so.1: cannot open shared object file")
+
+    with monkeypatch.context() as m:
+        m.setattr(ctypes, "CDLL", missing_libgomp)
+        with pytest.raises(CompileError, match="libgomp"):
+            CSweepKernel(source, "c-libm", 1, 0)
+        r = sweep_landscape(family("quadratic", dim=2), 1.0, backend="auto", levels=3, steps=20)
+        assert r.backend == "jax"
+    monkeypatch.setenv("CC", "false")
+    with pytest.raises(CompileError) as info:
+        CSweepKernel(source, "c-libm", 1, 0)
+    assert "[" not in str(info.value) and "status 1" in str(info.value)
+
+
+# --- class: processes sharing a store split the work and never corrupt it --------------------
+
+_SHARED_RUN = """
+import json, os, sys, time
+from pathlib import Path
+from trainability.analytic import family, jax_kernels
+from trainability.numeric import stored_lr_sweep
+store, me = Path(sys.argv[1]), sys.argv[2]
+lg = jax_kernels(family("additive", eps=0.2, lam=0.1)).loss_and_grad
+kw = dict(levels=11, steps=1500, bound=1e8, chunk_size=128)
+stored_lr_sweep(lg, [1.0], [0.2, 0.1], out=store / "warm", identity={"w": 1}, **kw)  # compile
+(store / f"ready-{me}").touch()
+while len(list(store.glob("ready-*"))) < 2:  # start together: the runs must overlap
+    time.sleep(0.01)
+r = stored_lr_sweep(lg, [1.0], [0.2, 0.1], out=store / "s", identity={"t": 1}, resume=True, **kw)
+print(json.dumps({"computed": r.chunks_computed, "reused": r.chunks_reused,
+                  "counts": r.boundary_counts.tolist()}))
+"""
+
+
+def test_two_processes_share_one_store(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "run.py"
+    script.write_text(_SHARED_RUN)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(tmp_path), name], stdout=subprocess.PIPE, text=True
+        )
+        for name in "ab"
+    ]
+    results = [json.loads(p.communicate(timeout=600)[0]) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    n_chunks = -(-(2**11 + 1) // 128)
+    # Every chunk computed exactly once, by one of the two; both see the same whole sweep.
+    assert sum(r["computed"] for r in results) == n_chunks
+    assert all(r["computed"] + r["reused"] == n_chunks for r in results)
+    assert results[0]["counts"] == results[1]["counts"]
+    assert min(r["computed"] for r in results) > 0  # the work was actually shared
+    assert not list((tmp_path / "s").rglob("*.lock")) and not list(tmp_path.rglob("*.tmp"))
+
+
+def test_stale_lock_of_a_dead_process_is_broken(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from trainability.numeric import SweepStore
+
+    store = SweepStore(tmp_path)
+    (tmp_path / "k").mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    import socket
+
+    info = {"pid": int(dead), "host": socket.gethostname(), "time": 0}
+    store.lock_path("k", 0).write_text(json.dumps(info))
+    assert store.claim("k", 0)  # the owner is dead: broken and claimed
+    assert not store.claim("k", 0)  # now held by this (live) process
+    store.release("k", 0)
+    assert store.claim("k", 0)
+
+
+# --- class: importing the package changes nothing global it can avoid; messages say what to do
+
+
+def test_import_keeps_the_matplotlib_backend():
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import matplotlib; import trainability.verify, trainability.verify._figures;"
+        "print(matplotlib.get_backend())"
+    )
+    env = {**os.environ, "MPLBACKEND": "svg"}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.stdout.strip() == "svg", run.stderr[-500:]
+
+
+def test_poor_messages(tmp_path, capsys):
+    fake = tmp_path / "model.npz"
+    fake.write_text("just text")
+    err = _one_line_exit_2(capsys, ["connect", str(fake), str(fake), "--threshold", "1"])
+    assert "allow_pickle" not in err and "not an .npz archive" in err
+    err = _one_line_exit_2(capsys, ["derive", "-x**2"])
+    assert "'--'" in err  # says how to pass an expression that starts with '-'
+    assert main(["derive", "--json", "--", "-x**2"]) == 0
+
+
+# --- the fuzzer: random argument vectors through the subcommands, in-process -----------------
+
+
+def test_fuzzer_finding_x1_alone_is_the_one_variable(capsys):
+    assert main(["derive", "exp(x1)", "--json"]) == 0  # was a KeyError traceback
+
+
+from hypothesis import Phase, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_ATOMS = st.sampled_from(["x", "x1", "x2", "eps", "lam", "2", "0.5", "pi", "nan", "oo", "I", "s"])
+_EXPR = st.recursive(
+    _ATOMS,
+    lambda e: st.one_of(
+        st.tuples(e, st.sampled_from(["+", "-", "*", "/", "**", "^", "//"]), e).map(
+            lambda t: f"({t[0]}{t[1]}{t[2]})"
+        ),
+        st.tuples(st.sampled_from(["sin", "cos", "exp", "log", "foo", "__import__"]), e).map(
+            lambda t: f"{t[0]}({t[1]})"
+        ),
+    ),
+    max_leaves=6,
+)
+_VALUE = st.one_of(
+    st.sampled_from(["0", "-1", "inf", "nan", "1e400", "abc", "", "2", "3", "1.5"]),
+    st.integers(-5, 40).map(str),
+)
+_OPTIONS = ["--levels", "--steps", "--dim", "--bound", "--lr-min", "--lr-max", "--timeout"]
+
+
+# No shrinking: a failure's example is printed as found (shrinking costs minutes here).
+@settings(max_examples=30, deadline=None, phases=[Phase.explicit, Phase.generate])
+@given(
+    command=st.sampled_from(["derive", "sweep"]),
+    expr=_EXPR,
+    options=st.lists(st.tuples(st.sampled_from(_OPTIONS), _VALUE), max_size=3),
+    param=st.lists(st.sampled_from(["eps=0.1", "lam=1", "eps=x", "=1", "lam"]), max_size=2),
+)
+def test_fuzz_subcommands_exit_0_or_2(command, expr, options, param):
+    import contextlib
+    import io
+
+    argv = [command]
+    if command == "sweep":
+        argv += ["--expr", expr, "--x0", "1", "--quiet", "--backend", "jax"]
+        options = [("--levels", "3"), ("--steps", "20"), *options]  # small unless overridden
+    else:
+        argv += ["--timeout", "2", "--", expr] if expr.startswith("-") else [expr]
+    for flag, value in options:
+        if command == "derive" and flag not in ("--dim", "--timeout"):
+            continue
+        if command == "sweep" and flag == "--timeout":
+            continue
+        if flag in ("--levels", "--steps") and value.isdigit() and int(value) > 8:
+            value = "8"  # keep valid runs short
+        argv[1:1] = [f"{flag}={value}"]
+    for p in param:
+        argv[1:1] = ["--param", p]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([*argv[:-1], "--json", argv[-1]] if command == "derive" else [*argv, "--json"])
+    assert code in (0, 2), (argv, err.getvalue())
+    if code == 2:
+        assert len(err.getvalue().strip().splitlines()) == 1, (argv, err.getvalue())
+    else:
+        import json
+
+        json.loads(out.getvalue())
