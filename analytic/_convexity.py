@@ -243,7 +243,11 @@ def _split_phase(e, x):
 def _split_terms(h: sympy.Expr, x: sympy.Symbol) -> _Terms:
     """Write ``h`` as ``sum c_m x**m + sum c x**m cos|sin(k x)`` plus other terms."""
     if h.has(sympy.sin, sympy.cos):
-        h = sympy.expand(TR8(sympy.expand(h)))
+        for _ in range(4):  # TR8 of cos(a)**2*sin(a)**2 leaves cos(2a)**2: repeat to a fixpoint
+            reduced = sympy.expand(TR8(sympy.expand(h)))
+            if reduced == h:
+                break
+            h = reduced
         h = sympy.expand(
             h.replace(
                 lambda e: isinstance(e, sympy.cos | sympy.sin) and e.args[0].has(x),

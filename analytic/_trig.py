@@ -156,10 +156,50 @@ def _mixed_numeric_minimum(constant, harmonics) -> sympy.Expr:
     rational = sympy.together(expanded.subs({sympy.cos(t): cos_t, sympy.sin(t): sin_t}))
     num, den = sympy.fraction(rational)
     deriv = sympy.Poly(sympy.expand(sympy.diff(num, w) * den - num * sympy.diff(den, w)), w)
-    candidates = [sympy.limit(rational, w, sympy.oo)]  # t = pi
+    # t = pi is w = oo: the limit is the ratio of the leading coefficients (equal degrees).
+    pn, pd = sympy.Poly(num, w), sympy.Poly(den, w)
+    at_pi = pn.LC() / pd.LC() if pn.degree() == pd.degree() else sympy.S.Zero
+    candidates = [at_pi]
     for r in real_roots(deriv, None, None):
-        candidates.append(sympy.simplify(rational.subs(w, r)))
+        candidates.append(rational.subs(w, r))  # exact; compared at 60 digits
     return smallest(candidates)
+
+
+def _mixed_minimum(tp: TrigPolynomial) -> TrigMinimum:
+    """Mixed parities: ``c0 + M T0(t)`` with one amplitude monomial ``M`` and numeric ``T0``
+    whose coefficients are rational up to one common factor (e.g. ``pi**2``), minimised
+    exactly by the half-angle map."""
+    c0, rest = sympy.sympify(tp.constant).as_independent(*tp.constant.free_symbols, as_Add=True)
+    if rest != 0 and c0.free_symbols:
+        return TrigMinimum(None, False, "a symbolic constant beside mixed harmonics")
+    mono, scaled = None, []
+    for n, a, b in tp.harmonics:
+        pair = []
+        for coeff in (a, b, rest if n == tp.harmonics[0][0] else sympy.S.Zero):
+            num, m = (coeff, sympy.S.One)
+            if coeff.free_symbols:
+                num, m = coeff.as_independent(*coeff.free_symbols, as_Add=False)
+            if coeff != 0 and mono is not None and m != mono:
+                return TrigMinimum(None, False, "mixed parities with several amplitudes")
+            if coeff != 0:
+                mono = m
+            pair.append(num)
+        scaled.append((n, pair[0], pair[1]))
+        if pair[2] != 0:
+            return TrigMinimum(None, False, "a symbolic constant beside mixed harmonics")
+    if mono is None:
+        return TrigMinimum(c0, True, "constant")
+    scale = next(abs(c) for _, a, b in scaled for c in (a, b) if c != 0)
+    rational = [(n, sympy.nsimplify(a / scale), sympy.nsimplify(b / scale)) for n, a, b in scaled]
+    if not all(c.is_Rational for _, a, b in rational for c in (a, b)):
+        return TrigMinimum(None, False, "mixed parities with incommensurable coefficients")
+    sign = 1 if mono.is_nonnegative else -1 if mono.is_nonpositive else 0
+    if sign == 0:
+        return TrigMinimum(None, False, "mixed parities with an amplitude of either sign")
+    # min of M*scale*T1 for M >= 0 is M*scale*min T1; for M <= 0 it is -M*scale*min(-T1).
+    flipped = [(n, sign * a, sign * b) for n, a, b in rational]
+    lowest = _mixed_numeric_minimum(sympy.S.Zero, flipped)
+    return TrigMinimum(c0 + sign * mono * scale * lowest, True, "one amplitude; half angle")
 
 
 def _amplitudes(q: sympy.Expr, v: sympy.Symbol):
@@ -187,10 +227,7 @@ def _amplitudes(q: sympy.Expr, v: sympy.Symbol):
 def trig_minimum(tp: TrigPolynomial) -> TrigMinimum:
     """The minimum over ``t`` of a reduced trigonometric polynomial (see module docstring)."""
     if tp.kind == "mixed":
-        coeffs = [tp.constant, *(a for _, a, _ in tp.harmonics), *(b for _, _, b in tp.harmonics)]
-        if any(as_expression(c).free_symbols for c in coeffs):
-            return TrigMinimum(None, False, "mixed sine/cosine parities with symbolic amplitudes")
-        return TrigMinimum(_mixed_numeric_minimum(tp.constant, tp.harmonics), True, "half angle")
+        return _mixed_minimum(tp)
     v, q = tp.variable, tp.polynomial
     if not (q.free_symbols - {v}):
         value, _ = polynomial_extremum(sympy.Poly(q, v))

@@ -301,3 +301,23 @@ def test_derive_fuzz_exits_cleanly(body):
     else:
         conv = json.loads(out.getvalue())["convexity"]
         assert conv == "unknown: timed out" or conv["status"] in STATUSES
+
+
+def test_products_of_trig_powers_reduce_to_one_frequency():
+    """sin^2 cos^2 = (1 - cos 4t)/8 needs TR8 twice: f'' = 2 + 2 eps k^2 cos(4kx)."""
+    text = "x**2 + eps*sin(2*pi*x/lam)**2*cos(2*pi*x/lam)**2"
+    conv = convexity(from_expression(text))
+    assert conv.condition == sympy.Le(EPS / LAM**2, 1 / (4 * sympy.pi**2))
+    c = 1 / (4 * math.pi**2)
+    assert _dense_min(_f2(text, eps=0.99 * c, lam=1.0), 0, 1) > 0
+    assert _dense_min(_f2(text, eps=1.01 * c, lam=1.0), 0, 1) < 0
+
+
+def test_mixed_parities_with_one_amplitude_are_exact():
+    """Sines of even and odd harmonics with a cosine: one amplitude, half-angle minimum."""
+    text = "x**2 + eps*(2*sin(4*pi*x/lam) + 2*sin(6*pi*x/lam) + cos(4*pi*x/lam)/3)"
+    conv = convexity(from_expression(text))
+    assert conv.status == "depends" and conv.exact
+    brute = _dense_min(_f2(text, eps=0.0134, lam=0.2308), 0, 0.2308)
+    got = min_curvature(conv, {"eps": 0.0134, "lam": 0.2308})
+    assert got == pytest.approx(brute, abs=1e-7)

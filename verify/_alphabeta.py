@@ -488,7 +488,7 @@ def _positive_on_line(expr: sympy.Expr, x: sympy.Symbol) -> bool:
     num, den = sympy.fraction(sympy.together(expr))
     for part in (num, den):
         poly = sympy.Poly(sympy.expand(part), x)
-        if poly.count_roots() != 0 or not poly.eval(0) > 0:
+        if poly.count_roots() != 0 or not poly.TC() > 0:  # TC: the value at 0
             return False
     return True
 
