@@ -91,11 +91,11 @@ def _phase(x: str, harmonic: str) -> str:
 
 
 @st.composite
-def _commensurate(draw, x: str) -> str:
+def _commensurate(draw, x: str, functions=("cos", "sin")) -> str:
     n = draw(st.integers(1, 3))
     terms = []
     for _ in range(n):
-        trig = draw(st.sampled_from(("cos", "sin")))
+        trig = draw(st.sampled_from(functions))
         k = draw(st.sampled_from(("1", "2", "3")))
         terms.append(f"{draw(st.sampled_from(_COEFFS))}*{trig}({_phase(x, k)})")
     return "eps*(" + " + ".join(terms) + ")"
@@ -144,7 +144,9 @@ _PRODUCTIONS = {
 
 
 @st.composite
-def perturbations(draw, kinds=PERTURBATION_KINDS, variable: str = "x") -> str:
+def perturbations(
+    draw, kinds=PERTURBATION_KINDS, variable: str = "x", functions=("cos", "sin")
+) -> str:
     """A perturbation text in ``variable`` with hyperparameters ``eps`` (amplitude) and ``lam``
     (length scale), from one production of the grammar:
 
@@ -153,6 +155,9 @@ def perturbations(draw, kinds=PERTURBATION_KINDS, variable: str = "x") -> str:
     - ``trig-polynomial``: ``eps*sin(2*pi*x/lam)**p*cos(2*pi*x/lam)**q``;
     - ``bump``: ``+-eps*exp(-(x - c)**2/lam**2)``, a decaying bump centred at ``c``;
     - ``growth``: ``eps*x**m`` or ``eps*x**2*cos(2*pi*x/lam)`` (polynomial growth).
+
+    ``functions`` limits the commensurate terms to ``cos`` or ``sin`` (sums mixing sines and
+    cosines of odd and even harmonics are exact but can take the analysis tens of seconds).
 
     >>> from hypothesis import given
     >>> @given(perturbations(kinds=("bump",)))
@@ -163,7 +168,11 @@ def perturbations(draw, kinds=PERTURBATION_KINDS, variable: str = "x") -> str:
     unknown = set(kinds) - set(PERTURBATION_KINDS)
     if unknown or not kinds:
         raise ValueError(f"kinds must be among {PERTURBATION_KINDS}, got {tuple(kinds)}")
+    if not set(functions) <= {"cos", "sin"} or not functions:
+        raise ValueError(f"functions must be among ('cos', 'sin'), got {tuple(functions)}")
     kind = draw(st.sampled_from(tuple(kinds)))
+    if kind == "commensurate":
+        return draw(_commensurate(variable, tuple(functions)))
     return draw(_PRODUCTIONS[kind](variable))
 
 
@@ -193,12 +202,14 @@ def hyperparameter_values(land: Landscape, around: dict | None = None, spread: f
 
 
 @st.composite
-def perturbed_landscapes(draw, kinds=PERTURBATION_KINDS, eps=(0.0, 0.05), lam=(0.1, 2.0)):
+def perturbed_landscapes(
+    draw, kinds=PERTURBATION_KINDS, eps=(0.0, 0.05), lam=(0.1, 2.0), functions=("cos", "sin")
+):
     """``x**2 + perturbation`` (:func:`perturbations`) with ``eps`` and ``lam`` drawn from the
     given ranges (``lam`` log-uniform): roughness ``eps/lam**2`` spans the convex and the
     non-convex side of most productions.
     """
-    text = draw(perturbations(kinds))
+    text = draw(perturbations(kinds, functions=functions))
     land = from_expression(f"x**2 + {text}")
     log_lam = draw(st.floats(math.log(lam[0]), math.log(lam[1]), allow_nan=False))
     values = {"eps": draw(st.floats(*eps, allow_nan=False)), "lam": math.exp(log_lam)}
@@ -256,7 +267,7 @@ def learning_rates(land: Landscape, inside: bool = True, point: int = 0, margin:
     intervals = stable_intervals(land)
     if point >= len(intervals):
         raise ValueError(f"{land.expr} has {len(intervals)} fixed point(s) with a stable interval")
-    hi = intervals[point][1]
+    hi = intervals[point][1][1]
     if inside:
         return st.floats(margin * hi, (1 - margin) * hi, allow_nan=False)
     return st.floats((1 + margin) * hi, 2 * hi, allow_nan=False)
