@@ -204,7 +204,7 @@ class DeriveDirective(SphinxDirective):
         lhs = latex(land.variables[0]) if land.dim == 1 else r"\mathbf{x}"
         rhs = latex(step[0] if land.dim == 1 else step, land)
         s = latex(learning_rate_symbol())
-        return "GD map", [self._block(rf"{lhs} \mapsto {rhs}"), _para(f"learning rate {s}")]
+        return "GD map", [self._block(rf"{lhs} \mapsto {rhs}"), _math_para("learning rate ", [s])]
 
     def _convexity(self, land):
         conv = convexity(land)
@@ -224,9 +224,10 @@ class DeriveDirective(SphinxDirective):
         at = conv.at_values
         if at is not None:
             line = f"at these values: {at.status} ({at.method})"
-            if at.min_curvature is not None:
-                line += f", inf f'' = {at.min_curvature:.6g}"
-            body.append(_para(line))
+            if at.min_curvature is None:
+                body.append(_para(line))
+            else:  # as math: smart quotes would turn f'' into typographic quotes
+                body.append(_math_para(f"{line}, ", [rf"\inf f'' = {at.min_curvature:.6g}"]))
         return "Convexity", body
 
     def _invariants(self, land):
@@ -269,15 +270,34 @@ class DeriveDirective(SphinxDirective):
             loc = p.location[0] if land.dim == 1 else sympy.Matrix(p.location).T
             lhs = latex(land.variables[0]) if land.dim == 1 else r"\mathbf{x}"
             tex = rf"{lhs}^* = {latex(loc, land)}"
-            if p.stable_for is None:
+            sign = None if p.stable_for is None else _sign(p.stable_for[1], land)
+            if sign is None or sign == "nonpositive":
                 tail = r"\quad \text{unstable for every } " + f"{s} > 0"
             else:
                 lo, hi = (latex(e, land) for e in p.stable_for)
                 tail = rf"\quad \text{{linearly stable for }} {s} \in \left({lo}, {hi}\right)"
+                if sign == "unknown":
+                    # The end point's sign depends on the values: say so, never imply it.
+                    tail += rf"\ \text{{where }} {hi} > 0"
             item = nodes.list_item()
-            item += self._block(tex + tail)
+            item += _math_para("", [tex + tail])
             items += item
         return "Fixed points", [items]
+
+
+def _sign(end, land: Landscape) -> str:
+    """``"positive"``, ``"nonpositive"`` or ``"unknown"`` for a stability end point, under
+    the hyperparameter domains the convexity analysis uses (and at the values, if given)."""
+    domains = convexity(land).assumptions
+    sub = {
+        h: sympy.Symbol(h.name, **{domains.get(h.name, "real"): True}) for h in land.hyperparameters
+    }
+    e = sympy.sympify(end).xreplace(sub)
+    values = land.value_dict
+    e = e.subs({sub[h]: values[h.name] for h in land.hyperparameters if h.name in values})
+    if e.is_positive:
+        return "positive"
+    return "nonpositive" if e.is_nonpositive else "unknown"
 
 
 class _Deadline:
