@@ -313,7 +313,8 @@ def renormalization_maps_orbits(
         tols = 64 * np.finfo(np.float64).eps * np.cumprod(_growth(land, a, s))
     scale = np.maximum(1.0, np.abs(a).max(-1))
     live = np.all(np.isfinite(a), -1) & (tols <= 1e-3)
-    err = np.abs(a - c).max(-1) / scale
+    with np.errstate(invalid="ignore"):  # inf - inf after divergence: those steps are not live
+        err = np.abs(a - c).max(-1) / scale
     bad = np.nonzero(live & ~(err <= tols))[0]
     compared = int(np.count_nonzero(live))
     if bad.size:
