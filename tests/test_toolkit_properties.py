@@ -240,3 +240,10 @@ def test_hyperparameter_values_refuse_a_bad_spread():
     land = CUBE
     with pytest.raises(ValueError, match="spread"):
         strat.hyperparameter_values(land, spread=0.5)
+
+
+@settings(max_examples=8, deadline=None)
+@given(strat.landscapes(max_dim=2, kinds=("commensurate", "bump", "growth"), separable=True))
+def test_properties_on_separable_landscapes_in_two_dimensions(land):
+    props.convexity_matches_curvature(land, samples=1001)
+    props.fixed_points_stable_on_interval(land)
