@@ -8,13 +8,17 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    # Bundles MathJax 3 into _static/mathjax: pages typeset math without the network.
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
+    # The trainability-derive directive: theory pages show what the analytic layer derives.
+    "trainability.verify.sphinx",
 ]
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 napoleon_google_docstring = True
 exclude_patterns = ["_build"]
-html_theme = "alabaster"
+html_theme = "furo"
 html_static_path = ["_static"]
 suppress_warnings = ["ref.python"]
 nitpicky = False

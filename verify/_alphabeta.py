@@ -47,9 +47,11 @@ __all__ = [
     "alpha_beta_region",
     "compare_conditions",
     "finite_sum_callables",
+    "ProvenRegion",
     "certify_alpha_beta_1d",
     "ngn_bound",
     "proven_pairs",
+    "proven_region",
     "sgd_bound",
     "sgd_bound_check",
     "slack_at",
@@ -172,6 +174,29 @@ def _c(fs: FiniteSum) -> float:
     return float(min(vals))
 
 
+@dataclass(frozen=True)
+class ProvenRegion:
+    """The proven ``(alpha, beta)`` region of an example: ``alpha >= a0`` and either
+    ``ratio * alpha <= beta < alpha`` (a wedge, ``ratio`` set) or ``beta = alpha - gap``."""
+
+    a0: float
+    ratio: float | None = None
+    gap: float | None = None
+
+
+def proven_region(fs: FiniteSum) -> ProvenRegion:
+    """The region proven for the paper's examples (see :func:`proven_pairs`)."""
+    if fs.name == "example-1":
+        return ProvenRegion(2.5, ratio=0.8)
+    if fs.name == "example-2":
+        return ProvenRegion(8.0 / _c(fs), gap=8.0)
+    if fs.name == "example-6":
+        return ProvenRegion(2.0 / _c(fs), gap=1.0)
+    if fs.name.startswith("example-3"):
+        return ProvenRegion(1512.46, gap=1.0)
+    raise ValueError(f"no proven region is known for {fs.name!r}")
+
+
 def proven_pairs(fs: FiniteSum, count: int = 8, seed: int = 0) -> tuple[list, list]:
     """``(boundary, random)``: the proven region's corner pair(s) and random pairs inside.
 
@@ -180,19 +205,13 @@ def proven_pairs(fs: FiniteSum, count: int = 8, seed: int = 0) -> tuple[list, li
     ``a_min = 2/c`` for 6 and the paper's 1512.46 for 3 (``c = min_i min_S f_i``).
     """
     rng = np.random.default_rng(seed)
-    if fs.name == "example-1":
-        corner = [(2.5, 2.0)]
-        a = rng.uniform(2.5, 25.0, count)
-        b = a * rng.uniform(0.8, 0.999, count)
-        return corner, list(zip(a.tolist(), b.tolist(), strict=True))
-    if fs.name == "example-2":
-        a0, gap = 8.0 / _c(fs), 8.0
-    elif fs.name == "example-6":
-        a0, gap = 2.0 / _c(fs), 1.0
-    elif fs.name.startswith("example-3"):
-        a0, gap = 1512.46, 1.0
-    else:
-        raise ValueError(f"no proven region is known for {fs.name!r}")
+    region = proven_region(fs)
+    if region.ratio is not None:
+        a0 = region.a0
+        a = rng.uniform(a0, 10 * a0, count)
+        b = a * rng.uniform(region.ratio, 0.999, count)
+        return [(a0, region.ratio * a0)], list(zip(a.tolist(), b.tolist(), strict=True))
+    a0, gap = region.a0, region.gap
     a = a0 * rng.uniform(1.0, 10.0, count)
     return [(a0, a0 - gap)], [(float(x), float(x - gap)) for x in a]
 

@@ -246,6 +246,16 @@ def cmd_check(args) -> dict:
     return result
 
 
+def cmd_testgen(args) -> dict:
+    from ._testgen import testgen_source
+
+    source = testgen_source(_landscape(args), args.expr, examples=args.examples, dim=args.dim)
+    if args.json:
+        return {"expression": args.expr, "source": source}
+    sys.stdout.write(source)  # the module itself, ready for "> test_my_loss.py"
+    return {}
+
+
 def cmd_reproduce(args) -> dict:
     from ._registry import reproductions
 
@@ -435,6 +445,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(p)
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("testgen", help="write a Hypothesis test module for a loss (stdout)")
+    loss_args(p, expr_positional=True)
+    p.add_argument("--examples", type=int, default=10, help="Hypothesis examples per test")
+    common(p)
+    p.set_defaults(func=cmd_testgen, family=None)
 
     p = sub.add_parser("reproduce", help="reproduce a source paper's result")
     targets = p.add_subparsers(dest="target", required=True, parser_class=_Parser, metavar="TARGET")
