@@ -3,158 +3,92 @@
 Composes :mod:`trainability.analytic` and :mod:`trainability.numeric`: mpmath reference
 orbits, verdicts, paper reproductions, figures, public Hypothesis strategies and the
 ``trainability`` command line.
+
+Names load lazily (module ``__getattr__``): importing the package, e.g. for its pytest
+plugin, does not import JAX, SymPy derivations or matplotlib until a name is used.
 """
 
-from ._alphabeta import (
-    FiniteSumCallables,
-    alpha_beta_check,
-    alpha_beta_region,
-    certify_alpha_beta_1d,
-    compare_conditions,
-    finite_sum_callables,
-    ngn_bound,
-    proven_pairs,
-    sgd_bound,
-    sgd_bound_check,
-    slack_at,
-    sps_max_bound,
-    theorem_check,
-    tilted_well,
-)
-from ._check import (
-    check_perturbation,
-    perturbation_verdict,
-)
-from ._checks import (
-    check_gradient_against_mpmath,
-    check_labels_against_reference,
-    robust_indices,
-)
-from ._connect import (
-    METHODS,
-    compare_methods,
-    connect_models,
-    connectivity_checks,
-    plot_paths,
-)
-from ._derive import (
-    derive_summary,
-)
-from ._large_stepsize import (
-    LargeStepsizeResult,
-    acceleration_exponent,
-    check_acceleration,
-    check_margin_near_monotone,
-    check_risk_monotone,
-    check_stable_rate,
-    check_threshold,
-    fitted_step,
-    large_stepsize_experiment,
-    separable_datasets,
-)
-from ._reference import (
-    ReferenceOrbit,
-    reference_label,
-    reference_orbit,
-)
-from ._registry import (
-    Reproduction,
-    reproduction,
-    reproductions,
-)
-from ._robustness import (
-    LabelRobustness,
-    boundary_label_indices,
-    label_robustness,
-)
-from ._scale import (
-    sweep_config,
-    sweep_grid,
-)
-from ._sweeps import (
-    BACKENDS,
-    backend_name,
-    initial_point,
-    sweep_backend,
-    sweep_landscape,
-    sweep_protocol,
-    sweep_run,
-)
-from ._transition import (
-    critical_record,
-    grid_points,
-    grid_protocol,
-    grid_run,
-    roughness_plot,
-    roughness_values,
-    sweep_points,
-    transition_verdict,
-)
-from ._verdict import (
-    Verdict,
-)
+from __future__ import annotations
 
-__all__ = [
-    "BACKENDS",
-    "FiniteSumCallables",
-    "LabelRobustness",
-    "LargeStepsizeResult",
-    "METHODS",
-    "ReferenceOrbit",
-    "Reproduction",
-    "Verdict",
-    "acceleration_exponent",
-    "alpha_beta_check",
-    "backend_name",
-    "alpha_beta_region",
-    "boundary_label_indices",
-    "certify_alpha_beta_1d",
-    "check_acceleration",
-    "check_gradient_against_mpmath",
-    "check_labels_against_reference",
-    "check_perturbation",
-    "check_margin_near_monotone",
-    "check_risk_monotone",
-    "check_stable_rate",
-    "check_threshold",
-    "compare_conditions",
-    "compare_methods",
-    "connect_models",
-    "connectivity_checks",
-    "critical_record",
-    "derive_summary",
-    "finite_sum_callables",
-    "fitted_step",
-    "grid_points",
-    "grid_protocol",
-    "grid_run",
-    "initial_point",
-    "label_robustness",
-    "large_stepsize_experiment",
-    "perturbation_verdict",
-    "ngn_bound",
-    "plot_paths",
-    "proven_pairs",
-    "reference_label",
-    "reference_orbit",
-    "reproduction",
-    "reproductions",
-    "robust_indices",
-    "roughness_plot",
-    "roughness_values",
-    "separable_datasets",
-    "sgd_bound",
-    "sgd_bound_check",
-    "slack_at",
-    "sps_max_bound",
-    "sweep_backend",
-    "sweep_config",
-    "sweep_grid",
-    "sweep_landscape",
-    "sweep_points",
-    "sweep_protocol",
-    "sweep_run",
-    "theorem_check",
-    "tilted_well",
-    "transition_verdict",
-]
+import importlib
+
+# name -> private module that defines it
+_LAZY = {
+    "acceleration_exponent": "_large_stepsize",
+    "alpha_beta_check": "_alphabeta",
+    "alpha_beta_region": "_alphabeta",
+    "backend_name": "_sweeps",
+    "BACKENDS": "_sweeps",
+    "boundary_label_indices": "_robustness",
+    "certify_alpha_beta_1d": "_alphabeta",
+    "check_acceleration": "_large_stepsize",
+    "check_gradient_against_mpmath": "_checks",
+    "check_labels_against_reference": "_checks",
+    "check_margin_near_monotone": "_large_stepsize",
+    "check_perturbation": "_check",
+    "check_risk_monotone": "_large_stepsize",
+    "check_stable_rate": "_large_stepsize",
+    "check_threshold": "_large_stepsize",
+    "compare_conditions": "_alphabeta",
+    "compare_methods": "_connect",
+    "connect_models": "_connect",
+    "connectivity_checks": "_connect",
+    "critical_record": "_transition",
+    "derive_summary": "_derive",
+    "finite_sum_callables": "_alphabeta",
+    "FiniteSumCallables": "_alphabeta",
+    "fitted_step": "_large_stepsize",
+    "grid_points": "_transition",
+    "grid_protocol": "_transition",
+    "grid_run": "_transition",
+    "initial_point": "_sweeps",
+    "label_robustness": "_robustness",
+    "LabelRobustness": "_robustness",
+    "large_stepsize_experiment": "_large_stepsize",
+    "LargeStepsizeResult": "_large_stepsize",
+    "METHODS": "_connect",
+    "ngn_bound": "_alphabeta",
+    "perturbation_verdict": "_check",
+    "plot_paths": "_connect",
+    "proven_pairs": "_alphabeta",
+    "reference_label": "_reference",
+    "reference_orbit": "_reference",
+    "ReferenceOrbit": "_reference",
+    "Reproduction": "_registry",
+    "reproduction": "_registry",
+    "reproductions": "_registry",
+    "robust_indices": "_checks",
+    "roughness_plot": "_transition",
+    "roughness_values": "_transition",
+    "separable_datasets": "_large_stepsize",
+    "sgd_bound": "_alphabeta",
+    "sgd_bound_check": "_alphabeta",
+    "slack_at": "_alphabeta",
+    "sps_max_bound": "_alphabeta",
+    "sweep_backend": "_sweeps",
+    "sweep_config": "_scale",
+    "sweep_grid": "_scale",
+    "sweep_landscape": "_sweeps",
+    "sweep_points": "_transition",
+    "sweep_protocol": "_sweeps",
+    "sweep_run": "_sweeps",
+    "theorem_check": "_alphabeta",
+    "tilted_well": "_alphabeta",
+    "transition_verdict": "_transition",
+    "Verdict": "_verdict",
+}
+
+__all__ = sorted(_LAZY, key=str.lower)
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
