@@ -169,7 +169,7 @@ def _mixed_minimum(tp: TrigPolynomial) -> TrigMinimum:
     """Mixed parities: ``c0 + M T0(t)`` with one amplitude monomial ``M`` and numeric ``T0``
     whose coefficients are rational up to one common factor (e.g. ``pi**2``), minimised
     exactly by the half-angle map."""
-    c0, rest = sympy.sympify(tp.constant).as_independent(*tp.constant.free_symbols, as_Add=True)
+    c0, rest = as_expression(tp.constant).as_independent(*tp.constant.free_symbols, as_Add=True)
     if rest != 0 and c0.free_symbols:
         return TrigMinimum(None, False, "a symbolic constant beside mixed harmonics")
     mono, scaled = None, []

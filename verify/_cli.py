@@ -448,7 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("testgen", help="write a Hypothesis test module for a loss (stdout)")
     loss_args(p, expr_positional=True)
-    p.add_argument("--examples", type=int, default=10, help="Hypothesis examples per test")
+    number_option(p, "--examples", lo=1, hi=10_000, default=10, help="Hypothesis examples per test")
     common(p)
     p.set_defaults(func=cmd_testgen, family=None)
 

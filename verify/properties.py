@@ -26,6 +26,7 @@ import sympy
 
 from trainability.analytic import (
     Landscape,
+    as_expression,
     convexity,
     fixed_points,
     gradient,
@@ -169,7 +170,7 @@ def _exact_fixed_points(key: tuple) -> tuple:
 
 
 def _number(e, values: dict) -> float:
-    v = sympy.sympify(e).subs(values)
+    v = as_expression(e).subs(values)
     try:
         return float(v)
     except TypeError:

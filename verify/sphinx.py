@@ -39,6 +39,7 @@ from trainability.analytic import (
     DerivationTimeout,
     ExpressionError,
     Landscape,
+    as_expression,
     convexity,
     critical_invariant,
     family,
@@ -84,7 +85,7 @@ def latex(expr, land: Landscape | None = None) -> str:
     >>> latex(family("additive").expr, family("additive"))
     '\\\\epsilon \\\\cos{\\\\left(\\\\frac{2 \\\\pi x}{\\\\lambda} \\\\right)} + x^{2}'
     """
-    expr = sympy.sympify(expr)
+    expr = as_expression(expr)
     names = {s: _tex_name(s.name) for s in expr.free_symbols if isinstance(s, sympy.Symbol)}
     if land is not None:
         names.update({h: _tex_name(h.name) for h in land.hyperparameters})
@@ -292,7 +293,7 @@ def _sign(end, land: Landscape) -> str:
     sub = {
         h: sympy.Symbol(h.name, **{domains.get(h.name, "real"): True}) for h in land.hyperparameters
     }
-    e = sympy.sympify(end).xreplace(sub)
+    e = as_expression(end).xreplace(sub)
     values = land.value_dict
     e = e.subs({sub[h]: values[h.name] for h in land.hyperparameters if h.name in values})
     if e.is_positive:
