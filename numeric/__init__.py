@@ -99,6 +99,7 @@ from ._strings import (
     dynamic_string_sampling,
 )
 from ._sweep import (
+    CRITERIA,
     MAX_LEVELS,
     LabelKernel,
     SweepResult,
@@ -177,6 +178,7 @@ __all__ = [
     "box_counting_dimension",
     "box_counts",
     "check_sweep_arguments",
+    "CRITERIA",
     "classification_data",
     "connectivity_sweep",
     "convergence_score",

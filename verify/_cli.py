@@ -124,6 +124,7 @@ def cmd_sweep(args) -> dict:
         out=args.out,
         resume=args.resume,
         backend=args.backend,
+        criterion=args.criterion,
     )
     fit = result.fit
     summary = {
@@ -313,6 +314,14 @@ def build_parser() -> argparse.ArgumentParser:
     loss_args(p, expr_positional=False)
     sweep_args(p, "auto")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--criterion",
+        default="max",
+        choices=["max", "sum"],
+        help="divergence rule: max (the loss exceeds --bound at some step) or sum (the sum of "
+        "the loss over the run reaches --bound, NaN counted as reaching it; Liu's GPU sweeps "
+        "use sum with --bound 1e16) (default max)",
+    )
     p.add_argument(
         "--out",
         default=None,
