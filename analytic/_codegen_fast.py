@@ -395,14 +395,14 @@ static void tr_block_step(long n, long B, const double *restrict LR, const doubl
 static long tr_run_block(long n, long B, const double *restrict lrs,
                          const double *restrict x0, const double *restrict P, long steps,
                          double bound, uint8_t *restrict labels, int check_period,
-                         double *restrict work, int criterion) {{
+                         double *restrict work, int criterion, long x0_stride) {{
     double *LR = work, *X = LR + B, *XN = X + TR_D * B, *SN = XN + TR_D * B;
     double *F = SN + TR_D * B, *S = F + B, *M = S + B;
     long *IDX = (long *)(M + B);
     uint8_t *BAD = (uint8_t *)(IDX + B), *OOR = BAD + B, *KEEP = OOR + B;
     for (long i = 0; i < n; ++i) {{
         LR[i] = lrs[i]; IDX[i] = i; labels[i] = 1; S[i] = 0.0; M[i] = -INFINITY;
-        for (int j = 0; j < TR_D; ++j) X[j * B + i] = x0[j];
+        for (int j = 0; j < TR_D; ++j) X[j * B + i] = x0[i * x0_stride + j];
     }}
     long evaluations = 0;
     for (long k = 0; k <= steps && n > 0; ++k) {{
@@ -480,10 +480,10 @@ static long tr_run_block(long n, long B, const double *restrict lrs,
 /* Label the same n learning rates for each of n_cells cells (1 = trainable): cell c starts
    from x0s[c*D..] with hyperparameters Ps[c*NP..] and writes labels[c*n..]. OpenMP runs over
    (cell, block) pairs, so many small cells keep every core busy. Returns the number of loss
-   evaluations done. */
+   evaluations done. lane_x0: x0s holds one start per lane (n_cells * n rows of D). */
 long tr_sweep_cells(long n_cells, long n, const double *lrs, const double *x0s,
                     const double *Ps, long steps, double bound, uint8_t *labels, long block,
-                    int threads, int check_period, int criterion) {{
+                    int threads, int check_period, int criterion, int lane_x0) {{
     long nblocks = (n + block - 1) / block;
     long pairs = n_cells * nblocks;
     long total = 0;
@@ -501,8 +501,10 @@ long tr_sweep_cells(long n_cells, long n, const double *lrs, const double *x0s,
         for (long q = 0; q < pairs; ++q) {{
             long c = q / nblocks, b = q % nblocks;
             long lo = b * block, m = n - lo < block ? n - lo : block;
-            total += tr_run_block(m, block, lrs + lo, x0s + c * TR_D, Ps + c * TR_NP, steps,
-                                  bound, labels + c * n + lo, check_period, work, criterion);
+            const double *x0 = lane_x0 ? x0s + (c * n + lo) * TR_D : x0s + c * TR_D;
+            total += tr_run_block(m, block, lrs + lo, x0, Ps + c * TR_NP, steps, bound,
+                                  labels + c * n + lo, check_period, work, criterion,
+                                  lane_x0 ? TR_D : 0);
         }}
         free(work);
     }}
@@ -746,6 +748,7 @@ class CSweepKernel:
                 ctypes.c_int,
                 ctypes.c_int,
                 ctypes.c_int,
+                ctypes.c_int,
             ]
             lib.tr_eval.restype = None
             lib.tr_eval.argtypes = [lg, vp, vp, vp, vp]
@@ -832,6 +835,35 @@ class CSweepKernel:
             int(self.threads),
             int(self.check_period),
             int(self.criterion == "sum"),
+            0,
+        )
+        return labels.astype(bool), int(ev)
+
+    def sweep_lanes(self, lrs, x0s, params=(), steps: int = 1000, bound: float = 1e8):
+        """Labels of lanes that each have their own learning rate and start.
+
+        ``lrs: (C,)``, ``x0s: (C, d)``, ``params: (P,)`` shared; returns ``(labels: (C,) bool,
+        evaluations)``, lane ``i`` equal to ``self(lrs[i:i+1], x0s[i], params, ...)[0][0]``.
+        (Liu's ``exp-6.jl``/``exp-7.jl`` draw a fresh x0 for every learning rate.)
+        """
+        lrs = np.ascontiguousarray(lrs, dtype=np.float64).reshape(-1)
+        x0s = np.ascontiguousarray(np.asarray(x0s, np.float64).reshape(lrs.size, self.dim))
+        p = self._params(params)
+        labels = np.empty(lrs.size, dtype=np.uint8)
+        ev = self._lib.tr_sweep_cells(
+            1,
+            lrs.size,
+            lrs.ctypes.data,
+            x0s.ctypes.data,
+            p.ctypes.data,
+            int(steps),
+            float(bound),
+            labels.ctypes.data,
+            int(self.block),
+            int(self.threads),
+            int(self.check_period),
+            int(self.criterion == "sum"),
+            1,
         )
         return labels.astype(bool), int(ev)
 

@@ -55,7 +55,14 @@ def _emit(result: dict, as_json: bool) -> None:
         print(json.dumps(result))
     else:
         for key, value in result.items():
-            print(f"{key}: {value}")
+            if key != "comparison":
+                print(f"{key}: {value}")
+        for c in result.get("comparison") or []:  # last, one line per quantity
+            word = {True: "agrees", False: "differs", None: "no paper value"}[c["agrees"]]
+            se = "" if c["stderr"] is None else f" +- {c['stderr']:.3g}"
+            measured = c["measured"]
+            measured = f"{measured:.4g}" if isinstance(measured, float) else measured
+            print(f"comparison: {c['quantity']}: {measured}{se} vs paper {c['paper']}: {word}")
 
 
 def _parse_params(items: list[str]) -> dict[str, float]:
