@@ -391,7 +391,9 @@ static void tr_block_step(long n, long B, const double *restrict LR, const doubl
 
 /* criterion 0 (max): divergent when f(x_k) > bound (or NaN) at any k = 0..steps.
    criterion 1 (sum, Liu's GPU scripts gpuexp-4-2.py/gpuexp-10.py): divergent when
-   S = f(x_1) + ... + f(x_k) reaches bound (NaN counts as reaching it) for some k <= steps. */
+   S = f(x_1) + ... + f(x_k) reaches bound (NaN counts as reaching it) for some k <= steps.
+   criterion 2 (above, Liu's exp-3.py/exp-5.jl): divergent when f(x_k) > bound for some
+   k = 1..steps; a NaN loss never compares above, so a NaN orbit counts as trainable. */
 static long tr_run_block(long n, long B, const double *restrict lrs,
                          const double *restrict x0, const double *restrict P, long steps,
                          double bound, uint8_t *restrict labels, int check_period,
@@ -416,7 +418,7 @@ static long tr_run_block(long n, long B, const double *restrict lrs,
                         same &= memcmp(&X[j * B + i], &SN[j * B + i], 8) == 0;
                     /* sum: the orbit repeats the window's losses (each <= M) for the
                        steps - k + 1 terms still to come; finished only if that stays below. */
-                    if (criterion && same)
+                    if (criterion == 1 && same)
                         same = S[i] + (double)(steps - k + 1) * fmax(M[i], 0.0)
                                < bound * (1.0 - 1e-9);
                     KEEP[i] = !same;
@@ -435,7 +437,7 @@ static long tr_run_block(long n, long B, const double *restrict lrs,
                 }}
             }}
             memcpy(SN, X, sizeof(double) * TR_D * B);
-            if (criterion) for (long i = 0; i < n; ++i) M[i] = -INFINITY;
+            if (criterion == 1) for (long i = 0; i < n; ++i) M[i] = -INFINITY;
         }}
         tr_block_step(n, B, LR, X, XN, P, bound, BAD, OOR, F);
         evaluations += n;
@@ -452,7 +454,9 @@ static long tr_run_block(long n, long B, const double *restrict lrs,
                 for (int j = 0; j < TR_D; ++j) XN[j * B + i] = xv[j] - LR[i] * g[j];
             }}
         }}
-        if (criterion) {{
+        if (criterion == 2) {{
+            for (long i = 0; i < n; ++i) BAD[i] = k > 0 && F[i] > bound;
+        }} else if (criterion) {{
             for (long i = 0; i < n; ++i) {{
                 if (k > 0) S[i] += F[i];
                 M[i] = (F[i] <= M[i]) ? M[i] : F[i]; /* NaN propagates */
@@ -777,10 +781,14 @@ class CSweepKernel:
         ``"max"``: divergent when ``f(x_k) > bound`` (or NaN) for some ``k = 0..steps``.
         ``"sum"``: divergent when ``f(x_1) + ... + f(x_k) >= bound`` (NaN counts as reaching
         it) for some ``k <= steps``, the rule of Liu's GPU sweeps (``gpuexp-4-2.py``,
-        ``gpuexp-10.py``: bound 1e16).
+        ``gpuexp-10.py``: bound 1e16). ``"above"``: divergent when ``f(x_k) > bound`` for some
+        ``k = 1..steps``, NaN never (a NaN orbit is trainable): the comparison of Liu's
+        ``exp-3.py``/``exp-5.jl``.
         """
-        if criterion not in ("max", "sum"):
-            raise ValueError(f"criterion must be 'max' or 'sum', got {criterion!r}")
+        if criterion not in _CRITERION_CODE:
+            raise ValueError(
+                f"criterion must be one of {', '.join(_CRITERION_CODE)}, got {criterion!r}"
+            )
         if criterion == self.criterion:
             return self
         return dataclasses.replace(self, criterion=criterion)
@@ -834,7 +842,7 @@ class CSweepKernel:
             int(self.block),
             int(self.threads),
             int(self.check_period),
-            int(self.criterion == "sum"),
+            _CRITERION_CODE[self.criterion],
             0,
         )
         return labels.astype(bool), int(ev)
@@ -862,7 +870,7 @@ class CSweepKernel:
             int(self.block),
             int(self.threads),
             int(self.check_period),
-            int(self.criterion == "sum"),
+            _CRITERION_CODE[self.criterion],
             1,
         )
         return labels.astype(bool), int(ev)
@@ -887,6 +895,9 @@ class CSweepKernel:
         s, c = np.empty_like(u), np.empty_like(u)
         self._lib.tr_sincos(u.size, u.ctypes.data, s.ctypes.data, c.ctypes.data)
         return s, c
+
+
+_CRITERION_CODE = {"max": 0, "sum": 1, "above": 2}
 
 
 def _rebuild(source, name, dim, n_params, threads, block, check_period, criterion="max"):

@@ -5,7 +5,10 @@ Protocol (Liu 2024): ``s_k = lr_min + (lr_max - lr_min) * k / N``, ``k = 0..N``,
 loss exceeds ``bound`` (or is NaN/inf) at any of the iterates ``x_0..x_steps``
 (``criterion="max"``), or, with ``criterion="sum"``, if the running sum of the losses
 ``f(x_1) + ... + f(x_k)`` reaches ``bound`` (NaN counts as reaching it) for some ``k <= steps``:
-the rule of Liu's GPU sweeps (``gpuexp-4-2.py``, ``gpuexp-10.py``, bound 1e16).
+the rule of Liu's GPU sweeps (``gpuexp-4-2.py``, ``gpuexp-10.py``, bound 1e16). With
+``criterion="above"`` a learning rate is divergent when ``f(x_k) > bound`` for some
+``k = 1..steps``; a NaN loss never compares above the bound, so a NaN orbit counts as
+trainable: the comparison of Liu's ``exp-3.py``/``exp-5.jl`` (Fig. 4b/4c).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ __all__ = [
 ]
 
 #: Divergence rules (see the module docstring).
-CRITERIA = ("max", "sum")
+CRITERIA = ("max", "sum", "above")
 
 #: Finest level accepted in memory (2**30 + 1 booleans = 1 GiB).
 MAX_LEVELS = 30
@@ -83,13 +86,13 @@ def learning_rates(
 @functools.lru_cache(maxsize=64)
 def _chunk_kernel(loss_and_grad: LossAndGrad, steps: int, criterion: str = "max") -> Callable:
     """One jitted kernel per (loss, steps, criterion); shapes/dtypes retrace inside jax.jit."""
-    summed = criterion == "sum"
+    summed, above = criterion == "sum", criterion == "above"
 
     def run(lrs, x0, params, bound):
         x = x_start = jnp.broadcast_to(x0, lrs.shape + x0.shape[-1:]).astype(lrs.dtype)
         f0, g0 = loss_and_grad(x, params)
         # sum: the initial loss is not part of the sum (Liu's scripts add f(x_1)..f(x_T)).
-        div0 = jnp.zeros(lrs.shape, bool) if summed else ~(f0 <= bound)
+        div0 = jnp.zeros(lrs.shape, bool) if summed or above else ~(f0 <= bound)
 
         def cond(state):
             k, _, _, div, _ = state
@@ -105,6 +108,8 @@ def _chunk_kernel(loss_and_grad: LossAndGrad, steps: int, criterion: str = "max"
             if summed:
                 total = total + f
                 return k + 1, x, g, div | ~(total < bound), total
+            if above:
+                return k + 1, x, g, div | (f > bound), total
             return k + 1, x, g, div | ~(f <= bound), total
 
         state = (0, x, g0, div0, jnp.zeros(lrs.shape, lrs.dtype))

@@ -5,7 +5,13 @@ import json
 import numpy as np
 import pytest
 
-from trainability.analytic import CompileError, c_sweep_kernel, family, jax_kernels
+from trainability.analytic import (
+    CompileError,
+    c_sweep_kernel,
+    family,
+    from_expression,
+    jax_kernels,
+)
 from trainability.numeric import grid_sweep, learning_rates, lr_sweep, trainable
 from trainability.verify._cli import main
 
@@ -20,6 +26,9 @@ def _brute(f_and_g, x0, lrs, steps, bound, criterion):
             for k in range(steps + 1):
                 f, g = f_and_g(x)
                 if criterion == "max" and not f <= bound:
+                    div = True
+                    break
+                if criterion == "above" and k > 0 and f > bound:
                     div = True
                     break
                 if criterion == "sum" and k > 0:
@@ -49,7 +58,7 @@ def _c_kernel(land):
 # Compare where the label survives shifts of x0 by a few 1e-12, and require that to be almost
 # every learning rate. (At bound 50 the sum rule's label depends on which attractor a chaotic
 # orbit settles on: too many labels are rounding-sensitive for this test.)
-@pytest.mark.parametrize("criterion", ["max", "sum"])
+@pytest.mark.parametrize("criterion", ["max", "sum", "above"])
 @pytest.mark.parametrize("bound", [1e3, 1e16])
 def test_criteria_match_brute_force(criterion, bound):
     land = family("additive", eps=0.2, lam=1.0)
@@ -154,3 +163,26 @@ def test_cli_sweep_criterion_recorded(capsys):
     assert summary["protocol"]["criterion"] == "sum"
     assert summary["protocol"]["bound"] == 1e16
     assert main([*argv.split(), "--criterion", "avg", "--json"]) == 2
+
+
+def test_above_counts_nan_orbits_trainable():
+    """-x^2 + cos x is unbounded below: the orbit runs to -inf, overflows, and the loss turns
+    NaN (cos(inf)) without ever exceeding the bound. "above" (Liu's exp-3.py comparison)
+    calls such learning rates trainable, "max" divergent; both match the brute-force loop."""
+    land = from_expression("-x**2 + cos(x)", {})
+    lrs = learning_rates(6)
+
+    def fg(x):
+        return -x * x + np.cos(x), -2 * x - np.sin(x)
+
+    labels = {}
+    for criterion in ("max", "above"):
+        ref = _brute(fg, 1.0, lrs, 1000, 1e8, criterion)
+        c, _ = _c_kernel(land).with_criterion(criterion)(lrs, [1.0], (), 1000, 1e8)
+        j = trainable(
+            jax_kernels(land).loss_and_grad, lrs, 1.0, steps=1000, bound=1e8, criterion=criterion
+        )
+        np.testing.assert_array_equal(c, ref)
+        np.testing.assert_array_equal(np.asarray(j), ref)
+        labels[criterion] = ref
+    assert labels["above"].all() and (~labels["max"]).sum() > 10

@@ -324,10 +324,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--criterion",
         default="max",
-        choices=["max", "sum"],
-        help="divergence rule: max (the loss exceeds --bound at some step) or sum (the sum of "
-        "the loss over the run reaches --bound, NaN counted as reaching it; Liu's GPU sweeps "
-        "use sum with --bound 1e16) (default max)",
+        choices=["max", "sum", "above"],
+        help="divergence rule: max (the loss exceeds --bound at some step, NaN divergent), sum "
+        "(the sum of the loss over the run reaches --bound, NaN counted as reaching it; Liu's "
+        "GPU sweeps use sum with --bound 1e16) or above (the loss compares above --bound at "
+        "some step, so a NaN orbit counts as trainable: Liu's exp-3.py) (default max)",
     )
     p.add_argument(
         "--out",

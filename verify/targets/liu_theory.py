@@ -438,71 +438,133 @@ def fig4c(args) -> dict:
 
 # --------------------------------------------------------------------- Fig. S3 bounds
 
-FULL_BOUNDS = (1e3, 1e4, 1e5, 1e6, 1e8)
-QUICK_BOUNDS = (1e3, 1e8)
+#: Source: ``gpuexp-8.py``, ``gpuexp-8-1.py``, ``gpuexp-8-2.py``, ``gpuexp-8-3.py``
+#: (bounds 1e3, 1e4, 1e5, 1e6): the multiplicative family at x0 = 5, eps =
+#: 10^linspace(-10, -2, 10), lam = linspace(0.01, 1, 10), 1000 steps, divergent once the loss
+#: reaches the bound (``plus >= bound``, NaN counted as the bound), 2^20 learning rates.
+S3_BOUNDS, S3_QUICK_BOUNDS = (1e3, 1e4, 1e5, 1e6), (1e3, 1e6)
+S3_EPS = tuple(10.0 ** np.linspace(-10, -2, 10))
+S3_LAM = tuple(np.linspace(0.01, 1.0, 10))
+
+
+def source_fit(counts, min_levels: int = 2) -> tuple[float, float]:
+    """Liu's fit of the theory figures (``exp-3.ipynb``, and the GPU grids): zero counts set
+    to 1, ``np.polyfit`` of ``log2 B_N`` over the levels with ``log2 B_N > 0`` (B_N >= 2)
+    when there are at least ``min_levels`` of them (2: "more than one"; 4 for Fig. 4a:
+    "more than 3"), else dimension 0. The error is ``sqrt`` of polyfit's scaled covariance
+    (residuals over ``n - 4``), 0 when that needs more than the points available.
+
+    >>> source_fit([1, 1, 2, 4, 8, 16])
+    (1.0, 0.0)
+    >>> source_fit([1, 0, 1, 2])
+    (0.0, 0.0)
+    """
+    b = np.asarray(counts, dtype=float).copy()
+    b[b == 0] = 1
+    used = np.flatnonzero(np.log2(b) > 0)
+    if used.size < min_levels:
+        return 0.0, 0.0
+    y = np.log2(b[used])
+    if used.size > 4:
+        (slope, _), cov = np.polyfit(used.astype(float), y, 1, cov=True)
+        return float(round(slope, 12)), float(np.sqrt(max(cov[0][0], 0.0)))
+    return float(round(np.polyfit(used.astype(float), y, 1)[0], 12)), 0.0
 
 
 def _s3_options(parser):
-    _levels_option(15)(parser)
-    parser.add_argument("--lam", type=float, default=1.0, help="fixed lam (default 1)")
+    _levels_option(16)(parser)
+    parser.add_argument(
+        "--grid",
+        type=int,
+        default=None,
+        help="eps and lam values per axis from the source grid (default 10, 3 with --quick)",
+    )
 
 
 @reproduction(
-    "liu-figS3", "Fig. S3: smallest fractal eps against the divergence bound", _s3_options
+    "liu-figS3",
+    "Fig. S3: multiplicative, smallest fractal eps against the divergence bound",
+    _s3_options,
 )
 def figS3(args) -> dict:
-    levels = _levels(args, 15)
-    lam = float(args.lam)
-    if not lam > 0:
-        raise ValueError("--lam must be > 0")
-    land = family("additive", lam=lam)
-    crit = _critical(land)
-    eps = (np.array([0.02, 0.2]) if args.quick else np.linspace(0.02, 0.12, 11)) * lam**2
-    bounds = QUICK_BOUNDS if args.quick else FULL_BOUNDS
-    params = np.c_[eps, np.full_like(eps, lam)]
-    rows, points, seconds = [], [], 0.0
+    """The source's experiment (``gpuexp-8*.py``). ``thresholds`` lists, for every bound and
+    lam, the smallest eps of the grid whose boundary is fractal (source-fit dimension above
+    0.3), or None if none is."""
+    levels = _levels(args, 16)
+    n = args.grid or (3 if args.quick else 10)
+    if not 1 <= n <= 10:
+        raise ValueError("--grid must be between 1 and 10")
+    pick = np.unique(np.round(np.linspace(0, 9, n)).astype(int))
+    eps_axis, lam_axis = np.array(S3_EPS)[pick], np.array(S3_LAM)[pick]
+    land = family("multiplicative")
+    names, values = parameter_grid(eps=eps_axis, lam=lam_axis)
+    assert names == land.parameter_names
+    bounds = S3_QUICK_BOUNDS if args.quick else S3_BOUNDS
+    thresholds, points, seconds, run = [], [], 0.0, None
     for b in bounds:
         pts, res = sweep_points(
-            land, params, [X0_GRID], levels=levels, bound=b, backend=args.backend
+            land, values, [X0_GRID], levels=levels, bound=b, backend=args.backend
         )
         seconds += res.seconds
         run = grid_run(res)
         for p in pts:
             p["bound"] = b
+            p["dimension_source_fit"], p["dimension_source_fit_stderr"] = source_fit(
+                p["boundary_counts"]
+            )
         points += pts
-        fractal = [p["eps"] for p in pts if p["dimension"] > HIGH]
-        verdict = transition_verdict(pts, crit["numeric"], low=LOW, high=HIGH)
-        rows.append(
-            {
-                "bound": b,
-                "smallest_fractal_eps": min(fractal) if fractal else None,
-                "transition": verdict.measured["transition"],
-                "bracket": verdict.measured["bracket"],
-                "verdict": verdict.to_dict(),
-            }
-        )
-    eps_c = crit["numeric"] * lam**2
+        for lam in lam_axis:
+            fractal = [
+                p["eps"] for p in pts if p["lam"] == lam and p["dimension_source_fit"] > HIGH
+            ]
+            thresholds.append(
+                {
+                    "bound": b,
+                    "lam": float(lam),
+                    "smallest_fractal_eps": min(fractal) if fractal else None,
+                }
+            )
     fig, ax = plt.subplots(figsize=(4.2, 3.2))
-    xs = [r["bound"] for r in rows if r["smallest_fractal_eps"] is not None]
-    ys = [r["smallest_fractal_eps"] for r in rows if r["smallest_fractal_eps"] is not None]
-    ax.semilogx(xs, ys, "o-", label="smallest fractal eps")
-    ax.axhline(eps_c, color="C3", ls="--", label=f"derived convexity limit {eps_c:.4g}")
-    ax.set_xlabel("divergence bound $B$")
-    ax.set_ylabel(r"$\epsilon$")
+    for i, b in enumerate(bounds):
+        rows = [t for t in thresholds if t["bound"] == b and t["smallest_fractal_eps"]]
+        ax.semilogy(
+            [t["lam"] for t in rows],
+            [t["smallest_fractal_eps"] for t in rows],
+            "o-",
+            color=f"C{i}",
+            label=f"bound {b:g}",
+        )
+    ax.set_xlabel(r"$\lambda$")
+    ax.set_ylabel(r"smallest fractal $\epsilon$")
     ax.legend(frameon=False, fontsize=8)
+    crit = _critical(land)
     return {
-        "family": "additive",
-        "lam": lam,
+        "family": "multiplicative",
         "levels": levels,
         "x0": X0_GRID,
+        "eps_axis": eps_axis,
+        "lam_axis": lam_axis,
+        "bounds": list(bounds),
+        "fractal_threshold": HIGH,
         "critical_invariant": crit,
-        "predicted_critical_roughness": crit["numeric"],
-        "predicted_critical_eps": eps_c,
-        "bounds": rows,
+        "predicted_critical_roughness": crit and crit["numeric"],
+        "thresholds": thresholds,
         "points": points,
         "backend": run["backend"],
         "protocol": run["protocol"] | {"bound": list(bounds)},
         "seconds": seconds,
+        "comparison": [
+            comparison_entry(
+                f"smallest fractal eps at bound {b:g}, lam {t['lam']:.2f}",
+                None,
+                t["smallest_fractal_eps"],
+                note="the source shows this as a heat map (gpuexp-8.ipynb), no number to "
+                "compare; the multiplicative loss is non-convex for every eps > 0",
+            )
+            for b in bounds
+            for t in thresholds
+            if t["bound"] == b and t["lam"] == lam_axis[0]
+        ],
         "figure": save_figure(fig, args.out / "smallest_fractal_eps.png"),
     }
 
