@@ -186,3 +186,18 @@ def test_above_counts_nan_orbits_trainable():
         np.testing.assert_array_equal(np.asarray(j), ref)
         labels[criterion] = ref
     assert labels["above"].all() and (~labels["max"]).sum() > 10
+
+
+def test_fig4c_difference_is_the_nan_rule():
+    """Fig. 4c at d = 100 on the invariant diagonal (1-D multiplicative, eps*d = 20,
+    x0 = 1/d): with NaN orbits trainable (exp-3.py's comparison) the boundary is rich, with
+    NaN divergent a single boundary is left."""
+    land = family("multiplicative", eps=20.0, lam=0.1)
+    kern = _c_kernel(land)
+    counts = {
+        c: lr_sweep(None, 0.01, (20.0, 0.1), levels=11, backend=kern, criterion=c).boundary_counts[
+            -1
+        ]
+        for c in ("above", "max")
+    }
+    assert counts["max"] == 1 and counts["above"] > 20

@@ -13,15 +13,14 @@ Every prediction (roughness, critical value, convexity boundary) is derived by
 
 Every target takes ``--backend`` (default ``auto``: the compiled ``c-poly`` kernel with all
 cells batched over the cores when a C compiler works, else JAX); its summary records the
-``backend`` that ran and the ``protocol``. Run times of the full variants with ``--backend
-jax``, estimated at its ~30k learning rates/s on 2 idle CPU cores (``c-poly`` grids run at
-0.2-0.5M learning rates/s on the same shared machine; defaults: ``--levels`` 16 for the
-grids, 15 for Fig. S3, 14 otherwise): Fig. 2c/2d/3a/3b 100 cells x 65537 = 6.6M learning
-rates, about 4 min (Fig. 3a/3b reuse the Fig. 2c/2d results when present); Fig. 4a the
-same; Fig. S3 5 bounds x 11 eps x 32769 = 1.8M, about 1 min; Fig. S4/S5 100 x 16385 =
-1.6M, about 1 min; Fig. 4b/4c d up to 100 at level 14, a few minutes. Measured with JAX
-on a shared 2-core machine (2-8k learning rates/s): Fig. 2c at ``--levels 14`` 223 s, Fig.
-2d at ``--levels 12`` 18 s (most lanes diverge early), Fig. S3 at level 15 921 s.
+``backend`` that ran, the ``protocol`` (with the divergence ``criterion``) and a
+``comparison`` with the source's values. Each target follows one of the author's scripts
+(github.com/liuyz0/FractalBoundary, named where the target is defined) and uses its
+divergence rule by default; see ``docs/theory/source-protocols.rst`` for the quirks found
+there and the corrected protocols reported beside them. Default runs measured on the shared
+2-core machine with ``c-poly`` (other jobs running): Fig. S3 (4 bounds x 100 cells x 2^16)
+243 s; Fig. S4 (2 protocols x 40 curves x 2^20) 464 s; Fig. S5 (2 x 100 x 2^20) 362 s;
+Fig. 4c (d = 1..100 at 2^16, two criteria, on the invariant diagonal) 31 s.
 ``--quick`` variants use a few cells at level 8 and run in seconds.
 """
 
