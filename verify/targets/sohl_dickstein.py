@@ -50,7 +50,19 @@ def _options(parser):
     parser.add_argument("--width", type=int, default=16, help="hidden width (default 16)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--minibatch", type=int, default=None, help="rows per GD step (default: full batch)"
+        "--minibatch",
+        "--batch-size",
+        dest="minibatch",
+        type=int,
+        default=None,
+        help="rows per GD step (default: full batch)",
+    )
+    parser.add_argument(
+        "--n-data",
+        type=int,
+        default=None,
+        help="data set size (default: the number of parameters, width**2 + width; the source "
+        "also runs 1)",
     )
     parser.add_argument("--phase-space", choices=("lr_vs_lr", "offset_vs_lr"), default="lr_vs_lr")
     parser.add_argument(
@@ -169,7 +181,11 @@ def sohl_dickstein(args) -> dict:
     if args.zoom < 0 or args.zoom > 8:
         raise ValueError(f"--zoom must be in 0..8, got {args.zoom}")
     problem = network_problem(
-        args.activation, width=args.width, seed=args.seed, minibatch=args.minibatch
+        args.activation,
+        width=args.width,
+        seed=args.seed,
+        n_data=args.n_data,
+        minibatch=args.minibatch,
     )
     if args.phase_space == "lr_vs_lr":
         grid = HyperGrid(LR_RANGE, LR_RANGE, resolution)
@@ -193,6 +209,10 @@ def sohl_dickstein(args) -> dict:
         "steps": steps,
         "dimension": fit.dimension,
         "dimension_stderr": fit.stderr,
+        # The source's estimator (median of all local box-count slopes over a zoom-out
+        # sequence of frames) is not implemented yet; "median_local_slope" is the median over
+        # this one frame.
+        "estimator": "ols-window",
         "converged_fraction": img.converged_fraction,
         "figure": figure,
         "median_local_slope": fit.median_slope,
