@@ -58,7 +58,7 @@ def _emit(result: dict, as_json: bool) -> None:
             if key != "comparison":
                 print(f"{key}: {value}")
         for c in result.get("comparison") or []:  # last, one line per quantity
-            word = {True: "agrees", False: "differs", None: "no paper value"}[c["agrees"]]
+            word = {True: "agrees", False: "differs", None: "not compared"}[c["agrees"]]
             se = "" if c["stderr"] is None else f" +- {c['stderr']:.3g}"
             measured = c["measured"]
             measured = f"{measured:.4g}" if isinstance(measured, float) else measured
