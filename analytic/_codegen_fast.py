@@ -23,6 +23,7 @@ already checked against the bound, so the lane is trainable at every later step.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import functools
 import hashlib
 import json
@@ -376,32 +377,39 @@ static void tr_point_exact(const double *restrict xv, const double *restrict P,
 {store_grad}
 }}
 
-/* One GD step for n lanes (SoA, stride B): XN = X - s*g(X); BAD: f(X) > bound or not finite
-   (inf <= inf would pass an infinite bound). */
+/* One GD step for n lanes (SoA, stride B): XN = X - s*g(X); F = f(X); BAD: f(X) > bound or
+   not finite (inf <= inf would pass an infinite bound). */
 static void tr_block_step(long n, long B, const double *restrict LR, const double *restrict X,
                           double *restrict XN, const double *restrict P, double bound,
-                          uint8_t *restrict BAD, uint8_t *restrict OOR) {{
+                          uint8_t *restrict BAD, uint8_t *restrict OOR, double *restrict F) {{
 {unpack_params}
     for (long i = 0; i < n; ++i) {{
 {unpack_lane}
 {step_body}
         BAD[i] = !(isfinite(tr_f) & (tr_f <= bound));
+        F[i] = tr_f;
         OOR[i] = {oor_expr};
         const double tr_s = LR[i];
 {update_lane}
     }}
 }}
 
+/* criterion 0 (max): divergent when f(x_k) > bound (or NaN) at any k = 0..steps.
+   criterion 1 (sum, Liu's GPU scripts gpuexp-4-2.py/gpuexp-10.py): divergent when
+   S = f(x_1) + ... + f(x_k) reaches bound (NaN counts as reaching it) for some k <= steps.
+   criterion 2 (above, Liu's exp-3.py/exp-5.jl): divergent when f(x_k) > bound for some
+   k = 1..steps; a NaN loss never compares above, so a NaN orbit counts as trainable. */
 static long tr_run_block(long n, long B, const double *restrict lrs,
                          const double *restrict x0, const double *restrict P, long steps,
                          double bound, uint8_t *restrict labels, int check_period,
-                         double *restrict work) {{
+                         double *restrict work, int criterion, long x0_stride) {{
     double *LR = work, *X = LR + B, *XN = X + TR_D * B, *SN = XN + TR_D * B;
-    long *IDX = (long *)(SN + TR_D * B);
+    double *F = SN + TR_D * B, *S = F + B, *M = S + B;
+    long *IDX = (long *)(M + B);
     uint8_t *BAD = (uint8_t *)(IDX + B), *OOR = BAD + B, *KEEP = OOR + B;
     for (long i = 0; i < n; ++i) {{
-        LR[i] = lrs[i]; IDX[i] = i; labels[i] = 1;
-        for (int j = 0; j < TR_D; ++j) X[j * B + i] = x0[j];
+        LR[i] = lrs[i]; IDX[i] = i; labels[i] = 1; S[i] = 0.0; M[i] = -INFINITY;
+        for (int j = 0; j < TR_D; ++j) X[j * B + i] = x0[i * x0_stride + j];
     }}
     long evaluations = 0;
     for (long k = 0; k <= steps && n > 0; ++k) {{
@@ -413,6 +421,11 @@ static long tr_run_block(long n, long B, const double *restrict lrs,
                     int same = 1;
                     for (int j = 0; j < TR_D; ++j)
                         same &= memcmp(&X[j * B + i], &SN[j * B + i], 8) == 0;
+                    /* sum: the orbit repeats the window's losses (each <= M) for the
+                       steps - k + 1 terms still to come; finished only if that stays below. */
+                    if (criterion == 1 && same)
+                        same = S[i] + (double)(steps - k + 1) * fmax(M[i], 0.0)
+                               < bound * (1.0 - 1e-9);
                     KEEP[i] = !same;
                     finished |= same;
                 }}
@@ -420,7 +433,7 @@ static long tr_run_block(long n, long B, const double *restrict lrs,
                     long m = 0;
                     for (long i = 0; i < n; ++i) {{
                         if (!KEEP[i]) continue;
-                        LR[m] = LR[i]; IDX[m] = IDX[i];
+                        LR[m] = LR[i]; IDX[m] = IDX[i]; S[m] = S[i]; M[m] = M[i];
                         for (int j = 0; j < TR_D; ++j) X[j * B + m] = X[j * B + i];
                         ++m;
                     }}
@@ -429,8 +442,9 @@ static long tr_run_block(long n, long B, const double *restrict lrs,
                 }}
             }}
             memcpy(SN, X, sizeof(double) * TR_D * B);
+            if (criterion == 1) for (long i = 0; i < n; ++i) M[i] = -INFINITY;
         }}
-        tr_block_step(n, B, LR, X, XN, P, bound, BAD, OOR);
+        tr_block_step(n, B, LR, X, XN, P, bound, BAD, OOR, F);
         evaluations += n;
         int any_bad = 0, any_oor = 0;
         for (long i = 0; i < n; ++i) {{ any_oor |= OOR[i]; }}
@@ -441,7 +455,17 @@ static long tr_run_block(long n, long B, const double *restrict lrs,
                 for (int j = 0; j < TR_D; ++j) xv[j] = X[j * B + i];
                 tr_point_exact(xv, P, &f, g);
                 BAD[i] = !(isfinite(f) & (f <= bound));
+                F[i] = f;
                 for (int j = 0; j < TR_D; ++j) XN[j * B + i] = xv[j] - LR[i] * g[j];
+            }}
+        }}
+        if (criterion == 2) {{
+            for (long i = 0; i < n; ++i) BAD[i] = k > 0 && F[i] > bound;
+        }} else if (criterion) {{
+            for (long i = 0; i < n; ++i) {{
+                if (k > 0) S[i] += F[i];
+                M[i] = (F[i] <= M[i]) ? M[i] : F[i]; /* NaN propagates */
+                BAD[i] = k > 0 && !(S[i] < bound);
             }}
         }}
         for (long i = 0; i < n; ++i) {{ any_bad |= BAD[i]; }}
@@ -450,7 +474,7 @@ static long tr_run_block(long n, long B, const double *restrict lrs,
             long m = 0;
             for (long i = 0; i < n; ++i) {{
                 if (BAD[i]) {{ labels[IDX[i]] = 0; continue; }}
-                LR[m] = LR[i]; IDX[m] = IDX[i];
+                LR[m] = LR[i]; IDX[m] = IDX[i]; S[m] = S[i]; M[m] = M[i];
                 for (int j = 0; j < TR_D; ++j) {{
                     X[j * B + m] = X[j * B + i]; SN[j * B + m] = SN[j * B + i];
                 }}
@@ -465,14 +489,14 @@ static long tr_run_block(long n, long B, const double *restrict lrs,
 /* Label the same n learning rates for each of n_cells cells (1 = trainable): cell c starts
    from x0s[c*D..] with hyperparameters Ps[c*NP..] and writes labels[c*n..]. OpenMP runs over
    (cell, block) pairs, so many small cells keep every core busy. Returns the number of loss
-   evaluations done. */
+   evaluations done. lane_x0: x0s holds one start per lane (n_cells * n rows of D). */
 long tr_sweep_cells(long n_cells, long n, const double *lrs, const double *x0s,
                     const double *Ps, long steps, double bound, uint8_t *labels, long block,
-                    int threads, int check_period) {{
+                    int threads, int check_period, int criterion, int lane_x0) {{
     long nblocks = (n + block - 1) / block;
     long pairs = n_cells * nblocks;
     long total = 0;
-    size_t bytes = sizeof(double) * (size_t)block * (1 + 3 * TR_D) + sizeof(long) * block
+    size_t bytes = sizeof(double) * (size_t)block * (4 + 3 * TR_D) + sizeof(long) * block
                    + 3 * (size_t)block + 64;
 #ifdef _OPENMP
     if (threads < 1) threads = omp_get_max_threads();
@@ -486,8 +510,10 @@ long tr_sweep_cells(long n_cells, long n, const double *lrs, const double *x0s,
         for (long q = 0; q < pairs; ++q) {{
             long c = q / nblocks, b = q % nblocks;
             long lo = b * block, m = n - lo < block ? n - lo : block;
-            total += tr_run_block(m, block, lrs + lo, x0s + c * TR_D, Ps + c * TR_NP, steps,
-                                  bound, labels + c * n + lo, check_period, work);
+            const double *x0 = lane_x0 ? x0s + (c * n + lo) * TR_D : x0s + c * TR_D;
+            total += tr_run_block(m, block, lrs + lo, x0, Ps + c * TR_NP, steps, bound,
+                                  labels + c * n + lo, check_period, work, criterion,
+                                  lane_x0 ? TR_D : 0);
         }}
         free(work);
     }}
@@ -789,6 +815,9 @@ class CSweepKernel:
         dim: number of parameter variables. n_params: number of hyperparameters.
         flags: compiler flags used. threads: OpenMP threads (default: all cores).
         block: learning rates per cache block. check_period: enable the periodic-orbit exit.
+        criterion: ``"max"`` (divergent when the loss exceeds the bound at any step) or
+            ``"sum"`` (when the sum of the losses over the run reaches it); see
+            :meth:`with_criterion`.
     """
 
     source: str
@@ -800,6 +829,7 @@ class CSweepKernel:
     block: int = 512
     check_period: bool = True
     _lib: object = field(default=None, repr=False)
+    criterion: str = "max"
 
     def __post_init__(self):
         if self._lib is None:
@@ -823,6 +853,8 @@ class CSweepKernel:
                 lg,
                 ctypes.c_int,
                 ctypes.c_int,
+                ctypes.c_int,
+                ctypes.c_int,
             ]
             lib.tr_eval.restype = None
             lib.tr_eval.argtypes = [lg, vp, vp, vp, vp]
@@ -841,8 +873,27 @@ class CSweepKernel:
                 self.threads,
                 self.block,
                 self.check_period,
+                self.criterion,
             ),
         )
+
+    def with_criterion(self, criterion: str) -> CSweepKernel:
+        """The same compiled kernel with the divergence rule ``criterion``.
+
+        ``"max"``: divergent when ``f(x_k) > bound`` (or NaN) for some ``k = 0..steps``.
+        ``"sum"``: divergent when ``f(x_1) + ... + f(x_k) >= bound`` (NaN counts as reaching
+        it) for some ``k <= steps``, the rule of Liu's GPU sweeps (``gpuexp-4-2.py``,
+        ``gpuexp-10.py``: bound 1e16). ``"above"``: divergent when ``f(x_k) > bound`` for some
+        ``k = 1..steps``, NaN never (a NaN orbit is trainable): the comparison of Liu's
+        ``exp-3.py``/``exp-5.jl``.
+        """
+        if criterion not in _CRITERION_CODE:
+            raise ValueError(
+                f"criterion must be one of {', '.join(_CRITERION_CODE)}, got {criterion!r}"
+            )
+        if criterion == self.criterion:
+            return self
+        return dataclasses.replace(self, criterion=criterion)
 
     def _params(self, params) -> np.ndarray:
         p = np.ascontiguousarray(np.asarray(params, dtype=np.float64).reshape(-1))
@@ -893,6 +944,36 @@ class CSweepKernel:
             int(self.block),
             int(self.threads),
             int(self.check_period),
+            _CRITERION_CODE[self.criterion],
+            0,
+        )
+        return labels.astype(bool), int(ev)
+
+    def sweep_lanes(self, lrs, x0s, params=(), steps: int = 1000, bound: float = 1e8):
+        """Labels of lanes that each have their own learning rate and start.
+
+        ``lrs: (C,)``, ``x0s: (C, d)``, ``params: (P,)`` shared; returns ``(labels: (C,) bool,
+        evaluations)``, lane ``i`` equal to ``self(lrs[i:i+1], x0s[i], params, ...)[0][0]``.
+        (Liu's ``exp-6.jl``/``exp-7.jl`` draw a fresh x0 for every learning rate.)
+        """
+        lrs = np.ascontiguousarray(lrs, dtype=np.float64).reshape(-1)
+        x0s = np.ascontiguousarray(np.asarray(x0s, np.float64).reshape(lrs.size, self.dim))
+        p = self._params(params)
+        labels = np.empty(lrs.size, dtype=np.uint8)
+        ev = self._lib.tr_sweep_cells(
+            1,
+            lrs.size,
+            lrs.ctypes.data,
+            x0s.ctypes.data,
+            p.ctypes.data,
+            int(steps),
+            float(bound),
+            labels.ctypes.data,
+            int(self.block),
+            int(self.threads),
+            int(self.check_period),
+            _CRITERION_CODE[self.criterion],
+            1,
         )
         return labels.astype(bool), int(ev)
 
@@ -918,9 +999,19 @@ class CSweepKernel:
         return s, c
 
 
-def _rebuild(source, name, dim, n_params, threads, block, check_period):
+_CRITERION_CODE = {"max": 0, "sum": 1, "above": 2}
+
+
+def _rebuild(source, name, dim, n_params, threads, block, check_period, criterion="max"):
     return CSweepKernel(
-        source, name, dim, n_params, threads=threads, block=block, check_period=check_period
+        source,
+        name,
+        dim,
+        n_params,
+        threads=threads,
+        block=block,
+        check_period=check_period,
+        criterion=criterion,
     )
 
 

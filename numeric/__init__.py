@@ -103,6 +103,7 @@ from ._strings import (
     dynamic_string_sampling,
 )
 from ._sweep import (
+    CRITERIA,
     MAX_LEVELS,
     LabelKernel,
     SweepResult,
@@ -187,6 +188,7 @@ __all__ = [
     "box_counting_dimension",
     "box_counts",
     "check_sweep_arguments",
+    "CRITERIA",
     "classification_data",
     "connectivity_sweep",
     "convergence_score",

@@ -19,7 +19,13 @@ import numpy as np
 
 from ._boundary import boundary_counts, fit_dimension
 from ._progress import Progress
-from ._sweep import LabelKernel, check_sweep_arguments, learning_rates, trainable
+from ._sweep import (
+    LabelKernel,
+    check_sweep_arguments,
+    learning_rates,
+    trainable,
+    with_criterion,
+)
 
 #: ``(x: (C, d), params) -> (f: (C,), g: (C, d))`` with per-lane ``(C,)`` hyperparameters.
 LossAndGrad = Callable
@@ -67,6 +73,8 @@ class GridResult:
     seconds: float
     #: the engine that labelled the cells: ``"jax"`` or the kernel's ``name`` (``"c-poly"``).
     backend: str = "jax"
+    #: divergence rule, ``"max"`` or ``"sum"`` (see :mod:`trainability.numeric` sweeps).
+    criterion: str = "max"
 
     @property
     def n_cells(self) -> int:
@@ -109,6 +117,7 @@ def grid_sweep(
     chunk_size: int = 2**14,
     progress: bool = False,
     backend: str | LabelKernel = "jax",
+    criterion: str = "max",
 ) -> GridResult:
     """Learning-rate sweeps of many hyperparameter cells, batched cells x learning rates.
 
@@ -123,11 +132,13 @@ def grid_sweep(
         backend: ``"jax"`` or a compiled :class:`~trainability.numeric.LabelKernel` (float64
             only) such as :func:`trainability.analytic.c_sweep_kernel`; with its optional
             ``sweep_cells`` method, groups of cells go to the kernel in one call.
+        criterion: divergence rule, ``"max"`` (default) or ``"sum"`` (as in ``lr_sweep``).
 
     Returns:
         A :class:`GridResult` whose ``backend`` names the engine used.
     """
-    check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype)
+    check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype, criterion)
+    backend = with_criterion(backend, criterion)
     params = np.asarray(params, dtype=np.float64)
     if params.ndim != 2:
         raise ValueError(f"params must have shape (cells, P), got {params.shape}")
@@ -148,7 +159,9 @@ def grid_sweep(
     if isinstance(backend, str):
         if backend != "jax":
             raise ValueError(f"backend must be 'jax' or a compiled LabelKernel, got {backend!r}")
-        labels = _jax_cells(loss_and_grad, params, x0, lrs, steps, bound, dtype, chunk_size, meter)
+        labels = _jax_cells(
+            loss_and_grad, params, x0, lrs, steps, bound, dtype, chunk_size, meter, criterion
+        )
         name = "jax"
     else:
         if dtype != "float64":
@@ -167,10 +180,11 @@ def grid_sweep(
         float(bound),
         seconds,
         name,
+        criterion,
     )
 
 
-def _jax_cells(loss_and_grad, params, x0, lrs, steps, bound, dtype, chunk_size, meter):
+def _jax_cells(loss_and_grad, params, x0, lrs, steps, bound, dtype, chunk_size, meter, criterion):
     """``(cells, n_points)`` labels from the JAX kernel, cells x learning rates as lanes."""
     cells, n_points = params.shape[0], lrs.size
     total = cells * n_points
@@ -183,7 +197,14 @@ def _jax_cells(loss_and_grad, params, x0, lrs, steps, bound, dtype, chunk_size, 
         cell, k = np.divmod(lane, n_points)
         lane_params = tuple(params[cell, j] for j in range(params.shape[1]))
         out = trainable(
-            loss_and_grad, lrs[k], x0[cell], lane_params, steps=steps, bound=bound, dtype=dtype
+            loss_and_grad,
+            lrs[k],
+            x0[cell],
+            lane_params,
+            steps=steps,
+            bound=bound,
+            dtype=dtype,
+            criterion=criterion,
         )
         labels[start:stop] = np.asarray(out)[: stop - start]
         meter.update(stop - start)

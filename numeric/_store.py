@@ -311,6 +311,7 @@ def stored_lr_sweep(
     resume: bool = False,
     progress: bool = False,
     on_chunk: Callable[[int], None] | None = None,
+    criterion: str = "max",
 ) -> StoredSweep:
     """:func:`lr_sweep` streamed into a :class:`SweepStore` at ``out``, chunk by chunk.
 
@@ -328,7 +329,7 @@ def stored_lr_sweep(
 
     Peak memory is one chunk of labels plus the kernel's working set, whatever ``levels``.
     """
-    check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype)
+    check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype, criterion)
     n_points = 2**levels + 1
     if chunk_size is None:
         chunk_size = int(min(max(2**12, n_points // 64), 2**20))
@@ -348,6 +349,8 @@ def stored_lr_sweep(
         "dtype": dtype,
         "backend": name,
     }
+    if criterion != "max":  # keeps the content address of earlier max-criterion stores
+        config["criterion"] = criterion
     store = SweepStore(out)
     key, manifest = store.open(config, min(chunk_size, n_points), n_points)
     chunk, n_chunks = manifest["chunk_size"], manifest["n_chunks"]
@@ -372,6 +375,7 @@ def stored_lr_sweep(
     # the work; a chunk another process holds is waited for, then read.
     started = time.time()
     run = {"steps": steps, "bound": bound, "dtype": dtype, "backend": backend}
+    run["criterion"] = criterion
     run["chunk_size"] = min(chunk, 2**16)
 
     def finished_elsewhere(i: int) -> bool:

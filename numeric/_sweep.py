@@ -2,7 +2,13 @@
 
 Protocol (Liu 2024): ``s_k = lr_min + (lr_max - lr_min) * k / N``, ``k = 0..N``,
 ``N = 2**levels``; run ``steps`` GD steps from ``x0``; a learning rate is *divergent* if the
-loss exceeds ``bound`` (or is NaN/inf) at any of the iterates ``x_0..x_steps``.
+loss exceeds ``bound`` (or is NaN/inf) at any of the iterates ``x_0..x_steps``
+(``criterion="max"``), or, with ``criterion="sum"``, if the running sum of the losses
+``f(x_1) + ... + f(x_k)`` reaches ``bound`` (NaN counts as reaching it) for some ``k <= steps``:
+the rule of Liu's GPU sweeps (``gpuexp-4-2.py``, ``gpuexp-10.py``, bound 1e16). With
+``criterion="above"`` a learning rate is divergent when ``f(x_k) > bound`` for some
+``k = 1..steps``; a NaN loss never compares above the bound, so a NaN orbit counts as
+trainable: the comparison of Liu's ``exp-3.py``/``exp-5.jl`` (Fig. 4b/4c).
 """
 
 from __future__ import annotations
@@ -29,7 +35,11 @@ __all__ = [
     "trainable",
     "MAX_LEVELS",
     "label_chunk",
+    "CRITERIA",
 ]
+
+#: Divergence rules (see the module docstring).
+CRITERIA = ("max", "sum", "above")
 
 #: Finest level accepted in memory (2**30 + 1 booleans = 1 GiB).
 MAX_LEVELS = 30
@@ -74,29 +84,39 @@ def learning_rates(
 
 
 @functools.lru_cache(maxsize=64)
-def _chunk_kernel(loss_and_grad: LossAndGrad, steps: int) -> Callable:
-    """One jitted kernel per (loss, steps); shapes/dtypes retrace inside jax.jit as usual."""
+def _chunk_kernel(loss_and_grad: LossAndGrad, steps: int, criterion: str = "max") -> Callable:
+    """One jitted kernel per (loss, steps, criterion); shapes/dtypes retrace inside jax.jit."""
+    summed, above = criterion == "sum", criterion == "above"
 
     def run(lrs, x0, params, bound):
         x = x_start = jnp.broadcast_to(x0, lrs.shape + x0.shape[-1:]).astype(lrs.dtype)
         f0, g0 = loss_and_grad(x, params)
-        div0 = ~(jnp.isfinite(f0) & (f0 <= bound))
+        # sum: the initial loss is not part of the sum (Liu's scripts add f(x_1)..f(x_T)).
+        div0 = (
+            jnp.zeros(lrs.shape, bool) if summed or above else ~(jnp.isfinite(f0) & (f0 <= bound))
+        )
 
         def cond(state):
-            k, _, _, div = state
+            k, _, _, div, _ = state
             # Early exit: stop when every lane of the chunk has diverged.
             return (k < steps) & ~jnp.all(div)
 
         def body(state):
-            k, x, g, div = state
+            k, x, g, div, total = state
             # Diverged lanes restart from x0: their label is final, and this keeps huge or
             # non-finite iterates away from the (slow) exact paths of fast kernels.
             x = jnp.where(div[:, None], x_start, x - lrs[:, None] * g)
             f, g = loss_and_grad(x, params)
+            if summed:
+                total = total + f
+                return k + 1, x, g, div | ~(total < bound), total
+            if above:  # Liu's exp-3.py: only a loss above the bound diverges (NaN does not)
+                return k + 1, x, g, div | (f > bound), total
             # A non-finite loss diverges whatever the bound (inf <= inf would pass).
-            return k + 1, x, g, div | ~(jnp.isfinite(f) & (f <= bound))
+            return k + 1, x, g, div | ~(jnp.isfinite(f) & (f <= bound)), total
 
-        k, _, _, div = jax.lax.while_loop(cond, body, (0, x, g0, div0))
+        state = (0, x, g0, div0, jnp.zeros(lrs.shape, lrs.dtype))
+        k, _, _, div, _ = jax.lax.while_loop(cond, body, state)
         return ~div, k
 
     return jax.jit(run)
@@ -111,6 +131,7 @@ def trainable(
     steps: int = 1000,
     bound: float = 1e8,
     dtype: str = "float64",
+    criterion: str = "max",
 ) -> jax.Array:
     """Boolean trainability label for each learning rate in ``lrs`` (one vectorised run).
 
@@ -119,8 +140,9 @@ def trainable(
             :func:`trainability.analytic.jax_kernels`. Params may be scalars or ``(C,)``.
         lrs: ``(C,)`` learning rates.
         x0: scalar or ``(d,)`` or ``(C, d)`` initial point.
+        criterion: ``"max"`` or ``"sum"`` (see the module docstring).
     """
-    return _trainable_and_steps(loss_and_grad, lrs, x0, params, steps, bound, dtype)[0]
+    return _trainable_and_steps(loss_and_grad, lrs, x0, params, steps, bound, dtype, criterion)[0]
 
 
 @functools.lru_cache(maxsize=1)
@@ -140,12 +162,15 @@ def _shard_lanes(lrs: jax.Array) -> jax.Array:
     return jax.device_put(lrs, sharding)
 
 
-def _trainable_and_steps(loss_and_grad, lrs, x0, params, steps, bound, dtype):
+def _trainable_and_steps(loss_and_grad, lrs, x0, params, steps, bound, dtype, criterion="max"):
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}, got {criterion!r}")
     dt = _DTYPES[dtype]
     lrs = _shard_lanes(jnp.asarray(lrs, dtype=dt))
     x0 = jnp.atleast_1d(jnp.asarray(x0, dtype=dt))
     params = tuple(jnp.asarray(p, dtype=dt) for p in params)
-    return _chunk_kernel(loss_and_grad, int(steps))(lrs, x0, params, jnp.asarray(bound, dt))
+    kernel = _chunk_kernel(loss_and_grad, int(steps), criterion)
+    return kernel(lrs, x0, params, jnp.asarray(bound, dt))
 
 
 @dataclass(frozen=True)
@@ -162,6 +187,8 @@ class SweepResult:
     #: loss evaluations actually done (``n_points * (steps + 1)`` minus early exits).
     evaluations: int | None = None
     backend: str = "jax"
+    #: divergence rule, ``"max"`` or ``"sum"`` (see the module docstring).
+    criterion: str = "max"
 
     @property
     def n_points(self) -> int:
@@ -184,7 +211,13 @@ class SweepResult:
 
 
 def check_sweep_arguments(
-    levels: int, lr_min: float, lr_max: float, steps: int, bound: float, dtype: str
+    levels: int,
+    lr_min: float,
+    lr_max: float,
+    steps: int,
+    bound: float,
+    dtype: str,
+    criterion: str = "max",
 ) -> None:
     """Raise ``ValueError`` with a one-line reason for any bad sweep setting."""
     if not isinstance(levels, int | np.integer) or not 1 <= levels <= MAX_LEVELS:
@@ -197,6 +230,18 @@ def check_sweep_arguments(
         raise ValueError(f"bound must be finite and > 0, got {bound}")
     if dtype not in _DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype}")
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}, got {criterion!r}")
+
+
+def with_criterion(backend, criterion: str):
+    """``backend`` (``"jax"`` or a :class:`LabelKernel`) set to the divergence rule
+    ``criterion``; a kernel without ``with_criterion`` only supports ``"max"``."""
+    if isinstance(backend, str) or criterion == "max" and not hasattr(backend, "with_criterion"):
+        return backend
+    if not hasattr(backend, "with_criterion"):
+        raise ValueError(f"backend {backend.name} supports criterion 'max' only")
+    return backend.with_criterion(criterion)
 
 
 def label_chunk(
@@ -210,6 +255,7 @@ def label_chunk(
     dtype: str = "float64",
     backend="jax",
     chunk_size: int = 2**12,
+    criterion: str = "max",
 ):
     """Labels of the learning rates ``lrs: (C,)`` and the loss evaluations done.
 
@@ -219,6 +265,7 @@ def label_chunk(
     Returns ``(labels: (C,) bool, evaluations: int)``.
     """
     lrs = np.asarray(lrs, dtype=np.float64)
+    backend = with_criterion(backend, criterion)
     if not isinstance(backend, str):
         if dtype != "float64":
             raise ValueError(f"backend {backend.name} computes in float64, got dtype {dtype}")
@@ -238,7 +285,9 @@ def label_chunk(
         stop = min(start + chunk, lrs.size)
         block = np.full(chunk, lrs[-1])
         block[: stop - start] = lrs[start:stop]  # padding lanes, discarded
-        out, k = _trainable_and_steps(loss_and_grad, block, x0, params, steps, bound, dtype)
+        out, k = _trainable_and_steps(
+            loss_and_grad, block, x0, params, steps, bound, dtype, criterion
+        )
         labels[start:stop] = np.asarray(out)[: stop - start]
         # The chunk's while_loop ran k GD steps after the first evaluation, for every lane.
         evaluations += (stop - start) * (int(k) + 1)
@@ -259,6 +308,7 @@ def lr_sweep(
     chunk_size: int = 2**12,
     progress: bool = False,
     backend: str | LabelKernel = "jax",
+    criterion: str = "max",
 ) -> SweepResult:
     """Sweep the nested learning-rate grid at level ``levels`` in bounded memory.
 
@@ -270,6 +320,7 @@ def lr_sweep(
             compiled :class:`LabelKernel` such as
             :func:`trainability.analytic.c_sweep_kernel` (``loss_and_grad`` is then unused
             and may be None). Chunks for a kernel are ``max(chunk_size, 2**16)`` wide.
+        criterion: divergence rule, ``"max"`` (default) or ``"sum"`` (module docstring).
 
     >>> from trainability.analytic import family, jax_kernels
     >>> k = jax_kernels(family("quadratic"))
@@ -277,7 +328,7 @@ def lr_sweep(
     >>> r.boundary_counts.tolist()    # one boundary, at s = 1, on every level
     [1, 1, 1, 1, 1]
     """
-    check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype)
+    check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype, criterion)
     n_points = 2**levels + 1
     compiled = not isinstance(backend, str)
     chunk = int(min(max(chunk_size, 2**16) if compiled else chunk_size, n_points))
@@ -298,6 +349,7 @@ def lr_sweep(
             dtype=dtype,
             backend=backend,
             chunk_size=chunk,
+            criterion=criterion,
         )
         evaluations += ev
         meter.update(stop - start)
@@ -313,4 +365,5 @@ def lr_sweep(
         seconds,
         evaluations,
         name,
+        criterion,
     )

@@ -49,6 +49,7 @@ def test_json_keys_and_passed_verdict(cosine_check):
     assert set(summary["protocol"]) == {
         "steps",
         "bound",
+        "criterion",
         "lr_min",
         "lr_max",
         "x0",

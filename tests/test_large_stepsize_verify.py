@@ -143,6 +143,7 @@ def test_cli_fig4_quick(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     keys = {
         "target",
+        "comparison",  # every reproduce summary
         "steps",
         "final_risk",
         "network_margin",

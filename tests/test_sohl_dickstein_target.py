@@ -102,3 +102,13 @@ def test_zoom_reproduction(tmp_path, capsys):
         if act != "linear":
             assert summary["zoom"][-1]["dimension"] > 1.4
     assert zoom["linear"] < zoom["tanh"] and zoom["linear"] < zoom["relu"]
+
+
+def test_cli_runs_dataset_size_one(capsys, tmp_path):
+    argv = ["reproduce", "sohl-dickstein", "--quick", "--resolution", "8", "--steps", "20"]
+    assert (
+        main([*argv, "--n-data", "1", "--batch-size", "1", "--out", str(tmp_path), "--json"]) == 0
+    )
+    d = json.loads(capsys.readouterr().out)
+    assert d["n_data"] == 1 and d["minibatch"] == 1
+    assert d["estimator"] == "ols-window" and "dimension" in d and d["comparison"] == []

@@ -15,6 +15,7 @@ from trainability.verify._cli import main
 
 KEYS = {
     "target",
+    "comparison",  # every reproduce summary
     "thresholds",
     "normalized_length",
     "normalized_length_sem",

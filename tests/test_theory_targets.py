@@ -19,7 +19,19 @@ TARGETS = [
     "liu-figS5",
     "liu-label-robustness",
 ]
-PROTOCOL_KEYS = {"steps", "bound", "lr_min", "lr_max", "x0", "dtype", "levels", "fit_levels"}
+PROTOCOL_KEYS = set("steps bound criterion lr_min lr_max x0 dtype levels fit_levels".split())
+COMPARISON_KEYS = {"quantity", "paper", "measured", "stderr", "agrees", "note"}
+STATS_KEYS = {"mean_dimension", "sd_dimension", "n_curves"}
+#: The source's divergence rule per target (Liu's scripts; see verify/targets/liu_theory.py).
+SOURCE_CRITERION = {
+    "liu-fig2c": ("sum", 1e16),
+    "liu-fig3a": ("sum", 1e16),
+    "liu-fig4a": ("sum", 1e16),
+    "liu-fig2d": ("max", 1e16),
+    "liu-fig3b": ("max", 1e16),
+    "liu-fig4b": ("above", None),
+    "liu-fig4c": ("above", None),
+}
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +52,29 @@ def test_quick(target, out_dir, capsys):
         assert "predicted_critical_roughness" in summary
         for p in summary["points"]:
             assert {"roughness", "dimension", "dimension_stderr"} <= set(p)
-    if target in ("liu-fig2c", "liu-fig3a", "liu-figS3", "liu-fig4b"):
+    if target in ("liu-fig2c", "liu-fig3a", "liu-fig4b"):
         assert summary["predicted_critical_roughness"] == pytest.approx(0.0506605918211689)
+    assert isinstance(summary["comparison"], list)  # every reproduce summary has one
+    assert summary["comparison"] or target == "liu-label-robustness"  # no paper value there
+    assert all(set(c) == COMPARISON_KEYS for c in summary["comparison"])
+    assert all(c["agrees"] in (True, False, None) for c in summary["comparison"])
+    if target in SOURCE_CRITERION:
+        criterion, bound = SOURCE_CRITERION[target]
+        assert summary["protocol"]["criterion"] == criterion
+        if bound is not None:
+            assert summary["protocol"]["bound"] == bound
+    if target == "liu-figS3":
+        assert summary["family"] == "multiplicative" and summary["x0"] == 5.0
+        assert {tuple(sorted(t)) for t in summary["thresholds"]} == {
+            ("bound", "lam", "smallest_fractal_eps")
+        }
+        assert {t["bound"] for t in summary["thresholds"]} == {1e3, 1e6}
+    if target in ("liu-figS4", "liu-figS5"):
+        assert set(summary["source_protocol"]) == STATS_KEYS
+        assert STATS_KEYS <= set(summary["fixed_x0"])
+    if target in ("liu-fig4b", "liu-fig4c"):
+        assert all({"dim", "dimension", "dimension_stderr"} <= set(p) for p in summary["points"])
+        assert all(r["labels_equal_fraction"] > 0.95 for r in summary["reduction_check"]["rows"])
 
 
 @pytest.mark.slow
@@ -52,3 +85,15 @@ def test_full(target, tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     if "verdict" in summary and target in ("liu-fig3a",):
         assert summary["verdict"]["passed"], summary["verdict"]["why"]
+
+
+def test_figS5_source_protocol_is_the_redraw(out_dir, capsys):
+    """The source's x0 redraw at every learning rate gives slope ~1 with a tiny spread
+    (exp-6.ipynb: 1.0004 +- 0.011); one fixed x0 per curve gives the real, lower dimension."""
+    argv = ["reproduce", "liu-figS5", "--levels", "14", "--count", "8", "--out", str(out_dir)]
+    assert main([*argv, "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["fit_from"] == 10 and d["levels"] == 14
+    assert abs(d["source_protocol"]["mean_dimension"] - 1.0) < 0.06
+    assert d["source_protocol"]["sd_dimension"] < 0.08
+    assert d["fixed_x0"]["mean_dimension"] < d["source_protocol"]["mean_dimension"] - 0.05

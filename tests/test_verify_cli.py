@@ -59,6 +59,7 @@ def test_sweep_json(capsys):
     assert d["protocol"] == {
         "steps": 100,
         "bound": 1e8,
+        "criterion": "max",
         "lr_min": 0.0,
         "lr_max": 1.5,
         "x0": [1.0],

@@ -64,7 +64,14 @@ def _emit(result: dict, as_json: bool) -> None:
         print(json.dumps(result))
     else:
         for key, value in result.items():
-            print(f"{key}: {value}")
+            if key != "comparison":
+                print(f"{key}: {value}")
+        for c in result.get("comparison") or []:  # last, one line per quantity
+            word = {True: "agrees", False: "differs", None: "not compared"}[c["agrees"]]
+            se = "" if c["stderr"] is None else f" +- {c['stderr']:.3g}"
+            measured = c["measured"]
+            measured = f"{measured:.4g}" if isinstance(measured, float) else measured
+            print(f"comparison: {c['quantity']}: {measured}{se} vs paper {c['paper']}: {word}")
 
 
 def _parse_params(items: list[str]) -> dict[str, float]:
@@ -134,6 +141,7 @@ def cmd_sweep(args) -> dict:
         out=args.out,
         resume=args.resume,
         backend=args.backend,
+        criterion=args.criterion,
     )
     fit = result.fit
     summary = {
@@ -357,6 +365,15 @@ def build_parser() -> argparse.ArgumentParser:
     loss_args(p, expr_positional=False)
     sweep_args(p, "auto")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--criterion",
+        default="max",
+        choices=["max", "sum", "above"],
+        help="divergence rule: max (the loss exceeds --bound at some step, NaN divergent), sum "
+        "(the sum of the loss over the run reaches --bound, NaN counted as reaching it; Liu's "
+        "GPU sweeps use sum with --bound 1e16) or above (the loss compares above --bound at "
+        "some step, so a NaN orbit counts as trainable: Liu's exp-3.py) (default max)",
+    )
     p.add_argument(
         "--out",
         default=None,

@@ -61,9 +61,21 @@ def add_backend_option(parser, default: str = "auto") -> None:
 
 
 def sweep_protocol(
-    *, steps, bound, lr_min, lr_max, x0, dtype: str = "float64", levels, fit_levels
+    *,
+    steps,
+    bound,
+    lr_min,
+    lr_max,
+    x0,
+    dtype: str = "float64",
+    levels,
+    fit_levels,
+    criterion: str = "max",
 ) -> dict:
     """The protocol block of every sweep-like JSON summary.
+
+    ``criterion`` is the divergence rule: ``"max"`` (the loss exceeds ``bound`` at some step)
+    or ``"sum"`` (the summed loss over the run reaches it).
 
     ``x0`` is the initial point (``(d,)``, or ``(cells, d)`` when it varies per cell);
     ``fit_levels`` are the levels the dimension fit used: a list for one sweep, one list per
@@ -72,6 +84,7 @@ def sweep_protocol(
     return {
         "steps": int(steps),
         "bound": float(bound),
+        "criterion": criterion,
         "lr_min": float(lr_min),
         "lr_max": float(lr_max),
         "x0": np.asarray(x0, dtype=np.float64).tolist(),
@@ -97,7 +110,10 @@ def sweep_run(result: SweepResult | StoredSweep, backend: str, x0, dtype="float6
     config = getattr(result, "config", None)  # a StoredSweep keeps its settings there
     if config is None:
         keys = ("steps", "bound", "lr_min", "lr_max")
-        config = {k: getattr(result, k) for k in keys} | {"backend": result.backend}
+        config = {k: getattr(result, k) for k in keys} | {
+            "backend": result.backend,
+            "criterion": getattr(result, "criterion", "max"),
+        }
     protocol = sweep_protocol(
         steps=config["steps"],
         bound=config["bound"],
@@ -107,6 +123,7 @@ def sweep_run(result: SweepResult | StoredSweep, backend: str, x0, dtype="float6
         dtype=config.get("dtype", dtype),
         levels=result.levels,
         fit_levels=list(result.fit.levels),
+        criterion=config.get("criterion", "max"),
     )
     return {"backend": backend_name(backend, config["backend"]), "protocol": protocol}
 

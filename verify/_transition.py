@@ -93,6 +93,7 @@ def grid_protocol(result: GridResult, dtype: str = "float64") -> dict:
         dtype=dtype,
         levels=result.levels,
         fit_levels=[list(f.levels) for f in result.fits],
+        criterion=result.criterion,
     )
 
 
@@ -118,12 +119,14 @@ def sweep_points(
     lr_max: float = 1.5,
     progress: bool = True,
     backend: str = "auto",
+    criterion: str = "max",
 ) -> tuple[list[dict], GridResult]:
     """Grid sweep of ``land`` over hyperparameter rows ``params`` ``(cells, P)``.
 
     ``backend`` is one of :data:`~trainability.verify.BACKENDS` (``"auto"``: the compiled
     ``c-poly`` kernel when a C compiler works, else JAX); the returned result's ``backend``
-    names the engine actually used.
+    names the engine actually used; ``criterion`` is the divergence rule (``"max"`` or
+    ``"sum"``, see :func:`~trainability.numeric.lr_sweep`).
     """
     lg, resolved = sweep_backend(land, backend)
     result = grid_sweep(
@@ -137,6 +140,7 @@ def sweep_points(
         lr_max=lr_max,
         progress=progress,
         backend=resolved,
+        criterion=criterion,
     )
     result = dataclasses.replace(result, backend=backend_name(backend, resolved))
     return grid_points(land, result), result

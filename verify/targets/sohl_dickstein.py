@@ -47,7 +47,21 @@ def _options(parser):
     number_option(parser, "--width", lo=1, hi=4096, default=16, help="hidden width (default 16)")
     seed_option(parser)
     number_option(
-        parser, "--minibatch", lo=1, hi=10**6, help="rows per GD step (default: full batch)"
+        parser,
+        "--minibatch",
+        "--batch-size",
+        dest="minibatch",
+        lo=1,
+        hi=10**6,
+        help="rows per GD step (default: full batch)",
+    )
+    number_option(
+        parser,
+        "--n-data",
+        lo=1,
+        hi=10**6,
+        help="data set size (default: the number of parameters, width**2 + width; the source "
+        "also runs 1)",
     )
     parser.add_argument("--phase-space", choices=("lr_vs_lr", "offset_vs_lr"), default="lr_vs_lr")
     number_option(
@@ -174,7 +188,11 @@ def sohl_dickstein(args) -> dict:
     resolution = defaults["resolution"] if args.resolution is None else args.resolution
     steps = defaults["steps"] if args.steps is None else args.steps
     problem = network_problem(
-        args.activation, width=args.width, seed=args.seed, minibatch=args.minibatch
+        args.activation,
+        width=args.width,
+        seed=args.seed,
+        n_data=args.n_data,
+        minibatch=args.minibatch,
     )
     if args.phase_space == "lr_vs_lr":
         grid = HyperGrid(LR_RANGE, LR_RANGE, resolution)
@@ -198,6 +216,10 @@ def sohl_dickstein(args) -> dict:
         "steps": steps,
         "dimension": fit.dimension,
         "dimension_stderr": fit.stderr,
+        # The source's estimator (median of all local box-count slopes over a zoom-out
+        # sequence of frames) is not implemented yet; "median_local_slope" is the median over
+        # this one frame.
+        "estimator": "ols-window",
         "converged_fraction": img.converged_fraction,
         "figure": figure,
         "median_local_slope": fit.median_slope,
