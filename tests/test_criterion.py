@@ -17,7 +17,8 @@ from trainability.verify._cli import main
 
 
 def _brute(f_and_g, x0, lrs, steps, bound, criterion):
-    """Plain Python loop: max = some f(x_k) > bound (k = 0..steps, NaN divergent);
+    """Plain Python loop: max = some f(x_k) > bound or not finite (k = 0..steps; -inf too:
+    the parameters escaped);
     sum = f(x_1) + ... + f(x_k) >= bound for some k <= steps (NaN divergent)."""
     out = []
     with np.errstate(all="ignore"):
@@ -25,7 +26,7 @@ def _brute(f_and_g, x0, lrs, steps, bound, criterion):
             x, total, div = float(x0), 0.0, False
             for k in range(steps + 1):
                 f, g = f_and_g(x)
-                if criterion == "max" and not f <= bound:
+                if criterion == "max" and not (np.isfinite(f) and f <= bound):
                     div = True
                     break
                 if criterion == "above" and k > 0 and f > bound:
