@@ -932,6 +932,10 @@ class CSweepKernel:
         # The C side reads max(P, 1) values per cell (one dummy when there are none).
         p = np.ascontiguousarray(params if self.n_params else np.zeros((cells, 1)))
         labels = np.empty((cells, lrs.size), dtype=np.uint8)
+        return self._run(cells, lrs, x0s, p, steps, bound, labels, lane_x0=False)
+
+    def _run(self, cells, lrs, x0s, p, steps, bound, labels, lane_x0: bool):
+        """``tr_sweep_cells`` on prepared contiguous arrays; ``(labels as bool, evaluations)``."""
         ev = self._lib.tr_sweep_cells(
             cells,
             lrs.size,
@@ -945,7 +949,7 @@ class CSweepKernel:
             int(self.threads),
             int(self.check_period),
             _CRITERION_CODE[self.criterion],
-            0,
+            int(lane_x0),
         )
         return labels.astype(bool), int(ev)
 
@@ -960,22 +964,7 @@ class CSweepKernel:
         x0s = np.ascontiguousarray(np.asarray(x0s, np.float64).reshape(lrs.size, self.dim))
         p = self._params(params)
         labels = np.empty(lrs.size, dtype=np.uint8)
-        ev = self._lib.tr_sweep_cells(
-            1,
-            lrs.size,
-            lrs.ctypes.data,
-            x0s.ctypes.data,
-            p.ctypes.data,
-            int(steps),
-            float(bound),
-            labels.ctypes.data,
-            int(self.block),
-            int(self.threads),
-            int(self.check_period),
-            _CRITERION_CODE[self.criterion],
-            1,
-        )
-        return labels.astype(bool), int(ev)
+        return self._run(1, lrs, x0s, p, steps, bound, labels, lane_x0=True)
 
     def loss_and_grad(self, x, params=()):
         """``(f: (C,), g: (C, d))`` at points ``x: (C, d)`` with this kernel's arithmetic."""
