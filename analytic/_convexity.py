@@ -949,7 +949,7 @@ def _diag_conditions(land: Landscape, forward: dict) -> Convexity:
     for v in variables:
         check_budget()
         if separable:
-            part = sum(t for t in terms if v in t.free_symbols)
+            part = sympy.Add(*[t for t in terms if v in t.free_symbols])  # 0 if v is absent
         else:
             part = expr.xreplace({w: sympy.S.Zero for w in variables if w != v})
         part = part.xreplace({v: x})  # symmetric losses repeat one axis: derive it once

@@ -263,6 +263,13 @@ def test_derive_time_budget(capsys):
     assert out["timed_out"] and out[out["timed_out"][-1]] == "unknown: timed out"
 
 
+def test_unused_coordinate(capsys):
+    """x1 absent from the loss: its axis has f'' = 0 (a regression: the sum of no terms)."""
+    assert main(["derive", "log(log(x2))", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["convexity"]["status"] == "unknown"
+    assert convexity(from_expression("x2**2", dim=2)).always_convex
+
+
 def test_derive_refuses_large_dimension(capsys):
     assert main(["derive", "x1**2", "--dim", "5000", "--json"]) == 2
     assert "--dim: '5000' is not an integer in 1..200" in capsys.readouterr().err
