@@ -85,7 +85,8 @@ def latex(expr, land: Landscape | None = None) -> str:
     >>> latex(family("additive").expr, family("additive"))
     '\\\\epsilon \\\\cos{\\\\left(\\\\frac{2 \\\\pi x}{\\\\lambda} \\\\right)} + x^{2}'
     """
-    expr = as_expression(expr)
+    if not isinstance(expr, sympy.MatrixBase):  # matrices (Hessians) are SymPy objects already
+        expr = as_expression(expr)
     names = {s: _tex_name(s.name) for s in expr.free_symbols if isinstance(s, sympy.Symbol)}
     if land is not None:
         names.update({h: _tex_name(h.name) for h in land.hyperparameters})
@@ -293,7 +294,9 @@ def _sign(end, land: Landscape) -> str:
     sub = {
         h: sympy.Symbol(h.name, **{domains.get(h.name, "real"): True}) for h in land.hyperparameters
     }
-    e = as_expression(end).xreplace(sub)
+    # End points are SymPy objects (a Matrix in d dimensions) or numbers, never user text.
+    e = sympy.ImmutableMatrix(end) if isinstance(end, sympy.MatrixBase) else as_expression(end)
+    e = e.xreplace(sub)
     values = land.value_dict
     e = e.subs({sub[h]: values[h.name] for h in land.hyperparameters if h.name in values})
     if e.is_positive:
