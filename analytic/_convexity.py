@@ -533,9 +533,12 @@ def _periodic(c, groups, x, land: Landscape) -> Convexity:
     # Rationally independent (generic) frequencies: the phases are dense (Kronecker).
     m = c - sum(_amplitude(a, b) for _, a, b in groups)
     peak = all(b == 0 and a.is_nonpositive for _, a, b in groups)
+    # Exact for every frequency only when all cosines are lowest together at x = 0; otherwise
+    # exact for rationally independent frequencies and merely sufficient for commensurate ones.
     return _from_minimum(
         m,
         "incommensurate",
+        exact=peak,
         note=(
             "every cosine term is lowest at x = 0: exact for all frequencies"
             if peak

@@ -100,7 +100,7 @@ def polynomial_extremum(q: sympy.Poly, lo=-1, hi=1, sign: int = 1) -> tuple[symp
     values = [sympy.expand(q.as_expr().subs(u, c)) for c in candidates]
     best = sign * smallest(sign * v for v in values)
     args = [c for c, v in zip(candidates, values, strict=True) if exact_sign(v - best) == 0]
-    return sympy.nsimplify(best) if best.is_Float else best, args
+    return best, args  # never nsimplify: a guessed closed form is not a derived one
 
 
 @dataclass(frozen=True)

@@ -328,3 +328,12 @@ def test_mixed_parities_with_one_amplitude_are_exact():
     brute = _dense_min(_f2(text, eps=0.0134, lam=0.2308), 0, 0.2308)
     got = min_curvature(conv, {"eps": 0.0134, "lam": 0.2308})
     assert got == pytest.approx(brute, abs=1e-7)
+
+
+def test_kronecker_infimum_is_exact_only_where_it_is_proven():
+    """Generic ratios: c - sum of amplitudes is the infimum, exact for all ratios only when
+    every cosine is lowest at x = 0; with a sine it is merely sufficient (not exact)."""
+    cosines = convexity(from_expression("x**2 + a*cos(2*pi*x/l1) + b*cos(2*pi*x/l2)"))
+    mixed = convexity(from_expression("x**2 + a*sin(2*pi*x/l1) + b*cos(2*pi*x/l2)"))
+    assert cosines.method == mixed.method == "incommensurate"
+    assert cosines.exact and not mixed.exact
