@@ -9,7 +9,6 @@ import inspect
 import re
 
 import pytest
-
 from test_docstrings import _modules
 
 ROLE = re.compile(r":math:`([^`]*)`")
