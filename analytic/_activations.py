@@ -1,16 +1,16 @@
-"""Activation functions and the constants of the large-stepsize theory (Cai et al. 2024).
+r"""Activation functions and the constants of the large-stepsize theory (Cai et al. 2024).
 
 An activation is a SymPy expression ``phi(z)`` in the *pre-activation variable* ``z``.
 User text is parsed through the whitelist parser :func:`~trainability.analytic.parse_expression`;
 the variable must be written ``z`` (``x`` is accepted as an alias when ``z`` does not occur).
 Every other name is a hyperparameter of the activation (for example ``c`` in
-``c*z + (1 - c)*log(1 + exp(z))``) and needs a value before constants can be computed.
+:math:`c z + (1 - c) \log(1 + e^z)`) and needs a value before constants can be computed.
 
 The three conditions of the theory and their constants:
 
-- bounded derivative: ``c <= phi'(z) <= 1``; ``c = inf phi'`` and ``sup phi'``;
-- near-homogeneity: ``|phi(z) - z phi'(z)| <= kappa``, ``kappa = sup |phi - z phi'|``;
-- smoothness: ``|phi''(z)| <= beta``, ``beta = sup |phi''|``.
+- bounded derivative: :math:`c \le \phi'(z) \le 1`; ``c = inf phi'`` and ``sup phi'``;
+- near-homogeneity: ``|phi(z) - z phi'(z)| <= kappa``, :math:`\kappa = \sup |\phi - z \phi'|`;
+- smoothness: :math:`|\phi''(z)| \le \beta`, ``beta = sup |phi''|``.
 
 Constants are exact closed forms for the built-in activations (checked in the tests against
 the numeric route) and *certified-numeric* otherwise: interval arithmetic (``mpmath.iv``)
@@ -82,7 +82,7 @@ class Bound:
 
 @dataclass(frozen=True)
 class ActivationConstants:
-    """The constants of the three activation conditions and whether each holds.
+    r"""The constants of the three activation conditions and whether each holds.
 
     Attributes:
         name: activation name.
@@ -90,7 +90,7 @@ class ActivationConstants:
         derivative_sup: ``sup phi'`` (must be <= 1).
         kappa: ``sup |phi(z) - z phi'(z)|`` (near-homogeneity).
         beta: ``sup |phi''(z)|`` (smoothness).
-        bounded_derivative: ``0 < c`` and ``sup phi' <= 1`` (decided on the values, with
+        bounded_derivative: ``0 < c`` and :math:`\sup \phi' \le 1` (decided on the values, with
             a 1e-9 tolerance; see each constant's ``enclosure`` and ``method``).
         near_homogeneous: ``kappa`` finite.
         smooth: ``beta`` finite.
@@ -150,7 +150,7 @@ class Activation:
         return self.expr.subs(subs)
 
     def derivative(self, order: int = 1) -> sympy.Expr:
-        """``d^order phi / dz^order`` (symbolic, hyperparameters kept)."""
+        r""":math:`d^{\text{order}} \phi / dz^{\text{order}}` (symbolic, hyperparameters kept)."""
         return sympy.diff(self.expr, Z, order)
 
     def homogeneity_defect(self) -> sympy.Expr:

@@ -1,16 +1,19 @@
-"""The alpha-beta condition of Islamov et al. (2024) for finite sums, derived symbolically.
+r"""The alpha-beta condition of Islamov et al. (2024) for finite sums, derived symbolically.
 
-A finite sum is ``f(x) = (1/n) sum_i f_i(x)`` with SymPy pieces ``f_i`` in the parameter
-variables ``x1..xd``. With ``S`` the set of minimizers of ``f``, ``f_i^* = min f_i`` and
-``x_p`` a projection of ``x`` onto ``S``, the condition with constants ``alpha > beta >= 0``
+A finite sum is :math:`f(x) = \frac{1}{n} \sum_i f_i(x)` with SymPy pieces ``f_i`` in the parameter
+variables ``x1..xd``. With ``S`` the set of minimizers of ``f``, :math:`f_i^* = \min f_i` and
+``x_p`` a projection of ``x`` onto ``S``, the condition with constants :math:`\alpha > \beta \ge 0`
 reads, for every piece ``i``,
 
-    <grad f_i(x), x - x_p>  >=  alpha (f_i(x) - f_i(x_p)) - beta (f_i(x) - f_i^*).
+.. math::
 
-This module finds ``S`` and every ``f_i^*`` (symbolically where SymPy can, otherwise with
+    \langle \nabla f_i(x), x - x_p \rangle \ \ge\ \alpha \bigl(f_i(x) - f_i(x_p)\bigr)
+    - \beta \bigl(f_i(x) - f_i^*\bigr).
+
+This module finds ``S`` and every :math:`f_i^*` (symbolically where SymPy can, otherwise with
 mpmath to high precision and marked ``numeric``), writes the projection and the slack
-``lhs - rhs`` of the inequality as SymPy expressions, derives the smoothness constant ``L``
-where the structure allows it, and holds the worked examples of the paper. It imports
+:math:`\text{lhs} - \text{rhs}` of the inequality as SymPy expressions, derives the smoothness
+constant ``L`` where the structure allows it, and holds the worked examples of the paper. It imports
 neither :mod:`trainability.numeric` nor :mod:`trainability.verify`.
 """
 
@@ -66,7 +69,7 @@ def _plain(expr: sympy.Expr, xs, name: str) -> Landscape:
 
 @dataclass(frozen=True)
 class FiniteSum:
-    """A finite-sum loss ``f = (1/n) sum_i f_i`` on ``R^d``.
+    r"""A finite-sum loss :math:`f = \frac{1}{n} \sum_i f_i` on :math:`\mathbb{R}^d`.
 
     Attributes:
         pieces: the ``n`` pieces ``f_i`` as SymPy expressions in ``variables``.
@@ -94,7 +97,7 @@ class FiniteSum:
 
     @property
     def loss(self) -> sympy.Expr:
-        """``f = (1/n) sum_i f_i``."""
+        r""":math:`f = \frac{1}{n} \sum_i f_i`."""
         return sympy.Add(*self.pieces) / self.n
 
     @property
@@ -458,7 +461,7 @@ def _sum_minimizers(fs: FiniteSum, starts: int, dps: int) -> MinimizerSet:
 def piece_minima(
     fs: FiniteSum, starts: int = 32, dps: int = NUMERIC_DPS
 ) -> tuple[MinimizerSet, ...]:
-    """``f_i^*`` and its minimizers for every piece (see :func:`minimizer_set`).
+    """:math:`f_i^*` and its minimizers for every piece (see :func:`minimizer_set`).
 
     The search box is :attr:`FiniteSum.box` widened by half its size on each side.
     """
@@ -472,11 +475,12 @@ def piece_minima(
 
 
 def projection(S: MinimizerSet, variables: Sequence[sympy.Symbol]) -> list[sympy.Matrix]:
-    """The projection of ``x`` onto ``S`` as SymPy column vectors in ``variables``.
+    r"""The projection of ``x`` onto ``S`` as SymPy column vectors in ``variables``.
 
-    Affine ``S = p + span(U)``: one closed form ``p + U (U^T U)^{-1} U^T (x - p)``.
-    Finitely many points: every point is returned; ``Proj(x, S)`` is the nearest of them
-    (set-valued where several are equally near), which the caller selects numerically.
+    Affine :math:`S = p + \operatorname{span}(U)`: one closed form
+    :math:`p + U (U^\top U)^{-1} U^\top (x - p)`. Finitely many points: every point is returned;
+    ``Proj(x, S)`` is the nearest of them (set-valued where several are equally near), which the
+    caller selects numerically.
     """
     x = sympy.Matrix(list(variables))
     if S.kind == "affine":
@@ -493,9 +497,10 @@ def projection(S: MinimizerSet, variables: Sequence[sympy.Symbol]) -> list[sympy
 
 
 def alpha_beta_terms(fs: FiniteSum, x_p: sympy.Matrix, piece_star: Sequence[sympy.Expr]):
-    """``(A_i, B_i, C_i)`` per piece, so that the slack is ``A_i - alpha B_i + beta C_i``.
+    r"""``(A_i, B_i, C_i)`` per piece, so that the slack is :math:`A_i - \alpha B_i + \beta C_i`.
 
-    ``A_i = <grad f_i(x), x - x_p>``, ``B_i = f_i(x) - f_i(x_p)``, ``C_i = f_i(x) - f_i^*``.
+    :math:`A_i = \langle \nabla f_i(x), x - x_p \rangle`, ``B_i = f_i(x) - f_i(x_p)``,
+    :math:`C_i = f_i(x) - f_i^*`.
     """
     xs = fs.variables
     x = sympy.Matrix(list(xs))
@@ -531,7 +536,7 @@ def alpha_beta_slack(fs: FiniteSum, alpha=None, beta=None, which: int = 0):
 
 
 def pl_slack(fs: FiniteSum, mu=None) -> sympy.Expr:
-    """PL: ``||grad f(x)||^2 - 2 mu (f(x) - f*)``."""
+    r"""PL: :math:`\|\nabla f(x)\|^2 - 2\mu (f(x) - f^*)`."""
     m = symbol("mu") if mu is None else sympy.nsimplify(mu)
     g = gradient(fs.landscape())
     return sum(gi**2 for gi in g) - 2 * m * (fs.loss - fs.minimizers().value)
@@ -547,7 +552,8 @@ def aiming_slack(fs: FiniteSum, theta=None, which: int = 0) -> sympy.Expr:
 
 
 def quasar_convexity_slack(fs: FiniteSum, theta=None, which: int = 0) -> sympy.Expr:
-    """Quasar-convexity about the minimizer ``x*``: ``<grad f, x - x*> - theta (f - f*)``."""
+    r"""Quasar-convexity about the minimizer ``x*``:
+    :math:`\langle \nabla f, x - x^* \rangle - \theta (f - f^*)`."""
     S = fs.minimizers()
     if S.kind != "points":
         raise ValueError("quasar-convexity needs isolated minimizers; S is an affine set")
@@ -571,7 +577,7 @@ class Smoothness:
         L: the largest piece constant (exact SymPy number when ``exact``).
         pieces: ``L_i`` per piece.
         structure: per piece, ``"ridge"`` (``f_i = h(w.x)``), ``"radial"``
-            (``f_i = g(|x - a|^2)``) or ``"numeric"`` (sampled spectral norm over the box).
+            (:math:`f_i = g(|x - a|^2)`) or ``"numeric"`` (sampled spectral norm over the box).
         exact: True when every ``L_i`` was derived symbolically.
     """
 
@@ -660,14 +666,14 @@ def _numeric_hessian_norm(land: Landscape, box, samples: int = 4096, seed: int =
 
 
 def smoothness_constant(fs: FiniteSum) -> Smoothness:
-    """``L`` with every ``f_i`` ``L``-smooth, derived where the structure allows it.
+    r"""``L`` with every ``f_i`` ``L``-smooth, derived where the structure allows it.
 
-    Ridge pieces ``f_i = h(w.x)`` have Hessian ``h''(u) w w^T``: ``L_i = |w|^2 sup|h''|``.
-    Radial pieces ``f_i = g(q)``, ``q = |x - a|^2``, have Hessian eigenvalues ``2 g'(q)``
-    (tangential) and ``2 g'(q) + 4 q g''(q)`` (radial): ``L_i`` is the larger sup over
-    ``q >= 0``. Each 1-D sup comes from the critical points (``sympy.solve``) and the ends.
-    Other pieces fall back to the largest sampled spectral norm over the box (``"numeric"``,
-    a lower estimate of the true constant on the box).
+    Ridge pieces ``f_i = h(w.x)`` have Hessian :math:`h''(u)\, w w^\top`:
+    :math:`L_i = |w|^2 \sup |h''|`. Radial pieces ``f_i = g(q)``, :math:`q = |x - a|^2`, have
+    Hessian eigenvalues ``2 g'(q)`` (tangential) and ``2 g'(q) + 4 q g''(q)`` (radial): ``L_i`` is
+    the larger sup over :math:`q \ge 0`. Each 1-D sup comes from the critical points
+    (``sympy.solve``) and the ends. Other pieces fall back to the largest sampled spectral norm over
+    the box (``"numeric"``, a lower estimate of the true constant on the box).
 
     >>> smoothness_constant(alpha_beta_example(1)).L
     4
@@ -774,10 +780,11 @@ ALPHA_BETA_EXAMPLES = {1: _example1, 2: _example2, 3: _example3, 6: _example6}
 
 @functools.lru_cache(maxsize=16)
 def alpha_beta_example(number: int, example3_denominator: int = 1) -> FiniteSum:
-    """Example ``number`` (1, 2, 3 or 6) of Islamov et al. (2024): ``n = 2`` pieces on ``R^2``.
+    r"""Example ``number`` (1, 2, 3 or 6) of Islamov et al. (2024): ``n = 2`` pieces on
+    :math:`\mathbb{R}^2`.
 
-    1: ``(x+y)^2/((x+y)^2+1)``, ``(x+y+1)^2/((x+y+1)^2+1)`` (unbounded ``S``);
-    2: ``1 - exp(-|x|^2)``, ``1 - exp(-|x-(2,2)|^2)`` (saddle);
+    1: :math:`(x+y)^2/((x+y)^2+1)`, :math:`(x+y+1)^2/((x+y+1)^2+1)` (unbounded ``S``);
+    2: :math:`1 - e^{-|x|^2}`, :math:`1 - e^{-|x-(2,2)|^2}` (saddle);
     3: ``(1+|x|^2)/(4+|x|^2)``, ``|x-(2.5,2.5)|^2/(1+|x-(2.5,2.5)|^2)`` (local minimum);
     6: ``|x|^2/(1+|x|^2)``, ``|x-(1,1)|^2/(1+|x-(1,1)|^2)`` (appendix).
 
@@ -804,13 +811,14 @@ def alpha_beta_example(number: int, example3_denominator: int = 1) -> FiniteSum:
 def remark1_family(
     centers: Sequence[Sequence[float]], weights: Sequence[Sequence[float]], profile: str = "exp"
 ) -> FiniteSum:
-    """The generalised examples (Remark 1): ``f_i = phi(q_i)``, ``q_i = sum_j b_ij (x_j - a_ij)^2``.
+    r"""The generalised examples (Remark 1): ``f_i = phi(q_i)``,
+    :math:`q_i = \sum_j b_{ij} (x_j - a_{ij})^2`.
 
     ``centers`` is ``a`` with shape ``(n, d)``, ``weights`` is ``b > 0`` with shape ``(n, d)``.
     ``profile`` ``"exp"`` gives ``phi(q) = 1 - exp(-q)`` (Example 2 is ``a = ((0,0),(2,2))``,
-    ``b = 1``); ``"rational"`` gives ``phi(q) = q / (1 + q)`` (Example 6 is ``a = ((0,0),(1,1))``).
-    The package's reading of the remark: bounded pieces with one minimum each, whose average
-    has isolated minimizers; no region is proven for a general member.
+    ``b = 1``); ``"rational"`` gives :math:`\phi(q) = q / (1 + q)` (Example 6 is ``a =
+    ((0,0),(1,1))``). The package's reading of the remark: bounded pieces with one minimum each,
+    whose average has isolated minimizers; no region is proven for a general member.
     """
     a = np.asarray(centers, dtype=np.float64)
     b = np.asarray(weights, dtype=np.float64)

@@ -1,33 +1,33 @@
-"""Convexity of a landscape on the whole real line: exact conditions, certified bounds, or
+r"""Convexity of a landscape on the whole real line: exact conditions, certified bounds, or
 "unknown" with the reason. Never "convex" from a finite window.
 
 A twice-differentiable loss is convex iff its Hessian is positive semi-definite everywhere.
-In one dimension that is ``inf_x f''(x) >= 0``; the module finds that infimum from the
+In one dimension that is :math:`\inf_x f''(x) \ge 0`; the module finds that infimum from the
 structure of ``f''`` (written as polynomial terms, ``x**m`` times sines and cosines, and
 other terms):
 
-- **periodic** ``f'' = c + T(x)`` with ``T`` a trigonometric polynomial: one frequency gives
-  ``c - sqrt(A**2 + B**2)``; commensurate frequencies (rational ratios, possibly after putting
-  in the given values) reduce to a polynomial in ``u = cos(k0 x)`` or ``s = sin(k0 x)`` on
-  ``[-1, 1]`` minimised exactly (:mod:`._trig`); one amplitude scaling the whole
+- **periodic** :math:`f'' = c + T(x)` with ``T`` a trigonometric polynomial: one frequency gives
+  :math:`c - \sqrt{A^2 + B^2}`; commensurate frequencies (rational ratios, possibly after putting
+  in the given values) reduce to a polynomial in :math:`u = \cos(k_0 x)` or :math:`s = \sin(k_0 x)`
+  on ``[-1, 1]`` minimised exactly (:mod:`._trig`); one amplitude scaling the whole
   perturbation gives an exact critical invariant, several give a relation in the
   hyperparameters. Symbolic (generic) frequency ratios use Kronecker's theorem.
 - **polynomial** ``f''``: exact minimum (real roots of the derivative), or the closed form of a
   quadratic with symbolic coefficients.
-- **growth plus oscillation** (``x**4 + eps cos(k x)``): at the real zeros of the growth
+- **growth plus oscillation** (:math:`x^4 + \epsilon \cos(k x)`): at the real zeros of the growth
   term's curvature ``f''`` is the oscillation alone; negative there for every admissible
   value means never convex. Where the oscillation is minimal at the growth term's minimiser
   the condition is exact.
 - **unbounded**: ``x**m`` times an oscillation that outgrows the polynomial part.
-- **profile**: with a scaling symmetry ``x = s y`` (``s`` a hyperparameter of weight 1),
-  ``f''(s y) = c + M G(y)`` with one amplitude monomial ``M`` and a numeric profile ``G``;
-  ``inf G`` is exact for polynomial times one exponential, and certified by ball arithmetic
+- **profile**: with a scaling symmetry :math:`x = s y` (``s`` a hyperparameter of weight 1),
+  :math:`f''(s y) = c + M\, G(y)` with one amplitude monomial ``M`` and a numeric profile ``G``;
+  :math:`\inf G` is exact for polynomial times one exponential, and certified by ball arithmetic
   over the whole line otherwise (:mod:`._interval`).
 - **at given values** (all hyperparameters known): the same analyses on the numeric ``f''``,
   else a certified global bound (tail proof plus branch and bound), else "unknown" with a
   numeric estimate that is labelled as such.
 
-In ``d`` dimensions a separable loss ``sum_i g(x_i)`` has a diagonal Hessian and is convex iff
+In ``d`` dimensions a separable loss :math:`\sum_i g(x_i)` has a diagonal Hessian and is convex iff
 every ``g`` is; for other losses the diagonal entries on the coordinate axes give necessary
 conditions (enough to detect "never convex"), and the answer is otherwise "unknown".
 """
@@ -63,7 +63,7 @@ STATUSES = ("always convex", "never convex", "depends", "unknown")
 
 @dataclass(frozen=True)
 class ValueConvexity:
-    """Convexity at the landscape's hyperparameter values.
+    r"""Convexity at the landscape's hyperparameter values.
 
     Attributes:
         status: ``"convex"``, ``"not convex"`` or ``"unknown"``.
@@ -71,9 +71,9 @@ class ValueConvexity:
             arithmetic over the whole line: a tail proof plus branch and bound, or a witness
             point), or ``"estimate"`` (sampled on a window: not a proof; status is then
             ``"unknown"``).
-        min_curvature: ``inf f''`` (exact value, or the certified upper end, or the estimate).
-        lower_bound / upper_bound: certified enclosure of ``inf f''`` where one was proven.
-        witness: a point where ``f'' < 0`` is proven (ball arithmetic), if any.
+        min_curvature: :math:`\inf f''` (exact value, or the certified upper end, or the estimate).
+        lower_bound / upper_bound: certified enclosure of :math:`\inf f''` where one was proven.
+        witness: a point where :math:`f'' < 0` is proven (ball arithmetic), if any.
         note: how the answer was obtained, or why it is unknown.
     """
 
@@ -91,7 +91,7 @@ class ValueConvexity:
 
 @dataclass(frozen=True)
 class Convexity:
-    """The convexity theory of one landscape.
+    r"""The convexity theory of one landscape.
 
     Attributes:
         condition: SymPy relation in the hyperparameters only, true iff the loss is convex
@@ -105,9 +105,9 @@ class Convexity:
             ``"growth"``, ``"unbounded"``, ``"profile"``, ``"unknown"``.
         exact: the condition is a closed form (``False``: certified numerics inside it, or
             unknown).
-        min_curvature: ``inf_x f''(x)`` in the hyperparameters, where it has a closed form.
+        min_curvature: :math:`\inf_x f''(x)` in the hyperparameters, where it has a closed form.
         polynomial / substitution: for commensurate sums, ``f''`` as a polynomial in ``u`` and
-            what ``u`` stands for (e.g. ``sin(2*pi*x/lam)``).
+            what ``u`` stands for (e.g. :math:`\sin(2\pi x/\lambda)`).
         at_values: the answer at the landscape's values (when all are given).
         assumptions: the hyperparameter domains used, e.g. ``{"lam": "positive"}``.
         note: one sentence on validity, or the reason for "unknown".
@@ -433,7 +433,7 @@ def _polynomial(poly: dict, x, land: Landscape, depth: int) -> Convexity:
 
 
 def _growth(poly: dict, osc, h, x, land: Landscape, depth: int) -> Convexity:
-    """Polynomial growth plus an oscillation (``x**4 + eps cos(k x)``)."""
+    r"""Polynomial growth plus an oscillation (:math:`x^4 + \epsilon \cos(k x)`)."""
     p = sum(cf * x**m for m, cf in poly.items())
     deg = max(poly)
     if p.free_symbols - {x}:
@@ -565,7 +565,7 @@ def _weight_one_scale(land: Landscape, forward: dict) -> sympy.Expr:
 
 
 def _profile(h, x, land: Landscape) -> Convexity | None:
-    """``f''(s y) = c + M G(y)`` with one amplitude monomial ``M`` and numeric ``G``."""
+    r""":math:`f''(s y) = c + M\, G(y)` with one amplitude monomial ``M`` and numeric ``G``."""
     forward, _, _ = assumed_symbols(land)
     s = _weight_one_scale(land, forward)
     y = sympy.Dummy("y", real=True)
@@ -1104,7 +1104,7 @@ def _tidy_relation(cond):
 
 
 def min_curvature(conv: Convexity, values: dict, dps: int = 30) -> float:
-    """``inf_x f''(x)`` at the given hyperparameter values, from the closed form."""
+    r""":math:`\inf_x f''(x)` at the given hyperparameter values, from the closed form."""
     sub = {symbol(k): sympy.nsimplify(v, rational=True) for k, v in values.items()}
     if conv.min_curvature is None:
         raise ValueError(f"no closed-form minimum curvature (method {conv.method!r})")
@@ -1119,11 +1119,11 @@ def min_curvature(conv: Convexity, values: dict, dps: int = 30) -> float:
 
 
 def critical_scale(conv: Convexity, direction: dict, fixed: dict | None = None) -> float:
-    """Largest ``r`` with the loss convex at hyperparameters ``r * direction`` (+ ``fixed``).
+    r"""Largest ``r`` with the loss convex at hyperparameters ``r * direction`` (+ ``fixed``).
 
-    For amplitudes entering ``f''`` linearly (perturbation strengths), ``min f''`` is
-    ``c + r * m1`` with ``m1 < 0``, so ``r* = c / -m1``; e.g. the convexity boundary of the
-    two-cosine family along the ray ``(eps1, eps2) = r * (cos t, sin t)``.
+    For amplitudes entering ``f''`` linearly (perturbation strengths), :math:`\min f''` is
+    :math:`c + r\, m_1` with ``m1 < 0``, so :math:`r^* = c / (-m_1)`; e.g. the convexity boundary of
+    the two-cosine family along the ray :math:`(\epsilon_1, \epsilon_2) = r\,(\cos t, \sin t)`.
     """
     fixed = dict(fixed or {})
     zero = {k: 0.0 for k in direction}

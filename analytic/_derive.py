@@ -36,7 +36,8 @@ def _hessian(expr: sympy.Expr, variables: tuple) -> sympy.ImmutableMatrix:
 
 
 def gradient(land: Landscape) -> tuple[sympy.Expr, ...]:
-    """The gradient ``(df/dx_1, ..., df/dx_d)`` (SymPy canonical form).
+    r"""The gradient :math:`(\partial f/\partial x_1, \dots, \partial f/\partial x_d)` (SymPy
+    canonical form).
 
     >>> from trainability.analytic import family
     >>> gradient(family("additive"))
@@ -47,13 +48,13 @@ def gradient(land: Landscape) -> tuple[sympy.Expr, ...]:
 
 
 def hessian(land: Landscape) -> sympy.Matrix:
-    """The Hessian matrix ``d^2 f / dx_i dx_j`` (symmetric)."""
+    r"""The Hessian matrix :math:`\partial^2 f / \partial x_i \partial x_j` (symmetric)."""
 
     return _hessian(land.expr, land.variables)
 
 
 def gd_map(land: Landscape) -> sympy.Matrix:
-    """The gradient-descent map ``x -> x - s * grad f(x)`` as a column matrix."""
+    r"""The gradient-descent map :math:`x \mapsto x - s \nabla f(x)` as a column matrix."""
     s = learning_rate_symbol()
     return sympy.Matrix([v - s * g for v, g in zip(land.variables, gradient(land), strict=True)])
 

@@ -1,10 +1,10 @@
-"""Fixed points of the GD map and the learning rates at which each is linearly stable.
+r"""Fixed points of the GD map and the learning rates at which each is linearly stable.
 
-For ``s > 0`` the fixed points of ``x -> x - s grad f(x)`` are the critical points of ``f``.
-The Jacobian there is ``I - s H(x*)``; the fixed point is linearly stable iff every
+For ``s > 0`` the fixed points of :math:`x \mapsto x - s \nabla f(x)` are the critical points of
+``f``. The Jacobian there is ``I - s H(x*)``; the fixed point is linearly stable iff every
 eigenvalue ``1 - s h_i`` lies in ``(-1, 1)``, i.e. iff every Hessian eigenvalue ``h_i > 0``
-and ``0 < s < 2 / max_i h_i``. A critical point with some ``h_i <= 0`` is unstable for every
-``s > 0``.
+and :math:`0 < s < 2 / \max_i h_i`. A critical point with some :math:`h_i \le 0` is unstable for
+every ``s > 0``.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ __all__ = ["FixedPoint", "fixed_points", "stability_interval"]
 
 @dataclass(frozen=True)
 class FixedPoint:
-    """One fixed point of the GD map.
+    r"""One fixed point of the GD map.
 
     Attributes:
         location: ``(d,)`` coordinates (SymPy expressions, or Floats when found numerically).
         curvatures: Hessian eigenvalues at the point (SymPy).
-        stable_for: ``(0, 2 / max curvature)`` learning-rate interval of linear stability,
-            or ``None`` when the point is unstable for every ``s > 0`` (as far as can be
+        stable_for: :math:`(0,\ 2 / \max \text{curvature})` learning-rate interval of linear
+            stability, or ``None`` when the point is unstable for every ``s > 0`` (as far as can be
             decided; with symbolic hyperparameters the interval holds where its end is > 0).
         exact: whether the location is exact (symbolic) rather than a numeric root.
     """
@@ -41,7 +41,7 @@ class FixedPoint:
 
 
 def stability_interval(curvatures) -> tuple | None:
-    """``(0, 2 / max h)`` if all curvatures can be positive, ``None`` if some is ``<= 0``."""
+    r""":math:`(0,\ 2 / \max h)` if all curvatures can be positive, ``None`` if some is ``<= 0``."""
     hs = [as_expression(h) for h in curvatures]
     if any(h.is_nonpositive for h in hs):
         return None

@@ -88,9 +88,9 @@ class Landscape:
         )
 
     def assumed(self) -> tuple[sympy.Expr, dict[sympy.Symbol, sympy.Symbol]]:
-        """The expression with hyperparameters replaced by symbols carrying their domains.
+        r"""The expression with hyperparameters replaced by symbols carrying their domains.
 
-        Useful for derivations that need ``lam > 0`` or ``eps >= 0`` to simplify.
+        Useful for derivations that need :math:`\lambda > 0` or :math:`\epsilon \ge 0` to simplify.
         Returns the new expression and the map from new symbols back to the originals.
         """
         domains = dict(self.domains)

@@ -1,14 +1,14 @@
-"""Predictions of the large-stepsize theory for two-layer networks (Cai et al. 2024).
+r"""Predictions of the large-stepsize theory for two-layer networks (Cai et al. 2024).
 
-Setting: ``f(w; x) = (1/m) sum_j a_j phi(x . w_j)`` with fixed ``a_j = +-1``, logistic
-loss, ``n`` points with ``||x_i|| <= 1`` separable with margin ``gamma``, constant stepsize
-``eta``; activation constants ``c, kappa, beta`` from
+Setting: :math:`f(w; x) = \frac{1}{m} \sum_j a_j\, \phi(x \cdot w_j)` with fixed ``a_j = +-1``,
+logistic loss, ``n`` points with :math:`\|x_i\| \le 1` separable with margin ``gamma``, constant
+stepsize ``eta``; activation constants ``c, kappa, beta`` from
 :func:`~trainability.analytic.activation_constants`.
 
-The *forms* below are the ones the theory states (thresholds of order ``1/eta`` and ``1/n``,
-an ``O(1/(eta t))`` stable phase, a first phase of length ``O(max(eta, n, ...)/(c gamma)^2)``,
-``O~(1/T^2)`` with ``eta ~ T`` against ``Omega(1/T)`` for monotone runs). The absolute numeric
-constants were not available from the source ("standard"): they are the explicit arguments
+The *forms* below are the ones the theory states (thresholds of order :math:`1/\eta` and
+:math:`1/n`, an ``O(1/(eta t))`` stable phase, a first phase of length ``O(max(eta, n, ...)/(c
+gamma)^2)``, ``O~(1/T^2)`` with ``eta ~ T`` against ``Omega(1/T)`` for monotone runs). The absolute
+numeric constants were not available from the source ("standard"): they are the explicit arguments
 ``c1, c2, ...`` with default 1, so each prediction is an order of magnitude, and the checks in
 :mod:`trainability.verify` compare *scalings* and *orders*, never an unknown constant.
 Every function accepts numbers (returns a float), SymPy expressions or text through the
@@ -38,11 +38,11 @@ def _out(expr):
 
 
 def stable_phase_threshold(eta, n, kappa=0, beta=0, m=1, c1=1, c2=1):
-    """Risk level below which GD is in the stable phase (risk then decreases monotonically).
+    r"""Risk level below which GD is in the stable phase (risk then decreases monotonically).
 
-    ``min(1 / (c1 * eta * (1 + beta / m)), 1 / (c2 * exp(kappa) * n))``: of order ``1/eta``
-    (the Taylor-expansion/smoothness condition) and ``1/n`` (every point fitted, which for the
-    logistic loss needs ``L < ln 2 / n``; near-homogeneity costs ``exp(kappa)``).
+    :math:`\min\left(\frac{1}{c_1 \eta (1 + \beta/m)}, \frac{1}{c_2 e^{\kappa} n}\right)`: of order
+    :math:`1/\eta` (the Taylor-expansion/smoothness condition) and :math:`1/n` (every point fitted,
+    which for the logistic loss needs :math:`L < \ln 2 / n`; near-homogeneity costs ``exp(kappa)``).
     ``c1, c2`` are the unknown ("standard") absolute constants.
     """
     eta, n, kappa, beta, m = map(as_expression, (eta, n, kappa, beta, m))
@@ -50,12 +50,13 @@ def stable_phase_threshold(eta, n, kappa=0, beta=0, m=1, c1=1, c2=1):
 
 
 def stable_phase_rate_bound(eta, t, gamma, c=1, kappa=0, c3=1):
-    """Risk bound ``t`` steps into the stable phase: ``O(1/(eta t))`` up to logarithms.
+    r"""Risk bound ``t`` steps into the stable phase: ``O(1/(eta t))`` up to logarithms.
 
-    ``c3 * (1 + (kappa + ln(1 + (c gamma)^2 eta t))^2) / ((c gamma)^2 eta t)``: the
-    perceptron-type comparator bound with effective margin ``c * gamma`` (a network with
-    ``phi' >= c`` realises margin ``c gamma`` with weights ``w_j = sign(a_j) u``); ``c3`` is
-    the unknown ("standard") constant. ``risk * eta * t`` is therefore bounded by logarithms.
+    :math:`c_3 \frac{1 + (\kappa + \ln(1 + (c\gamma)^2 \eta t))^2}{(c\gamma)^2 \eta t}`: the
+    perceptron-type comparator bound with effective margin :math:`c \gamma` (a network with
+    :math:`\phi' \ge c` realises margin ``c gamma`` with weights ``w_j = sign(a_j) u``); ``c3`` is
+    the unknown ("standard") constant. :math:`\text{risk} \cdot \eta t` is therefore bounded by
+    logarithms.
     """
     eta, t, gamma, c, kappa = map(as_expression, (eta, t, gamma, c, kappa))
     g2 = (c * gamma) ** 2
@@ -63,11 +64,11 @@ def stable_phase_rate_bound(eta, t, gamma, c=1, kappa=0, c3=1):
 
 
 def first_phase_bound(eta, n, gamma, c, c4=1):
-    """Number of steps after which the first (oscillating) phase must have ended.
+    r"""Number of steps after which the first (oscillating) phase must have ended.
 
-    ``c4 * max(eta, n, (n/eta) ln(1 + n/eta)) / (c gamma)^2`` (the form of the linear-model
-    result with effective margin ``c * gamma``; finite only when ``c > 0``). ``c4`` is the
-    unknown ("standard") constant.
+    :math:`c_4 \max\left(\eta, n, \tfrac{n}{\eta} \ln(1 + n/\eta)\right) / (c\gamma)^2` (the form of
+    the linear-model result with effective margin :math:`c \gamma`; finite only when ``c > 0``).
+    ``c4`` is the unknown ("standard") constant.
     """
     eta, n, gamma, c = map(as_expression, (eta, n, gamma, c))
     if c.is_number and c <= 0:
@@ -80,20 +81,20 @@ class LargeStepsizePrediction(dict):
 
 
 def large_stepsize_predictions(eta, n, gamma, c, kappa=0, beta=0, m=2, steps=None):
-    """All predictions for one run, labelled with the status of their constants.
+    r"""All predictions for one run, labelled with the status of their constants.
 
     Args:
         eta: stepsize.
         n: number of data points.
-        gamma: linear max-margin of the data (``||x_i|| <= 1`` assumed).
+        gamma: linear max-margin of the data (:math:`\|x_i\| \le 1` assumed).
         c, kappa, beta: activation constants.
         m: width (number of neurons).
         steps: optional horizon ``T`` for the acceleration statement.
 
     Returns:
         :class:`LargeStepsizePrediction` with keys ``stable_phase_threshold``,
-        ``first_phase_steps``, ``stable_rate_constant`` (the order of ``risk * eta * t``),
-        ``acceleration`` and ``first_phase_ends`` (``c > 0``).
+        ``first_phase_steps``, ``stable_rate_constant`` (the order of
+        :math:`\text{risk} \cdot \eta t`), ``acceleration`` and ``first_phase_ends`` (``c > 0``).
     """
     pred = LargeStepsizePrediction()
     pred["stable_phase_threshold"] = {

@@ -1,12 +1,12 @@
-"""Renormalization: scaling symmetries ``x -> b x`` of a loss family and their invariants.
+r"""Renormalization: scaling symmetries ``x -> b x`` of a loss family and their invariants.
 
-A symmetry rescales every hyperparameter as ``p_i -> b**a_i p_i`` such that
+A symmetry rescales every hyperparameter as :math:`p_i \mapsto b^{a_i} p_i` such that
 
     f(b y; b**a p) = b**2 f(y; p)        for all b > 0.
 
-Then GD on ``f(.; p)`` from ``x0`` and GD on ``f(.; p / b**a)`` from ``x0 / b`` at the *same*
-learning rate give the same orbit up to the factor ``b`` (``y_k = x_k / b``), since
-``f(b y; p) = b**2 f(y; p / b**a)`` has gradient ``b f'(b y; p)`` in ``y``.
+Then GD on ``f(.; p)`` from ``x0`` and GD on :math:`f(\cdot\,; p / b^a)` from :math:`x_0 / b` at the
+*same* learning rate give the same orbit up to the factor ``b`` (:math:`y_k = x_k / b`), since
+:math:`f(b y; p) = b^2 f(y; p / b^a)` has gradient ``b f'(b y; p)`` in ``y``.
 
 The exponents ``a`` are found by weight counting: ``x`` has weight 1, ``p_i`` weight
 ``a_i``; every term of the loss must have weight 2 and every argument of a transcendental
@@ -38,7 +38,7 @@ class Renormalization:
     """Scaling symmetries of a landscape.
 
     Attributes:
-        exists: whether a power-law symmetry ``f(b y; b**a p) = b**2 f(y; p)`` exists.
+        exists: whether a power-law symmetry :math:`f(b y; b^a p) = b^2 f(y; p)` exists.
         exponents: ``{name: a_i}`` for the particular symmetry used by :func:`rescaled`
             (SymPy numbers); empty when none exists.
         free_directions: further exponent vectors that may be added (multi-parameter
@@ -234,11 +234,11 @@ def invariants(land: Landscape) -> tuple[sympy.Expr, ...]:
 
 
 def rescaled(land: Landscape, b: float, values: dict | None = None, x0=None):
-    """Hyperparameters and initial point of the same orbit seen at scale ``1/b``.
+    r"""Hyperparameters and initial point of the same orbit seen at scale ``1/b``.
 
-    Returns ``(values', x0')`` with ``values'_i = values_i / b**a_i`` and ``x0' = x0 / b``,
-    so that GD on ``(values', x0')`` gives ``x_k / b`` at the same learning rate (for the
-    additive family: ``(eps / b**2, lam / b, x0 / b)``).
+    Returns ``(values', x0')`` with :math:`v'_i = v_i / b^{a_i}` and :math:`x_0' = x_0 / b`,
+    so that GD on ``(values', x0')`` gives :math:`x_k / b` at the same learning rate (for the
+    additive family: :math:`(\epsilon / b^2, \lambda / b, x_0 / b)`).
     """
     if not b > 0:
         raise ValueError(f"scale b must be > 0, got {b}")
@@ -257,12 +257,12 @@ def rescaled(land: Landscape, b: float, values: dict | None = None, x0=None):
 
 @dataclass(frozen=True)
 class CriticalInvariant:
-    """The roughness of a family: the invariant its convexity condition depends on.
+    r"""The roughness of a family: the invariant its convexity condition depends on.
 
     Attributes:
-        invariant: the monomial (e.g. ``eps/lam**2``).
-        value: its critical value (e.g. ``1/(2*pi**2)``): exact when ``exact``, otherwise a
-            Float from a certified enclosure of ``inf f''`` (see ``Convexity.note``).
+        invariant: the monomial (e.g. :math:`\epsilon/\lambda^2`).
+        value: its critical value (e.g. :math:`1/(2\pi^2)`): exact when ``exact``, otherwise a
+            Float from a certified enclosure of :math:`\inf f''` (see ``Convexity.note``).
         convex_when: ``"below"`` (convex iff ``invariant <= value``) or ``"above"``.
         exact: whether ``value`` is a closed form.
     """

@@ -1,10 +1,10 @@
-"""Exact minima of trigonometric polynomials ``c + sum_n A_n cos(n t) + B_n sin(n t)``.
+r"""Exact minima of trigonometric polynomials :math:`c + \sum_n A_n \cos(n t) + B_n \sin(n t)`.
 
 A trigonometric polynomial in one angle ``t = k0 x`` is reduced to an algebraic problem:
 
 - cosines only: ``cos(n t) = T_n(u)`` (Chebyshev), a polynomial ``Q(u)``, ``u = cos t``;
-- sines of odd and cosines of even harmonics: ``sin(n t) = (-1)**((n-1)/2) T_n(s)`` and
-  ``cos(n t) = (-1)**(n/2) T_n(s)``, a polynomial ``Q(s)``, ``s = sin t``;
+- sines of odd and cosines of even harmonics: :math:`\sin(n t) = (-1)^{(n-1)/2} T_n(s)` and
+  :math:`\cos(n t) = (-1)^{n/2} T_n(s)`, a polynomial ``Q(s)``, ``s = sin t``;
 - otherwise (numeric coefficients only): the half-angle substitution ``w = tan(t/2)`` gives
   a rational function whose critical points are the real roots of a polynomial.
 
@@ -105,7 +105,7 @@ def polynomial_extremum(q: sympy.Poly, lo=-1, hi=1, sign: int = 1) -> tuple[symp
 
 @dataclass(frozen=True)
 class TrigPolynomial:
-    """``c + sum A_n cos(n t) + B_n sin(n t)`` as a polynomial ``polynomial(variable)`` on
+    r""":math:`c + \sum_n A_n \cos(n t) + B_n \sin(n t)` as a polynomial ``polynomial(variable)`` on
     ``[-1, 1]``, with ``variable = substitution(t)``; ``None`` polynomial for mixed parity."""
 
     harmonics: tuple  # ((n, A_n, B_n), ...)
@@ -116,7 +116,8 @@ class TrigPolynomial:
 
 
 def reduce_harmonics(constant, harmonics, variable_name: str = "u") -> TrigPolynomial:
-    """Reduce ``c + sum A_n cos(n t) + B_n sin(n t)`` (integer ``n >= 1``) to one variable."""
+    r"""Reduce :math:`c + \sum_n A_n \cos(n t) + B_n \sin(n t)` (integer :math:`n \ge 1`) to one
+    variable."""
     harmonics = tuple((int(n), as_expression(a), as_expression(b)) for n, a, b in harmonics)
     v = sympy.Symbol(variable_name, real=True)
     if all(b == 0 for _, _, b in harmonics):

@@ -1,5 +1,11 @@
 """Sphinx configuration. Builds offline: no intersphinx, no remote assets at build time."""
 
+import sys
+from pathlib import Path
+
+# docs/_ext: this project's own extensions (the reproduction gallery).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
+
 project = "trainability"
 author = "trainability developers"
 copyright = "2026, trainability developers"
@@ -13,6 +19,8 @@ extensions = [
     "sphinx.ext.viewcode",
     # The trainability-derive directive: theory pages show what the analytic layer derives.
     "trainability.verify.sphinx",
+    # The reproduction-gallery directive: stored quick runs under docs/gallery/.
+    "trainability_gallery",
 ]
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"

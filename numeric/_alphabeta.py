@@ -1,4 +1,4 @@
-"""The alpha-beta condition measured numerically on finite sums (Islamov et al. 2024).
+r"""The alpha-beta condition measured numerically on finite sums (Islamov et al. 2024).
 
 Everything here takes plain callables, so it works on generated, hand-written and
 neural-network losses alike:
@@ -6,11 +6,12 @@ neural-network losses alike:
 - ``pieces(x) -> (f, g)``: all pieces at once; ``x`` has shape ``(..., d)``, ``f`` shape
   ``(..., n)`` and ``g`` shape ``(..., n, d)``. JAX-traceable.
 - ``project(x) -> x_p``: a projection onto the minimizer set ``S``, shapes ``(..., d)``.
-- ``piece_star``: the piece minima ``f_i^*``, shape ``(n,)``.
+- ``piece_star``: the piece minima :math:`f_i^*`, shape ``(n,)``.
 
-The slack of the inequality for piece ``i`` at ``x`` is ``A_i - alpha B_i + beta C_i`` with
-``A_i = <grad f_i(x), x - x_p>``, ``B_i = f_i(x) - f_i(x_p)`` and ``C_i = f_i(x) - f_i^*``;
-the condition holds at ``x`` when the smallest slack over ``i`` is non-negative.
+The slack of the inequality for piece ``i`` at ``x`` is :math:`A_i - \alpha B_i + \beta C_i` with
+:math:`A_i = \langle \nabla f_i(x), x - x_p \rangle`, ``B_i = f_i(x) - f_i(x_p)`` and
+:math:`C_i = f_i(x) - f_i^*`; the condition holds at ``x`` when the smallest slack over ``i`` is
+non-negative.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def nearest_point_projector(points: Sequence[Sequence[float]]) -> Projector:
 
 
 def slack_terms(pieces: Pieces, project: Projector, piece_star, x):
-    """``(A, B, C)``, each of shape ``(..., n)``, so that the slack is ``A - alpha B + beta C``."""
+    r"""``(A, B, C)``, each of shape ``(..., n)``, so that the slack is
+    :math:`A - \alpha B + \beta C`."""
     f, g = pieces(x)
     xp = project(x)
     fp, _ = pieces(xp)
@@ -221,12 +223,12 @@ def worst_slack(
 
 @dataclass(frozen=True)
 class AdmissibleRegion:
-    """Worst sampled slack on an ``(alpha, beta)`` grid.
+    r"""Worst sampled slack on an ``(alpha, beta)`` grid.
 
     Attributes:
         alphas: shape ``(a,)``; betas: shape ``(b,)``.
         worst: shape ``(a, b)``, the smallest slack over the samples (``nan`` where the pair
-            is outside ``alpha >= beta + margin``, ``beta >= 0``).
+            is outside :math:`\alpha \ge \beta + \text{margin}`, :math:`\beta \ge 0`).
         admissible: shape ``(a, b)``, ``worst >= -tol``.
     """
 
@@ -239,10 +241,11 @@ class AdmissibleRegion:
 def admissible_grid(
     A, B, C, alphas, betas, margin: float = 0.0, tol: float = 0.0, chunk: int = 2**14
 ) -> AdmissibleRegion:
-    """Minimum of ``A - alpha B + beta C`` over all entries, for every grid pair.
+    r"""Minimum of :math:`A - \alpha B + \beta C` over all entries, for every grid pair.
 
     ``A, B, C`` are arrays of one shape (points x pieces, or steps x seeds in a training
-    run); the grid keeps pairs with ``alpha >= beta + margin`` and ``beta >= 0``.
+    run); the grid keeps pairs with :math:`\alpha \ge \beta + \text{margin}` and
+    :math:`\beta \ge 0`.
     """
     alphas = np.asarray(alphas, dtype=np.float64)
     betas = np.asarray(betas, dtype=np.float64)
@@ -307,12 +310,13 @@ def smallest_admissible(region: AdmissibleRegion) -> tuple[float, float] | None:
 
 @dataclass(frozen=True)
 class ConditionConstant:
-    """The best constant of a one-parameter condition ``num(x) >= c * den(x)`` over a box.
+    r"""The best constant of a one-parameter condition
+    :math:`\text{num}(x) \ge c \cdot \text{den}(x)` over a box.
 
     Attributes:
-        name: ``"PL"`` (``c = 2 mu``), ``"aiming"`` or ``"quasar-convexity"`` (``c = theta``).
-        constant: ``inf num/den`` over the sampled points with ``den > den_min``; the
-            condition holds (on the samples) for every ``c <= constant``; :attr:`holds` asks
+        name: ``"PL"`` (:math:`c = 2\mu`), ``"aiming"`` or ``"quasar-convexity"`` (``c = theta``).
+        constant: :math:`\inf \text{num}/\text{den}` over the sampled points with ``den > den_min``;
+            the condition holds (on the samples) for every ``c <= constant``; :attr:`holds` asks
             for ``constant > 1e-8`` (a saddle or a spurious critical point gives 0).
         point: where the infimum was attained, shape ``(d,)``.
         samples: how many points were sampled.
@@ -332,7 +336,8 @@ class ConditionConstant:
 
 
 def _inf_ratio(name, fn, low, high, samples, seed, den_min, refine=4, points=None):
-    """``inf num/den`` over dense samples (plus ``points``), then L-BFGS-B from the worst."""
+    r""":math:`\inf \text{num}/\text{den}` over dense samples (plus ``points``), then L-BFGS-B from
+    the worst."""
     low, high = _check_box(low, high)
     x = _uniform(low, high, samples, seed)
     if points is not None and len(points):
@@ -369,7 +374,7 @@ def pl_constant(
     den_min: float = 1e-9,
     points=None,
 ) -> ConditionConstant:
-    """PL: the largest ``2 mu`` with ``||grad f||^2 >= 2 mu (f - f*)`` on the samples.
+    r"""PL: the largest :math:`2\mu` with :math:`\|\nabla f\|^2 \ge 2\mu (f - f^*)` on the samples.
 
     ``loss_and_grad(x) -> (f, g)`` with ``x (N, d)``, ``f (N,)``, ``g (N, d)``. ``points``
     (shape ``(m, d)``, e.g. known critical points) are examined besides the samples.
@@ -393,7 +398,8 @@ def aiming_constant(
     den_min: float = 1e-9,
     points=None,
 ) -> ConditionConstant:
-    """Aiming: the largest ``theta`` with ``<grad f, x - Proj(x, S)> >= theta (f - f*)``."""
+    r"""Aiming: the largest ``theta`` with
+    :math:`\langle \nabla f, x - \operatorname{Proj}(x, S) \rangle \ge \theta (f - f^*)`."""
 
     def fn(x):
         f, g = loss_and_grad(x)
@@ -413,7 +419,8 @@ def quasar_constant(
     den_min: float = 1e-9,
     points=None,
 ) -> ConditionConstant:
-    """Quasar-convexity: the largest ``theta`` with ``<grad f, x - x*> >= theta (f - f*)``."""
+    r"""Quasar-convexity: the largest ``theta`` with
+    :math:`\langle \nabla f, x - x^* \rangle \ge \theta (f - f^*)`."""
     xs = jnp.asarray(x_star, dtype=jnp.float64)
 
     def fn(x):
@@ -432,7 +439,7 @@ _METHODS = ("sgd", "sps_max", "ngn")
 
 @dataclass(frozen=True)
 class FiniteSumRun:
-    """Runs of a stochastic method on a finite sum, one per seed.
+    r"""Runs of a stochastic method on a finite sum, one per seed.
 
     Attributes:
         method: ``"sgd"``, ``"sps_max"`` or ``"ngn"``.
@@ -441,9 +448,10 @@ class FiniteSumRun:
         iterates: ``x_k``, shape ``(seeds, steps + 1, d)``.
         step_sizes: the step ``gamma_k`` used, shape ``(seeds, steps)``.
         A, B, C: T-tracking terms with the final iterate ``x_K`` standing in for the
-            projection, shape ``(seeds, steps)``: ``A = <grad f_{i_k}(x_k), x_k - x_K>``,
-            ``B = f_{i_k}(x_k) - f_{i_k}(x_K)``, ``C = f_{i_k}(x_k) - f_{i_k}^*``; the empirical
-            ``T(x_k) = A - alpha B + beta C``.
+            projection, shape ``(seeds, steps)``:
+            :math:`A = \langle \nabla f_{i_k}(x_k), x_k - x_K \rangle`, ``B = f_{i_k}(x_k) -
+            f_{i_k}(x_K)``, ``C = f_{i_k}(x_k) - f_{i_k}^*``; the empirical ``T(x_k) = A - alpha B +
+            beta C``.
     """
 
     method: str
@@ -511,11 +519,12 @@ def finite_sum_run(
     c: float = 1.0,
     gamma_b: float = 1.0,
 ) -> FiniteSumRun:
-    """Run SGD, SPS_max or NGN on ``f = (1/n) sum f_i`` for ``seeds`` seeds and track T.
+    r"""Run SGD, SPS_max or NGN on :math:`f = \frac{1}{n} \sum_i f_i` for ``seeds`` seeds; track T.
 
-    - ``sgd``: ``x+ = x - gamma grad f_i(x)``;
-    - ``sps_max``: ``gamma_k = min((f_i(x) - f_i^*) / (c ||grad f_i(x)||^2), gamma_b)``;
-    - ``ngn``: ``gamma_k = gamma / (1 + gamma ||grad f_i(x)||^2 / (2 f_i(x)))``.
+    - ``sgd``: :math:`x^+ = x - \gamma \nabla f_i(x)`;
+    - ``sps_max``:
+      :math:`\gamma_k = \min\left(\frac{f_i(x) - f_i^*}{c \|\nabla f_i(x)\|^2}, \gamma_b\right)`;
+    - ``ngn``: :math:`\gamma_k = \frac{\gamma}{1 + \gamma \|\nabla f_i(x)\|^2 / (2 f_i(x))}`.
 
     ``i_k`` is uniform on ``{0..n-1}``, drawn from ``PRNGKey(seed + s)`` for seed ``s``.
     """

@@ -10,15 +10,16 @@ __all__ = ["boundary_counts", "fit_dimension", "DimensionFit"]
 
 
 def boundary_counts(labels: np.ndarray, levels: int | None = None) -> np.ndarray:
-    """Boundary count ``B_N`` for every nested level ``n = 0..levels``.
+    r"""Boundary count ``B_N`` for every nested level ``n = 0..levels``.
 
     Args:
-        labels: ``(2**L + 1,)`` booleans on the finest grid ``s_k = lr_min + span*k/2**L``.
+        labels: ``(2**L + 1,)`` booleans on the finest grid
+            :math:`s_k = \text{lr_min} + \text{span}\, k / 2^L`.
         levels: finest level ``L`` (inferred from ``labels`` when omitted).
 
     Returns:
         ``(L + 1,)`` integers: entry ``n`` counts adjacent pairs with different labels on
-        the sub-grid of every ``2**(L - n)``-th point (grid size ``N = 2**n``).
+        the sub-grid of every ``2**(L - n)``-th point (grid size :math:`N = 2^n`).
 
     >>> boundary_counts(np.array([1, 1, 0, 1, 0], bool)).tolist()
     [1, 1, 3]
@@ -41,9 +42,9 @@ def boundary_counts(labels: np.ndarray, levels: int | None = None) -> np.ndarray
 
 @dataclass(frozen=True)
 class DimensionFit:
-    """Slope of ``log2 B_N`` against ``n`` (the box-counting dimension of the boundary).
+    r"""Slope of ``log2 B_N`` against ``n`` (the box-counting dimension of the boundary).
 
-    ``dimension`` is 0 and ``stderr`` 0 when fewer than 3 levels have ``B_N >= 2``.
+    ``dimension`` is 0 and ``stderr`` 0 when fewer than 3 levels have :math:`B_N \ge 2`.
     """
 
     dimension: float
@@ -53,7 +54,8 @@ class DimensionFit:
 
 
 def fit_dimension(counts, min_count: int = 2, min_levels: int = 3) -> DimensionFit:
-    """Least-squares slope of ``log2 B_N`` vs level over levels with ``B_N >= min_count``.
+    r"""Least-squares slope of ``log2 B_N`` vs level over levels with
+    :math:`B_N \ge \text{min_count}`.
 
     The standard error is the usual OLS standard error of the slope.
 

@@ -1,4 +1,4 @@
-"""Convergence score, boundary pixels and box counting for 2-D trainability images.
+r"""Convergence score, boundary pixels and box counting for 2-D trainability images.
 
 Follows Sohl-Dickstein, "The boundary of neural network trainability is fractal" (2024):
 
@@ -6,7 +6,7 @@ Follows Sohl-Dickstein, "The boundary of neural network trainability is fractal"
   negative when training converged (magnitude grows as convergence slows), positive when it
   diverged (magnitude grows as divergence slows), so ``|score|`` peaks at the boundary;
 * a *boundary pixel* is a 2x2 neighbourhood of the score image that holds both signs;
-* the boundary's *box-counting dimension* is the slope of ``log N(s)`` against ``log(1/s)``,
+* the boundary's *box-counting dimension* is the slope of ``log N(s)`` against :math:`\log(1/s)`,
   ``N(s)`` the number of ``s x s`` boxes holding a boundary pixel, fitted over a scaling
   range chosen from the local slopes.
 """
@@ -35,16 +35,16 @@ TAIL = 20
 
 
 def convergence_score(losses, max_val: float = MAX_NORMALISED_LOSS) -> np.ndarray:
-    """Signed convergence score of loss curves (the source's ``convergence_measure``).
+    r"""Signed convergence score of loss curves (the source's ``convergence_measure``).
 
     For a curve ``L_0..L_{T-1}``: non-finite losses become ``max_val``; once a loss has been
     non-finite every later loss counts as non-finite too (a broken run stays broken); the curve
     is normalised, ``v_k = L_k / L_0``, and clipped at ``max_val``. The run *converged* if the
     mean of the last ``min(20, T)`` values of ``v`` is below 1; the score is ``-sum(v)`` if it
-    converged and ``+sum(1 / v)`` if it diverged.
+    converged and :math:`+\sum 1 / v` if it diverged.
 
     Args:
-        losses: ``(..., T)`` loss curves, ``T >= 1``, the loss before each GD step.
+        losses: ``(..., T)`` loss curves, :math:`T \ge 1`, the loss before each GD step.
         max_val: cap for normalised losses and the value of non-finite losses.
 
     Returns:
@@ -64,14 +64,14 @@ def convergence_score(losses, max_val: float = MAX_NORMALISED_LOSS) -> np.ndarra
 
 
 def boundary_pixels(score) -> np.ndarray:
-    """Boundary pixels of a score image: 2x2 neighbourhoods holding both signs.
+    r"""Boundary pixels of a score image: 2x2 neighbourhoods holding both signs.
 
     Args:
         score: ``(H, W)`` signed scores (negative = converged).
 
     Returns:
         ``(H - 1, W - 1)`` booleans; entry ``(i, j)`` is true when
-        ``max * min < 0`` over ``score[i:i+2, j:j+2]``.
+        :math:`\max \cdot \min < 0` over ``score[i:i+2, j:j+2]``.
 
     >>> boundary_pixels(np.array([[-1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]])).tolist()
     [[False, True]]
@@ -128,7 +128,7 @@ def box_counts(mask, sizes=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def local_slopes(sizes, counts) -> np.ndarray:
-    """Local dimension estimates ``-d log N / d log s`` between consecutive box sizes.
+    r"""Local dimension estimates :math:`-d \log N / d \log s` between consecutive box sizes.
 
     Returns ``(K - 1,)`` floats (NaN where a count is zero).
     """
@@ -140,10 +140,10 @@ def local_slopes(sizes, counts) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BoxCountFit:
-    """Box-counting dimension of a 2-D set with the scaling range it was fitted on.
+    r"""Box-counting dimension of a 2-D set with the scaling range it was fitted on.
 
     Attributes:
-        dimension: least-squares slope of ``log N`` against ``log(1/s)`` over the range.
+        dimension: least-squares slope of ``log N`` against :math:`\log(1/s)` over the range.
         stderr: standard error of that slope (0 when the range has only 2 sizes).
         sizes: ``(K,)`` all box sizes; ``counts``: ``(K,)`` their box counts.
         slopes: ``(K - 1,)`` local slopes between consecutive sizes.

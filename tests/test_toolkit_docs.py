@@ -36,6 +36,7 @@ def site(tmp_path_factory) -> Path:
     """A one-page site built with the real docs/conf.py (theme, math, extension), -W."""
     src = tmp_path_factory.mktemp("src")
     shutil.copy(DOCS / "conf.py", src / "conf.py")
+    shutil.copytree(DOCS / "_ext", src / "_ext")
     (src / "_static").mkdir()
     (src / "index.rst").write_text(INDEX)
     out = src / "_build"

@@ -69,7 +69,7 @@ class FiniteSumCallables:
         pieces: ``x (..., d) -> (f (..., n), g (..., n, d))``.
         loss_and_grad: ``x (..., d) -> (f (...), g (..., d))`` of the average.
         project: projection onto ``S``, ``(..., d) -> (..., d)``.
-        piece_star: ``f_i^*`` as float64, shape ``(n,)``.
+        piece_star: :math:`f_i^*` as float64, shape ``(n,)``.
         f_star: ``f*`` as a float.
         S: the minimizer set from the analytic layer.
     """
@@ -176,8 +176,9 @@ def _c(fs: FiniteSum) -> float:
 
 @dataclass(frozen=True)
 class ProvenRegion:
-    """The proven ``(alpha, beta)`` region of an example: ``alpha >= a0`` and either
-    ``ratio * alpha <= beta < alpha`` (a wedge, ``ratio`` set) or ``beta = alpha - gap``."""
+    r"""The proven ``(alpha, beta)`` region of an example: :math:`\alpha \ge a_0` and either
+    :math:`\text{ratio} \cdot \alpha \le \beta < \alpha` (a wedge, ``ratio`` set) or
+    :math:`\beta = \alpha - \text{gap}`."""
 
     a0: float
     ratio: float | None = None
@@ -198,11 +199,12 @@ def proven_region(fs: FiniteSum) -> ProvenRegion:
 
 
 def proven_pairs(fs: FiniteSum, count: int = 8, seed: int = 0) -> tuple[list, list]:
-    """``(boundary, random)``: the proven region's corner pair(s) and random pairs inside.
+    r"""``(boundary, random)``: the proven region's corner pair(s) and random pairs inside.
 
-    Example 1: ``alpha >= 5/2``, ``4 alpha/5 <= beta < alpha``; Example 2: ``beta = alpha - 8``,
-    ``alpha >= 8/c``; Examples 3 and 6: ``beta = alpha - 1``, ``alpha >= a_min`` with
-    ``a_min = 2/c`` for 6 and the paper's 1512.46 for 3 (``c = min_i min_S f_i``).
+    Example 1: :math:`\alpha \ge 5/2`, :math:`4\alpha/5 \le \beta < \alpha`; Example 2:
+    :math:`\beta = \alpha - 8`, :math:`\alpha \ge 8/c`; Examples 3 and 6:
+    :math:`\beta = \alpha - 1`, ``alpha >= a_min`` with ``a_min = 2/c`` for 6 and the paper's
+    1512.46 for 3 (``c = min_i min_S f_i``).
     """
     rng = np.random.default_rng(seed)
     region = proven_region(fs)
@@ -271,10 +273,13 @@ def compare_conditions(fs: FiniteSum, samples: int = 2**15, seed: int = 0) -> di
 def sgd_bound(
     *, alpha: float, beta: float, L: float, gamma: float, sigma2: float, dist2: float, steps: int
 ) -> dict:
-    """SGD with constant step ``gamma <= (alpha - beta)/(2L)`` (Islamov et al., Theorem 1).
+    r"""SGD with constant step :math:`\gamma \le (\alpha - \beta)/(2L)` (Islamov et al., Theorem 1).
 
-    ``min_{k<K} E[f(x_k) - f*] <= dist(x_0,S)^2/(K gamma (alpha-beta))
-    + 2 L gamma sigma^2/(alpha-beta) + 2 beta sigma^2/(alpha-beta)``.
+    .. math::
+
+        \min_{k<K} \mathbb{E}[f(x_k) - f^*] \le \frac{\operatorname{dist}(x_0, S)^2}{K \gamma
+        (\alpha - \beta)} + \frac{2 L \gamma \sigma^2}{\alpha - \beta}
+        + \frac{2 \beta \sigma^2}{\alpha - \beta}.
 
     Returns ``{"bound", "terms"}`` with the three terms under ``"distance"``, ``"noise"`` and
     ``"beta"``.
@@ -299,18 +304,21 @@ def sps_max_bound(
     dist2: float,
     steps: int,
 ) -> dict:
-    """SPS_max, ``gamma_k = min((f_i - f_i^*)/(c ||grad f_i||^2), gamma_b)``, with
-    ``c > 1/(2(alpha-beta))``.
+    r"""SPS_max,
+    :math:`\gamma_k = \min\left(\frac{f_i - f_i^*}{c \|\nabla f_i\|^2}, \gamma_b\right)`, with
+    :math:`c > 1/(2(\alpha-\beta))`.
 
     Derived here from the recursion (the reference states the step and the condition on
     ``c``, not the constants): SPS_max gives ``gamma_k^2 ||grad f_i||^2 <= gamma_k (f_i -
-    f_i^*)/c``, so with ``a = 2(alpha - beta) - 1/c > 0``,
-    ``r_{k+1} <= r_k - a gamma_k (f_i - f_i^*) + 2 alpha gamma_k (f_i(x_p) - f_i^*)``; with
-    ``gamma_min = min(1/(2cL), gamma_b) <= gamma_k <= gamma_b`` (L-smoothness gives
+    f_i^*)/c``, so with :math:`a = 2(\alpha - \beta) - 1/c > 0`,
+    :math:`r_{k+1} \le r_k - a \gamma_k (f_i - f_i^*) + 2 \alpha \gamma_k (f_i(x_p) - f_i^*)`; with
+    :math:`\gamma_{\min} = \min(1/(2cL), \gamma_b) \le \gamma_k \le \gamma_b` (L-smoothness gives
     ``f_i - f_i^* >= ||grad f_i||^2/(2L)``):
 
-    ``min_{k<K} E[f(x_k) - f*] <= dist(x_0,S)^2/(K a gamma_min)
-    + (2 alpha gamma_b/(a gamma_min) - 1) sigma^2``.
+    .. math::
+
+        \min_{k<K} \mathbb{E}[f(x_k) - f^*] \le \frac{\operatorname{dist}(x_0, S)^2}{K a
+        \gamma_{\min}} + \left(\frac{2 \alpha \gamma_b}{a \gamma_{\min}} - 1\right) \sigma^2.
 
     Returns ``{"bound", "terms"}`` with ``"distance"`` and ``"neighbourhood"``.
     """
@@ -336,18 +344,20 @@ def ngn_bound(
     dist2: float,
     steps: int,
 ) -> dict:
-    """NGN, ``gamma_k = gamma/(1 + gamma ||grad f_i||^2/(2 f_i))``, ``alpha >= beta + 1``,
-    ``f_i >= 0``.
+    r"""NGN, :math:`\gamma_k = \frac{\gamma}{1 + \gamma \|\nabla f_i\|^2/(2 f_i)}`,
+    :math:`\alpha \ge \beta + 1`, :math:`f_i \ge 0`.
 
-    Derived here from the recursion (the reference states the step and ``alpha >= beta + 1``,
+    Derived here from the recursion (the reference states the step and :math:`\alpha \ge \beta + 1`,
     not the constants): NGN gives ``gamma_k^2 ||grad f_i||^2 = 2 f_i gamma_k (1 -
-    gamma_k/gamma)``, and ``gamma/(1 + gamma L) <= gamma_k <= gamma`` since ``||grad f_i||^2
-    <= 2 L f_i``. With ``g_lo = gamma/(1 + gamma L)`` and
+    gamma_k/gamma)``, and :math:`\gamma/(1 + \gamma L) \le \gamma_k \le \gamma` since ``||grad
+    f_i||^2 <= 2 L f_i``. With ``g_lo = gamma/(1 + gamma L)`` and
     ``c_lo = 2 g_lo (alpha - beta - 1) + 2 g_lo^2/gamma``,
     ``r_{k+1} <= r_k - c_lo f_i(x_k) + 2 gamma (alpha f_i(x_p) - beta f_i^*)``, so
 
-    ``min_{k<K} E[f(x_k) - f*] <= dist(x_0,S)^2/(K c_lo)
-    + 2 gamma (alpha f* - beta mean_i f_i^*)/c_lo - f*``.
+    .. math::
+
+        \min_{k<K} \mathbb{E}[f(x_k) - f^*] \le \frac{\operatorname{dist}(x_0, S)^2}{K c_{lo}}
+        + \frac{2 \gamma (\alpha f^* - \beta \operatorname{mean}_i f_i^*)}{c_{lo}} - f^*.
 
     Returns ``{"bound", "terms"}`` with ``"distance"`` and ``"neighbourhood"``.
     """
@@ -378,15 +388,15 @@ def theorem_check(
     c: float | None = None,
     gamma_b: float | None = None,
 ) -> Verdict:
-    """One convergence theorem against a measured run: ``min_{k<K} E[f(x_k) - f*]`` (mean
+    r"""One convergence theorem against a measured run: ``min_{k<K} E[f(x_k) - f*]`` (mean
     over ``seeds`` seeded runs) must not exceed the bound (:func:`sgd_bound`,
     :func:`sps_max_bound`, :func:`ngn_bound`) by more than three standard errors.
 
-    Defaults: SGD ``gamma = (alpha - beta)/(2L)`` (the largest allowed); SPS_max
-    ``c = 1/(alpha - beta)``, ``gamma_b = 1/(cL)``; NGN ``gamma = 1/L``. ``L`` is derived
-    by :func:`~trainability.analytic.smoothness_constant`. The verdict also reports
+    Defaults: SGD :math:`\gamma = (\alpha - \beta)/(2L)` (the largest allowed); SPS_max
+    :math:`c = 1/(\alpha - \beta)`, :math:`\gamma_b = 1/(cL)`; NGN :math:`\gamma = 1/L`. ``L`` is
+    derived by :func:`~trainability.analytic.smoothness_constant`. The verdict also reports
     ``initial_gap = f(x_0) - f*`` and ``bites`` (bound below the initial gap: a bound that
-    exceeds every value ``f - f*`` takes along the run cannot fail).
+    exceeds every value :math:`f - f^*` takes along the run cannot fail).
 
     The theorem's hypothesis (the condition with these constants) is not checked here; see
     :func:`alpha_beta_check` and :func:`certify_alpha_beta_1d`.
@@ -531,11 +541,11 @@ def _certified_minimizer_1d(expr: sympy.Expr, x: sympy.Symbol, point) -> Minimiz
 
 
 def certify_alpha_beta_1d(fs: FiniteSum, alpha, beta, digits: int = 9) -> dict:
-    """Prove the alpha-beta condition on all of R for a 1-D finite sum of rational pieces
+    r"""Prove the alpha-beta condition on all of R for a 1-D finite sum of rational pieces
     whose ``S`` is one rational point.
 
-    Each ``f_i^*`` is replaced by ``u_i = f_i(q_i)`` at a rational ``q_i`` near the piece's
-    minimizer: ``u_i >= f_i^*`` exactly, so the slack with ``u_i`` is a lower bound of the true
+    Each :math:`f_i^*` is replaced by ``u_i = f_i(q_i)`` at a rational ``q_i`` near the piece's
+    minimizer: :math:`u_i \ge f_i^*` exactly, so the slack with ``u_i`` is a lower bound of the true
     slack. That slack is a rational function with rational coefficients; it is proven positive
     on R by exact real-root counting (:func:`_positive_on_line`). ``alpha`` and ``beta`` enter
     as exact rationals. ``holds`` False means "not proven", not "refuted".
@@ -582,7 +592,7 @@ TILTED_WELL_ALPHA_BETA = (sympy.Rational(530), sympy.Rational(530) - sympy.Ratio
 def tilted_well() -> FiniteSum:
     """The 1-D tilted well (:data:`TILTED_WELL`) with its minimizer set proven exactly.
 
-    Every piece is ``L``-smooth with ``L = 19`` and non-negative (``f_i^*`` about 6.78 and
+    Every piece is ``L``-smooth with ``L = 19`` and non-negative (:math:`f_i^*` about 6.78 and
     5.15), so all three theorems apply; ``S = {2}`` is certified by
     :func:`_certified_minimizer_1d` instead of the (slow) symbolic solve of a quintic.
     Cached: every call returns the same object, so its compiled kernels are reused.

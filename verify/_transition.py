@@ -156,22 +156,22 @@ def transition_verdict(
     factor: float = 2.0,
     min_boundaries: int = MIN_BOUNDARIES,
 ) -> Verdict:
-    """Verdict: the onset of fractality sits at the derived critical roughness.
+    r"""Verdict: the onset of fractality sits at the derived critical roughness.
 
     ``measured`` holds the ``transition`` (geometric mean of the bracket), the ``bracket``,
     the number of ``unresolved`` points, and the failed conditions split into ``against``
     (the data contradict the prediction) and ``undecided`` (the grid cannot tell).
 
     Passes when (i) every resolved point on the convex side of ``critical`` has dimension
-    ``< low``, (ii) every resolved point beyond ``factor * critical`` (the clearly non-convex
-    side) has dimension ``> high``, and (iii) the measured transition — the bracket between
-    the largest roughness with dimension ``< low`` and the smallest one above it that is
-    resolved with dimension ``> high`` — lies within ``[critical, factor * critical]``
-    (fractality cannot start before convexity is lost; finite resolution delays it
-    slightly).
+    ``< low``, (ii) every resolved point beyond :math:`\text{factor} \cdot \text{critical}` (the
+    clearly non-convex side) has dimension ``> high``, and (iii) the measured transition — the
+    bracket between the largest roughness with dimension ``< low`` and the smallest one above it
+    that is resolved with dimension ``> high`` — lies within
+    :math:`[\text{critical}, \text{factor} \cdot \text{critical}]` (fractality cannot start before
+    convexity is lost; finite resolution delays it slightly).
 
     A point is resolved when its ``boundary_counts`` (if given) reach ``min_boundaries`` at
-    the finest level over at least 3 levels with ``B_N >= 2``. A handful of boundaries is
+    the finest level over at least 3 levels with :math:`B_N \ge 2`. A handful of boundaries is
     not a dimension estimate either way: a fractal boundary whose structure is finer than
     the grid looks like a few isolated points, and a smooth (convex) loss can have a few
     boundaries whose counts, fitted over 3 levels such as ``3, 5, 5``, give a slope of 0.4.
