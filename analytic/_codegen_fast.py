@@ -330,6 +330,7 @@ _PRELUDE = r"""
 #define TR_NP {np}
 #define TR_R {R!r}
 #define TR_PERIOD 16
+#define TR_T {tile}
 
 static inline double tr_reduce(double u, int64_t *q) {{
     double t = u * {two_over_pi!r} + 6755399441055744.0;
@@ -486,18 +487,161 @@ static long tr_run_block(long n, long B, const double *restrict lrs,
     return evaluations;
 }}
 
+/* Loss and gradient at n points (row-major n x D), with the kernel's transcendentals. */
+static void tr_point_kernel(const double *restrict xv, const double *restrict P,
+                            double *restrict f_out, double *restrict g_out) {{
+{unpack_params}
+{unpack_point}
+{kernel_body}
+    if ({oor_expr}) {{ tr_point_exact(xv, P, f_out, g_out); return; }}
+    *f_out = tr_f;
+{store_grad}
+}}
+/* ---- Register-tiled runs: TR_T lanes x one run of (at most) TR_PERIOD steps ----------
+   A tile's iterates, learning rates and flags stay in registers (or L1) for the whole run;
+   divergence (per criterion) and out-of-range flags are accumulated in the same pass, and
+   lanes are compacted only between runs: one pass over the lane arrays per run. */
+#define TR_BAD 1
+#define TR_OOR 2
+
+static inline __attribute__((always_inline)) void tr_tile_run(
+    const int criterion, long k0, long kend, long nt, long B, const double *restrict LR,
+    const double *restrict X, double *restrict XN, const double *restrict S,
+    double *restrict SO, double *restrict MO, int64_t *restrict FL, const double *restrict P,
+    double bound) {{
+{unpack_params}
+    int64_t *restrict BADV = FL, *restrict OORV = FL + B;
+    for (long i = 0; i < nt; ++i) {{
+        for (int j = 0; j < TR_D; ++j) XN[j * B + i] = X[j * B + i];
+        SO[i] = S[i]; MO[i] = -INFINITY; BADV[i] = 0; OORV[i] = 0;
+    }}
+    for (long k = k0; k < kend; ++k) {{
+        const int64_t later = k > 0;
+        for (long i = 0; i < nt; ++i) {{
+{unpack_tile}
+{tile_body}
+            int64_t bad = BADV[i];
+            /* Out of range before the lane's first divergence: the run is redone exactly. */
+            OORV[i] |= (int64_t)({oor_expr}) & (bad == 0);
+            if (criterion == 0) {{
+                bad |= (int64_t)!((tr_f <= bound) & (fabs(tr_f) < INFINITY));
+            }} else if (criterion == 1) {{
+                const double tr_sum = SO[i] + (later ? tr_f : 0.0);
+                SO[i] = tr_sum;
+                MO[i] = (tr_f <= MO[i]) ? MO[i] : tr_f; /* NaN propagates */
+                bad |= later & (int64_t)!(tr_sum < bound);
+            }} else {{
+                bad |= later & (int64_t)(tr_f > bound);
+            }}
+            BADV[i] = bad;
+            const double tr_s = LR[i];
+{update_tile}
+        }}
+    }}
+    for (long i = 0; i < nt; ++i) FL[i] = (BADV[i] ? TR_BAD : 0) | (OORV[i] ? TR_OOR : 0);
+}}
+
+/* Lane i's run redone step by step with the exact fallback of the stepwise kernel (a step
+   whose sin/cos argument is out of range uses libm), stopping at its first divergence. */
+static long tr_lane_rerun(int criterion, long k0, long kend, long i, long B,
+                          const double *restrict LR, const double *restrict X,
+                          double *restrict XN, const double *restrict S, double *restrict SO,
+                          double *restrict MO, int64_t *restrict FL, const double *restrict P,
+                          double bound) {{
+    double xv[TR_D], g[TR_D], f, s = S[i], m = -INFINITY;
+    int bad = 0;
+    long k = k0;
+    for (int j = 0; j < TR_D; ++j) xv[j] = X[j * B + i];
+    for (; k < kend && !bad; ++k) {{
+        tr_point_kernel(xv, P, &f, g);
+        if (criterion == 0) bad = !(isfinite(f) & (f <= bound));
+        else if (criterion == 1) {{
+            if (k > 0) s += f;
+            m = (f <= m) ? m : f;
+            bad = k > 0 && !(s < bound);
+        }} else bad = k > 0 && f > bound;
+        for (int j = 0; j < TR_D; ++j) xv[j] = xv[j] - LR[i] * g[j];
+    }}
+    for (int j = 0; j < TR_D; ++j) XN[j * B + i] = xv[j];
+    SO[i] = s; MO[i] = m; FL[i] = bad ? TR_BAD : 0;
+    return k - k0;
+}}
+
+static void tr_tiles(int criterion, long k0, long kend, long nt, long B, const double *LR,
+                     const double *X, double *XN, const double *S, double *SO, double *MO,
+                     int64_t *FL, const double *P, double bound) {{
+    /* One specialisation per criterion: the rule's branches vanish from the inner loop. */
+    if (criterion == 0) tr_tile_run(0, k0, kend, nt, B, LR, X, XN, S, SO, MO, FL, P, bound);
+    else if (criterion == 1) tr_tile_run(1, k0, kend, nt, B, LR, X, XN, S, SO, MO, FL, P, bound);
+    else tr_tile_run(2, k0, kend, nt, B, LR, X, XN, S, SO, MO, FL, P, bound);
+}}
+
+/* Same labels as tr_run_block (same rules, same arithmetic per step), in runs of
+   TR_PERIOD steps: all lanes run a whole run, then finished lanes are compacted away.
+   B is a multiple of TR_T. Returns the loss evaluations done (lanes x run steps). */
+static long tr_run_block_tiled(long n, long B, const double *restrict lrs,
+                               const double *restrict x0, const double *restrict P, long steps,
+                               double bound, uint8_t *restrict labels, int check_period,
+                               double *restrict work, int criterion, long x0_stride) {{
+    double *LR = work, *X = LR + B, *XN = X + TR_D * B, *S = XN + TR_D * B, *SO = S + B;
+    double *MO = SO + B;
+    long *IDX = (long *)(MO + B);
+    int64_t *FL = (int64_t *)(IDX + B);
+    for (long i = 0; i < n; ++i) {{
+        LR[i] = lrs[i]; IDX[i] = i; labels[i] = 1; S[i] = 0.0;
+        for (int j = 0; j < TR_D; ++j) X[j * B + i] = x0[i * x0_stride + j];
+    }}
+    long evaluations = 0;
+    for (long k0 = 0; k0 <= steps && n > 0; k0 += TR_PERIOD) {{
+        long kend = k0 + TR_PERIOD < steps + 1 ? k0 + TR_PERIOD : steps + 1;
+        long nt = (n + TR_T - 1) / TR_T * TR_T;
+        for (long i = n; i < nt; ++i) {{ /* pad the last tile with copies of lane 0 */
+            LR[i] = LR[0]; S[i] = S[0];
+            for (int j = 0; j < TR_D; ++j) X[j * B + i] = X[j * B];
+        }}
+        tr_tiles(criterion, k0, kend, nt, B, LR, X, XN, S, SO, MO, FL, P, bound);
+        evaluations += n * (kend - k0);
+        for (long i = 0; i < n; ++i)
+            if (FL[i] & TR_OOR)
+                evaluations += tr_lane_rerun(criterion, k0, kend, i, B, LR, X, XN, S, SO, MO,
+                                             FL, P, bound);
+        /* Bitwise equal to the iterate TR_PERIOD steps ago: periodic forever (the check of
+           the stepwise kernel at step kend). */
+        const int periodic = check_period && kend <= steps;
+        long m = 0;
+        for (long i = 0; i < n; ++i) {{
+            if (FL[i] & TR_BAD) {{ labels[IDX[i]] = 0; continue; }}
+            if (periodic) {{
+                int same = 1;
+                for (int j = 0; j < TR_D; ++j)
+                    same &= memcmp(&XN[j * B + i], &X[j * B + i], 8) == 0;
+                if (criterion == 1 && same)
+                    same = SO[i] + (double)(steps - kend + 1) * fmax(MO[i], 0.0)
+                           < bound * (1.0 - 1e-9);
+                if (same) continue;
+            }}
+            LR[m] = LR[i]; IDX[m] = IDX[i]; S[m] = SO[i];
+            for (int j = 0; j < TR_D; ++j) X[j * B + m] = XN[j * B + i];
+            ++m;
+        }}
+        n = m;
+    }}
+    return evaluations;
+}}
+
 /* Label the same n learning rates for each of n_cells cells (1 = trainable): cell c starts
    from x0s[c*D..] with hyperparameters Ps[c*NP..] and writes labels[c*n..]. OpenMP runs over
    (cell, block) pairs, so many small cells keep every core busy. Returns the number of loss
    evaluations done. lane_x0: x0s holds one start per lane (n_cells * n rows of D). */
 long tr_sweep_cells(long n_cells, long n, const double *lrs, const double *x0s,
                     const double *Ps, long steps, double bound, uint8_t *labels, long block,
-                    int threads, int check_period, int criterion, int lane_x0) {{
+                    int threads, int check_period, int criterion, int lane_x0, int tiled) {{
     long nblocks = (n + block - 1) / block;
     long pairs = n_cells * nblocks;
     long total = 0;
-    size_t bytes = sizeof(double) * (size_t)block * (4 + 3 * TR_D) + sizeof(long) * block
-                   + 3 * (size_t)block + 64;
+    long stride = tiled ? (block + TR_T - 1) / TR_T * TR_T : block;
+    size_t bytes = sizeof(double) * (size_t)stride * (4 + 3 * TR_D) + sizeof(long) * stride
+                   + 2 * sizeof(int64_t) * (size_t)stride + 64;
 #ifdef _OPENMP
     if (threads < 1) threads = omp_get_max_threads();
 #pragma omp parallel num_threads(threads) reduction(+ : total)
@@ -511,25 +655,15 @@ long tr_sweep_cells(long n_cells, long n, const double *lrs, const double *x0s,
             long c = q / nblocks, b = q % nblocks;
             long lo = b * block, m = n - lo < block ? n - lo : block;
             const double *x0 = lane_x0 ? x0s + (c * n + lo) * TR_D : x0s + c * TR_D;
-            total += tr_run_block(m, block, lrs + lo, x0, Ps + c * TR_NP, steps, bound,
-                                  labels + c * n + lo, check_period, work, criterion,
-                                  lane_x0 ? TR_D : 0);
+            total += (tiled ? tr_run_block_tiled : tr_run_block)(
+                m, stride, lrs + lo, x0, Ps + c * TR_NP, steps, bound, labels + c * n + lo,
+                check_period, work, criterion, lane_x0 ? TR_D : 0);
         }}
         free(work);
     }}
     return total;
 }}
 
-/* Loss and gradient at n points (row-major n x D), with the kernel's transcendentals. */
-static void tr_point_kernel(const double *restrict xv, const double *restrict P,
-                            double *restrict f_out, double *restrict g_out) {{
-{unpack_params}
-{unpack_point}
-{kernel_body}
-    if ({oor_expr}) {{ tr_point_exact(xv, P, f_out, g_out); return; }}
-    *f_out = tr_f;
-{store_grad}
-}}
 void tr_eval(long n, const double *x, const double *P, double *f, double *g) {{
     for (long i = 0; i < n; ++i) tr_point_kernel(x + i * TR_D, P, f + i, g + i * TR_D);
 }}
@@ -599,6 +733,7 @@ def c_sweep_source(land: Landscape, transcendentals: str = "poly") -> str:
     p = SINCOS
     prelude = _PRELUDE.format(
         d=d,
+        tile=_TILE,
         np=max(npar, 1),
         R=p.R,
         two_over_pi=p.two_over_pi,
@@ -613,6 +748,12 @@ def c_sweep_source(land: Landscape, transcendentals: str = "poly") -> str:
     unpack_lane = "\n".join(f"        const double tr_x{j} = X[{j} * B + i];" for j in range(d))
     oor = " | ".join(f"(fabs({a}) > TR_R)" for a in arg_names) if fast and arg_names else "0"
     update = "\n".join(f"        XN[{j} * B + i] = tr_x{j} - tr_s * tr_g{j};" for j in range(d))
+    unpack_tile = "\n".join(
+        f"            const double tr_x{j} = XN[{j} * B + i];" for j in range(d)
+    )
+    update_tile = "\n".join(
+        f"            XN[{j} * B + i] = tr_x{j} - tr_s * tr_g{j};" for j in range(d)
+    )
     store_grad = "\n".join(f"    g_out[{j}] = tr_g{j};" for j in range(d))
     driver = _DRIVER.format(
         unpack_params=unpack_params or "    (void)P;",
@@ -624,11 +765,18 @@ def c_sweep_source(land: Landscape, transcendentals: str = "poly") -> str:
         step_body="\n".join(step_lines),
         oor_expr=oor,
         update_lane=update,
+        unpack_tile=unpack_tile,
+        tile_body="\n".join("    " + line for line in step_lines),
+        update_tile=update_tile,
     )
     header = f"/* trainability sweep kernel: {land.name}, d={d}, {transcendentals} */\n"
     header += f"/* loss: {sympy.sstr(land.expr)} */\n"
     return header + prelude + driver
 
+
+#: Lanes per register tile: 8 doubles = two AVX2 vectors (four SSE2 ones), enough
+#: independent chains to hide the FMA latency of the polynomial evaluations.
+_TILE = 8
 
 # -fno-trapping-math / -fno-math-errno change no IEEE result (no fast-math): they only let
 # gcc if-convert and vectorise more freely.
@@ -818,6 +966,11 @@ class CSweepKernel:
         criterion: ``"max"`` (divergent when the loss exceeds the bound at any step) or
             ``"sum"`` (when the sum of the losses over the run reaches it); see
             :meth:`with_criterion`.
+        tiled: run the register-tiled driver (tiles of ``_TILE`` lanes kept in registers for
+            runs of 16 steps, flags accumulated in the same pass, compaction between runs);
+            ``False`` runs the stepwise driver (one GD step over all lanes at a time, then
+            the out-of-range and divergence scans). Both give the same labels; the tiled
+            one counts whole runs as evaluations (a lane that diverges mid-run finishes it).
     """
 
     source: str
@@ -830,6 +983,7 @@ class CSweepKernel:
     check_period: bool = True
     _lib: object = field(default=None, repr=False)
     criterion: str = "max"
+    tiled: bool = True
 
     def __post_init__(self):
         if self._lib is None:
@@ -855,6 +1009,7 @@ class CSweepKernel:
                 ctypes.c_int,
                 ctypes.c_int,
                 ctypes.c_int,
+                ctypes.c_int,
             ]
             lib.tr_eval.restype = None
             lib.tr_eval.argtypes = [lg, vp, vp, vp, vp]
@@ -874,6 +1029,7 @@ class CSweepKernel:
                 self.block,
                 self.check_period,
                 self.criterion,
+                self.tiled,
             ),
         )
 
@@ -950,6 +1106,7 @@ class CSweepKernel:
             int(self.check_period),
             _CRITERION_CODE[self.criterion],
             int(lane_x0),
+            int(self.tiled),
         )
         return labels.astype(bool), int(ev)
 
@@ -991,7 +1148,9 @@ class CSweepKernel:
 _CRITERION_CODE = {"max": 0, "sum": 1, "above": 2}
 
 
-def _rebuild(source, name, dim, n_params, threads, block, check_period, criterion="max"):
+def _rebuild(
+    source, name, dim, n_params, threads, block, check_period, criterion="max", tiled=True
+):
     return CSweepKernel(
         source,
         name,
@@ -1001,6 +1160,7 @@ def _rebuild(source, name, dim, n_params, threads, block, check_period, criterio
         block=block,
         check_period=check_period,
         criterion=criterion,
+        tiled=tiled,
     )
 
 
