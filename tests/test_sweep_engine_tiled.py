@@ -10,8 +10,10 @@ polynomial's range (the exact fallback).
 
 import numpy as np
 import pytest
+import sympy
 
 from trainability.analytic import CompileError, c_sweep_kernel, family, from_expression
+from trainability.analytic._codegen_fast import _loss_upper_bound
 from trainability.numeric import learning_rates
 
 EXP = from_expression("x**2 + a*exp(-x**2) + b*sin(x/c)", {"a": 0.5, "b": 0.3, "c": 0.2})
@@ -27,12 +29,16 @@ CASES = [
     (family("multiplicative", dim=2, eps=0.2, lam=0.1), [0.5, 0.5], 250, 2e8),
     (EXP, [2.0], 203, 1e6),
     (EXP, [2.0], 203, 200.0),
+    # A bound of 1 near x0 = 0.9: the loss skipped by its upper bound x**2 + |eps| decides
+    # many labels (an upper bound that drops a term would miss divergences).
+    (family("additive", eps=0.2, lam=0.1), [0.9], 100, 1.0),
+    (family("multiplicative", dim=2, eps=0.2, lam=0.1), [0.6, 0.6], 100, 0.8),
 ]
 
 
-def _kernel(land):
+def _kernel(land, half_turn=False):
     try:
-        return c_sweep_kernel(land, "poly")
+        return c_sweep_kernel(land, "poly", half_turn=half_turn)
     except CompileError as exc:  # pragma: no cover - no compiler on this machine
         pytest.skip(str(exc))
 
@@ -48,11 +54,12 @@ def _both(k, *args, method="__call__", **kw):
     return out
 
 
+@pytest.mark.parametrize("half_turn", [False, True], ids=["quarter", "half"])
 @pytest.mark.parametrize("criterion", ["max", "sum", "above"])
 @pytest.mark.parametrize("case", range(len(CASES)))
-def test_tiled_labels_equal_stepwise(case, criterion):
+def test_tiled_labels_equal_stepwise(case, criterion, half_turn):
     land, x0, steps, bound = CASES[case]
-    k = _kernel(land).with_criterion(criterion)
+    k = _kernel(land, half_turn).with_criterion(criterion)
     lrs = np.concatenate([learning_rates(11, 0.0, 0.05), learning_rates(11, 0.0, 1.5)])
     (ref, ev_ref), (got, ev) = _both(k, lrs, x0, land.parameter_values(), steps, bound)
     np.testing.assert_array_equal(got, ref)
@@ -89,3 +96,28 @@ def test_tiled_periodic_exit_and_lanes():
     x0s = np.random.default_rng(3).uniform(-2, 2, (lrs.size, 1))
     (ref, _), (got, _) = _both(k, lrs, x0s, (0.2, 0.1), steps, bound, method="sweep_lanes")
     np.testing.assert_array_equal(got, ref)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x**2 + a*cos(x/b)",
+        "(1 + a*cos(x) + a*sin(2*x))*(x**2 + 1)",
+        "x**2 - a*x*sin(x)**3 + exp(a*cos(x/b))",
+        "x**4 - 3*x**2 + a*(sin(x) + 2)**3",
+    ],
+)
+def test_loss_upper_bound_dominates_the_loss(text):
+    """U >= f and M >= |U| at random points and hyperparameters of both signs (NumPy
+    brute force), and U is free of sin/cos."""
+    expr = sympy.sympify(text)
+    x, a, b = sympy.symbols("x a b")
+    u, m = _loss_upper_bound(expr)
+    assert not u.has(sympy.sin, sympy.cos)
+    f_, u_, m_ = (sympy.lambdify((x, a, b), e, "numpy") for e in (expr, u, m))
+    rng = np.random.default_rng(5)
+    xs, av, bv = rng.uniform(-4, 4, (3, 20000))
+    f, up, mag = f_(xs, av, bv), u_(xs, av, bv), m_(xs, av, bv)
+    assert np.all(up >= f - 1e-12 * mag)
+    assert np.all(mag >= np.abs(up) * (1 - 1e-12))
+    assert np.mean(up - f < 0.5) > 0.01  # not a vacuous (huge) bound
