@@ -9,10 +9,15 @@ derived in :func:`sincos_error_bound` and checked against mpmath in the tests:
   unchanged on CPU, GPU and TPU.
 - :func:`c_sweep_kernel`: a whole learning-rate sweep kernel in C (SymPy's C printer),
   compiled with ``gcc -O3 -march=native -fopenmp`` and loaded with :mod:`ctypes`. Learning
-  rates are innermost, in cache-sized blocks; GD steps are outermost; finished lanes
-  (diverged, or exactly periodic in floating point, see below) are compacted away; blocks
-  are spread over all cores with OpenMP. ``transcendentals="libm"`` gives the exact path
-  (C library ``sin``/``cos``).
+  rates are innermost, in cache-sized blocks; GD steps are outermost, in runs of 16 (the
+  tiled driver: the divergence and out-of-range flags are accumulated in the step's own
+  vectorised pass); finished lanes (diverged, or exactly periodic in floating point, see
+  below) are compacted away between runs; blocks are spread over all cores with OpenMP.
+  Under the max/above rules the loss itself is not evaluated where a certified upper bound
+  (:func:`_loss_upper_bound`: every sin/cos bounded by 1) stays below the bound; a run where
+  it might not is redone step by step with the stepwise driver's code, so the labels equal
+  the stepwise driver's (``CSweepKernel.tiled = False``). ``transcendentals="libm"`` gives
+  the exact path (C library ``sin``/``cos``).
 
 Early exit of converged lanes is *provably safe*: every 16 steps a lane's iterate is
 compared bit for bit with its iterate 16 steps earlier. If they are equal, the
