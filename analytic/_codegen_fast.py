@@ -14,7 +14,7 @@ derived in :func:`sincos_error_bound` and checked against mpmath in the tests:
   vectorised pass); finished lanes (diverged, or exactly periodic in floating point, see
   below) are compacted away between runs; blocks are spread over all cores with OpenMP.
   Under the max/above rules the loss itself is not evaluated where a certified upper bound
-  (:func:`_loss_upper_bound`: every sin/cos bounded by 1) stays below the bound; a run where
+  (``_loss_upper_bound``: every sin/cos bounded by 1) stays below the bound; a run where
   it might not is redone step by step with the stepwise driver's code, so the labels equal
   the stepwise driver's (``CSweepKernel.tiled = False``). ``transcendentals="libm"`` gives
   the exact path (C library ``sin``/``cos``).
