@@ -40,6 +40,7 @@ from ._codegen import (
     numpy_kernels,
 )
 from ._codegen_fast import (
+    HALFTURN,
     SINCOS,
     CompileError,
     CSweepKernel,
@@ -123,6 +124,7 @@ __all__ = [
     "DerivationTimeout",
     "GlobalMinimum",
     "Renormalization",
+    "HALFTURN",
     "SINCOS",
     "SinCosPolynomial",
     "Smoothness",

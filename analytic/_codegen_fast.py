@@ -9,10 +9,15 @@ derived in :func:`sincos_error_bound` and checked against mpmath in the tests:
   unchanged on CPU, GPU and TPU.
 - :func:`c_sweep_kernel`: a whole learning-rate sweep kernel in C (SymPy's C printer),
   compiled with ``gcc -O3 -march=native -fopenmp`` and loaded with :mod:`ctypes`. Learning
-  rates are innermost, in cache-sized blocks; GD steps are outermost; finished lanes
-  (diverged, or exactly periodic in floating point, see below) are compacted away; blocks
-  are spread over all cores with OpenMP. ``transcendentals="libm"`` gives the exact path
-  (C library ``sin``/``cos``).
+  rates are innermost, in cache-sized blocks; GD steps are outermost, in runs of 16 (the
+  tiled driver: the divergence and out-of-range flags are accumulated in the step's own
+  vectorised pass); finished lanes (diverged, or exactly periodic in floating point, see
+  below) are compacted away between runs; blocks are spread over all cores with OpenMP.
+  Under the max/above rules the loss itself is not evaluated where a certified upper bound
+  (``_loss_upper_bound``: every sin/cos bounded by 1) stays below the bound; a run where
+  it might not is redone step by step with the stepwise driver's code, so the labels equal
+  the stepwise driver's (``CSweepKernel.tiled = False``). ``transcendentals="libm"`` gives
+  the exact path (C library ``sin``/``cos``).
 
 Early exit of converged lanes is *provably safe*: every 16 steps a lane's iterate is
 compared bit for bit with its iterate 16 steps earlier. If they are equal, the
@@ -45,6 +50,7 @@ from ._derive import gradient
 from ._landscape import Landscape
 
 __all__ = [
+    "HALFTURN",
     "CompileError",
     "CSweepKernel",
     "SINCOS",
@@ -71,6 +77,11 @@ class SinCosPolynomial:
     ``n*P2`` are exact for ``|n| < 2**20``), then ``sin r = r + r z S(z)`` and
     ``cos r = 1 + z C(z)`` with ``z = r*r`` and Taylor coefficients (degrees 17 and 16).
     Valid for ``|u| <= R``; outside, callers use the exact function.
+
+    ``turn="half"`` (:data:`HALFTURN`): the reduction step is ``pi`` instead of ``pi/2``
+    (``two_over_pi`` then holds ``1/pi`` and ``P1 + P2 + P3 = pi``), ``sin u = (-1)**n sin r``
+    and ``cos u = (-1)**n cos r`` with ``|r| <= pi/2``: one polynomial of higher degree
+    (21 and 22) instead of both, for arguments whose sine *or* cosine alone is needed.
     """
 
     R: float
@@ -78,28 +89,43 @@ class SinCosPolynomial:
     P1: float
     P2: float
     P3: float
-    sin_coefficients: tuple[float, ...]  # of r**3, r**5, ..., r**17
-    cos_coefficients: tuple[float, ...]  # of r**2, r**4, ..., r**16
+    sin_coefficients: tuple[float, ...]  # of r**3, r**5, ..., r**17 (r**21 for "half")
+    cos_coefficients: tuple[float, ...]  # of r**2, r**4, ..., r**16 (r**22 for "half")
+    turn: str = "quarter"
+
+    @property
+    def step(self):
+        """The reduction step ``pi/2`` or ``pi`` in 60-digit mpmath."""
+        import mpmath
+
+        with mpmath.workdps(60):
+            return mpmath.pi / 2 if self.turn == "quarter" else +mpmath.pi
 
 
-def _make_sincos() -> SinCosPolynomial:
+def _make_sincos(turn: str = "quarter", terms: int = 8) -> SinCosPolynomial:
     import mpmath
 
     with mpmath.workdps(60):
-        half_pi = mpmath.pi / 2
-        p1 = float(mpmath.floor(half_pi * 2**32) / 2**32)  # 33 significant bits
-        rest = half_pi - mpmath.mpf(p1)
+        step = mpmath.pi / 2 if turn == "quarter" else +mpmath.pi
+        top = 32 if turn == "quarter" else 31  # 33 significant bits either way
+        p1 = float(mpmath.floor(step * 2**top) / 2**top)
+        rest = step - mpmath.mpf(p1)
         e = int(mpmath.floor(mpmath.log(rest, 2)))
         p2 = float(mpmath.floor(rest * mpmath.mpf(2) ** (32 - e)) / mpmath.mpf(2) ** (32 - e))
         p3 = float(rest - mpmath.mpf(p2))
-        two_over_pi = float(2 / mpmath.pi)
-        sin_c = tuple(float((-1) ** k / mpmath.factorial(2 * k + 1)) for k in range(1, 9))
-        cos_c = tuple(float((-1) ** k / mpmath.factorial(2 * k)) for k in range(1, 9))
-    return SinCosPolynomial(1.6e6, two_over_pi, p1, p2, p3, sin_c, cos_c)
+        inv = float(1 / step)
+        sin_c = tuple(float((-1) ** k / mpmath.factorial(2 * k + 1)) for k in range(1, terms + 1))
+        cos_c = tuple(float((-1) ** k / mpmath.factorial(2 * k)) for k in range(1, terms + 2))
+        if turn == "quarter":
+            cos_c = cos_c[:terms]
+    return SinCosPolynomial(1.6e6, inv, p1, p2, p3, sin_c, cos_c, turn)
 
 
 #: The one polynomial sine/cosine used by every fast generator (JAX, C, NumPy mirror).
 SINCOS = _make_sincos()
+#: Half-turn reduction with one polynomial per function (degrees 21 and 22), used by the C
+#: kernels for an argument whose sine or cosine alone is needed in the gradient.
+HALFTURN = _make_sincos("half", 10)
 _MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer (|v| < 2**51)
 
 
@@ -132,8 +158,10 @@ def sincos_numpy(u) -> tuple[np.ndarray, np.ndarray]:
     return sin_u, cos_u
 
 
-def sincos_error_bound() -> dict[str, float]:
+def sincos_error_bound(poly: SinCosPolynomial | None = None) -> dict[str, float]:
     """Rigorous bound on ``|poly(u) - sin u|`` and ``|poly(u) - cos u|`` for ``|u| <= R``.
+
+    ``poly``: :data:`SINCOS` (default) or :data:`HALFTURN`.
 
     Standard floating-point model (each operation rounds with relative error at most
     ``2**-53``; a fused multiply-add rounds once, which only tightens the bound), summed
@@ -150,24 +178,27 @@ def sincos_error_bound() -> dict[str, float]:
     """
     import mpmath
 
-    p = SINCOS
+    p = SINCOS if poly is None else poly
     with mpmath.workdps(60):
         u = mpmath.mpf(2) ** -53
         R = mpmath.mpf(p.R)
+        step = p.step
         n_max = mpmath.ceil(R * mpmath.mpf(p.two_over_pi)) + 1
         assert n_max < 2**20
-        tail = abs(mpmath.pi / 2 - (mpmath.mpf(p.P1) + mpmath.mpf(p.P2) + mpmath.mpf(p.P3)))
-        # n may be off the nearest integer by one rounding of u*2/pi: |r| <= pi/4 + slack.
-        slack = (R * mpmath.mpf(p.two_over_pi) * u + u) * mpmath.pi / 2 * 2
-        r_max = mpmath.pi / 4 + slack
+        tail = abs(step - (mpmath.mpf(p.P1) + mpmath.mpf(p.P2) + mpmath.mpf(p.P3)))
+        # n may be off the nearest integer by one rounding of u/step: |r| <= step/2 + slack.
+        slack = (R * mpmath.mpf(p.two_over_pi) * u + u) * step * 2
+        r_max = step / 2 + slack
         t2_max = r_max + n_max * mpmath.mpf(p.P3) * 2
         np3 = n_max * mpmath.mpf(p.P3)
         reduction = n_max * tail + u * (t2_max + np3 + r_max) * (1 + 4 * u)
         r_max = r_max + reduction
         z_max = r_max**2 * (1 + u)
         dz = u * r_max**2 + 2 * r_max * reduction  # |z - r_exact^2| bound (incl. r error)
-        truncation_sin = r_max**19 / mpmath.factorial(19)
-        truncation_cos = r_max**18 / mpmath.factorial(18)
+        # Lagrange remainders: sin's next nonzero term has degree 2m + 3, cos's 2m' + 2.
+        m_s, m_c = len(p.sin_coefficients), len(p.cos_coefficients)
+        truncation_sin = r_max ** (2 * m_s + 3) / mpmath.factorial(2 * m_s + 3)
+        truncation_cos = r_max ** (2 * m_c + 2) / mpmath.factorial(2 * m_c + 2)
         coef_sin = sum(
             abs(mpmath.mpf(c) - (-1) ** k / mpmath.factorial(2 * k + 1)) * r_max ** (2 * k + 1)
             for k, c in enumerate(p.sin_coefficients, start=1)
@@ -294,9 +325,10 @@ class CompileError(RuntimeError):
 class _Printer(C99CodePrinter):
     """C99 printer with integer powers as products and sin/cos renamable."""
 
-    def __init__(self, fast: bool):
+    def __init__(self, fast: bool, half=frozenset()):
         super().__init__()
         self.fast = fast
+        self.half = half  # arguments reduced by half turns (HALFTURN): one polynomial each
 
     def _print_Pow(self, expr):
         base, exp = expr.args
@@ -308,13 +340,16 @@ class _Printer(C99CodePrinter):
             return "(1.0/(" + "*".join([b] * -int(exp)) + "))"
         return super()._print_Pow(expr)
 
+    def _name(self, expr, fn):
+        if not self.fast:
+            return fn
+        return f"tr_h{fn}" if expr.args[0] in self.half else f"tr_{fn}"
+
     def _print_sin(self, expr):
-        name = "tr_sin" if self.fast else "sin"
-        return f"{name}({self._print(expr.args[0])})"
+        return f"{self._name(expr, 'sin')}({self._print(expr.args[0])})"
 
     def _print_cos(self, expr):
-        name = "tr_cos" if self.fast else "cos"
-        return f"{name}({self._print(expr.args[0])})"
+        return f"{self._name(expr, 'cos')}({self._print(expr.args[0])})"
 
 
 _PRELUDE = r"""
@@ -330,6 +365,7 @@ _PRELUDE = r"""
 #define TR_NP {np}
 #define TR_R {R!r}
 #define TR_PERIOD 16
+#define TR_T {tile}
 
 static inline double tr_reduce(double u, int64_t *q) {{
     double t = u * {two_over_pi!r} + 6755399441055744.0;
@@ -363,6 +399,29 @@ static inline double tr_cos(double u) {{
     double sr = tr_sin_r(r), cr = tr_cos_r(r);
     double v = (q & 1) ? -sr : cr;
     return (q & 2) ? -v : v;
+}}
+/* Half-turn reduction u = n*pi + r, |r| <= pi/2: sin u = (-1)^n sin r, cos u = (-1)^n cos r,
+   one polynomial each (HALFTURN). */
+static inline double tr_hreduce(double u, int64_t *odd) {{
+    double t = u * {h_inv!r} + 6755399441055744.0;
+    int64_t bits; memcpy(&bits, &t, 8);
+    *odd = bits & 1;
+    double n = t - 6755399441055744.0;
+    return ((u - n * {H1!r}) - n * {H2!r}) - n * {H3!r};
+}}
+static inline double tr_hsin(double u) {{
+    int64_t odd; double r = tr_hreduce(u, &odd);
+    double z = r * r;
+{hsin_horner}
+    double v = r + r * (z * s);
+    return odd ? -v : v;
+}}
+static inline double tr_hcos(double u) {{
+    int64_t odd; double r = tr_hreduce(u, &odd);
+    double z = r * r;
+{hcos_horner}
+    double v = 1.0 + z * c;
+    return odd ? -v : v;
 }}
 """
 
@@ -486,18 +545,166 @@ static long tr_run_block(long n, long B, const double *restrict lrs,
     return evaluations;
 }}
 
+/* Loss and gradient at n points (row-major n x D), with the kernel's transcendentals. */
+static void tr_point_kernel(const double *restrict xv, const double *restrict P,
+                            double *restrict f_out, double *restrict g_out) {{
+{unpack_params}
+{unpack_point}
+{kernel_body}
+    if ({oor_expr}) {{ tr_point_exact(xv, P, f_out, g_out); return; }}
+    *f_out = tr_f;
+{store_grad}
+}}
+/* ---- Register-tiled runs: TR_T lanes x one run of (at most) TR_PERIOD steps ----------
+   A tile's iterates, learning rates and flags stay in registers (or L1) for the whole run;
+   divergence (per criterion) and out-of-range flags are accumulated in the same pass, and
+   lanes are compacted only between runs: one pass over the lane arrays per run. */
+#define TR_BAD 1
+#define TR_OOR 2
+
+static inline __attribute__((always_inline)) void tr_tile_run(
+    const int criterion, long k0, long kend, long nt, long B, const double *restrict LR,
+    const double *restrict X, double *restrict XN, const double *restrict S,
+    double *restrict SO, double *restrict MO, int64_t *restrict FL, const double *restrict P,
+    double bound) {{
+{unpack_params}
+    int64_t *restrict BADV = FL, *restrict OORV = FL + B;
+    for (long i = 0; i < nt; ++i) {{
+        for (int j = 0; j < TR_D; ++j) XN[j * B + i] = X[j * B + i];
+        SO[i] = S[i]; MO[i] = -INFINITY; BADV[i] = 0; OORV[i] = 0;
+    }}
+    for (long k = k0; k < kend; ++k) {{
+        const int64_t later = k > 0;
+        for (long i = 0; i < nt; ++i) {{
+{unpack_tile}
+{tile_body}
+            int64_t bad = BADV[i];
+            if (criterion == 0) {{
+{check_max}
+            }} else if (criterion == 1) {{
+                /* Out of range before the lane's first divergence: the run is redone. */
+                OORV[i] |= (int64_t)({oor_expr}) & (bad == 0);
+                const double tr_sum = SO[i] + (later ? tr_f : 0.0);
+                SO[i] = tr_sum;
+                MO[i] = (tr_f <= MO[i]) ? MO[i] : tr_f; /* NaN propagates */
+                bad |= later & (int64_t)!(tr_sum < bound);
+            }} else {{
+{check_above}
+            }}
+            BADV[i] = bad;
+            const double tr_s = LR[i];
+{update_tile}
+        }}
+    }}
+    for (long i = 0; i < nt; ++i) FL[i] = (BADV[i] ? TR_BAD : 0) | (OORV[i] ? TR_OOR : 0);
+}}
+
+/* Lane i's run redone step by step exactly as the stepwise driver does it (its block step
+   on this one lane, libm where an argument is out of range), stopping at its first
+   divergence. The same code as the stepwise driver: the same arithmetic, bit for bit. */
+static long tr_lane_rerun(int criterion, long k0, long kend, long i, long B,
+                          const double *restrict LR, const double *restrict X,
+                          double *restrict XN, const double *restrict S, double *restrict SO,
+                          double *restrict MO, int64_t *restrict FL, const double *restrict P,
+                          double bound) {{
+    double xv[TR_D], xn[TR_D], g[TR_D], f, s = S[i], m = -INFINITY, lr = LR[i];
+    uint8_t bad = 0, oor;
+    long k = k0;
+    for (int j = 0; j < TR_D; ++j) xv[j] = X[j * B + i];
+    for (; k < kend && !bad; ++k) {{
+        tr_block_step(1, 1, &lr, xv, xn, P, bound, &bad, &oor, &f);
+        if (oor) {{
+            tr_point_exact(xv, P, &f, g);
+            bad = !(isfinite(f) & (f <= bound));
+            for (int j = 0; j < TR_D; ++j) xn[j] = xv[j] - lr * g[j];
+        }}
+        if (criterion == 1) {{
+            if (k > 0) s += f;
+            m = (f <= m) ? m : f;
+            bad = k > 0 && !(s < bound);
+        }} else if (criterion == 2) bad = k > 0 && f > bound;
+        for (int j = 0; j < TR_D; ++j) xv[j] = xn[j];
+    }}
+    for (int j = 0; j < TR_D; ++j) XN[j * B + i] = xv[j];
+    SO[i] = s; MO[i] = m; FL[i] = bad ? TR_BAD : 0;
+    return k - k0;
+}}
+
+static void tr_tiles(int criterion, long k0, long kend, long nt, long B, const double *LR,
+                     const double *X, double *XN, const double *S, double *SO, double *MO,
+                     int64_t *FL, const double *P, double bound) {{
+    /* One specialisation per criterion: the rule's branches vanish from the inner loop. */
+    if (criterion == 0) tr_tile_run(0, k0, kend, nt, B, LR, X, XN, S, SO, MO, FL, P, bound);
+    else if (criterion == 1) tr_tile_run(1, k0, kend, nt, B, LR, X, XN, S, SO, MO, FL, P, bound);
+    else tr_tile_run(2, k0, kend, nt, B, LR, X, XN, S, SO, MO, FL, P, bound);
+}}
+
+/* Same labels as tr_run_block (same rules, same arithmetic per step), in runs of
+   TR_PERIOD steps: all lanes run a whole run, then finished lanes are compacted away.
+   B is a multiple of TR_T. Returns the loss evaluations done (lanes x run steps). */
+static long tr_run_block_tiled(long n, long B, const double *restrict lrs,
+                               const double *restrict x0, const double *restrict P, long steps,
+                               double bound, uint8_t *restrict labels, int check_period,
+                               double *restrict work, int criterion, long x0_stride) {{
+    double *LR = work, *X = LR + B, *XN = X + TR_D * B, *S = XN + TR_D * B, *SO = S + B;
+    double *MO = SO + B;
+    long *IDX = (long *)(MO + B);
+    int64_t *FL = (int64_t *)(IDX + B);
+    for (long i = 0; i < n; ++i) {{
+        LR[i] = lrs[i]; IDX[i] = i; labels[i] = 1; S[i] = 0.0;
+        for (int j = 0; j < TR_D; ++j) X[j * B + i] = x0[i * x0_stride + j];
+    }}
+    long evaluations = 0;
+    for (long k0 = 0; k0 <= steps && n > 0; k0 += TR_PERIOD) {{
+        long kend = k0 + TR_PERIOD < steps + 1 ? k0 + TR_PERIOD : steps + 1;
+        long nt = (n + TR_T - 1) / TR_T * TR_T;
+        for (long i = n; i < nt; ++i) {{ /* pad the last tile with copies of lane 0 */
+            LR[i] = LR[0]; S[i] = S[0];
+            for (int j = 0; j < TR_D; ++j) X[j * B + i] = X[j * B];
+        }}
+        tr_tiles(criterion, k0, kend, nt, B, LR, X, XN, S, SO, MO, FL, P, bound);
+        evaluations += n * (kend - k0);
+        for (long i = 0; i < n; ++i)
+            if (FL[i] & TR_OOR)
+                evaluations += tr_lane_rerun(criterion, k0, kend, i, B, LR, X, XN, S, SO, MO,
+                                             FL, P, bound);
+        /* Bitwise equal to the iterate TR_PERIOD steps ago: periodic forever (the check of
+           the stepwise kernel at step kend). */
+        const int periodic = check_period && kend <= steps;
+        long m = 0;
+        for (long i = 0; i < n; ++i) {{
+            if (FL[i] & TR_BAD) {{ labels[IDX[i]] = 0; continue; }}
+            if (periodic) {{
+                int same = 1;
+                for (int j = 0; j < TR_D; ++j)
+                    same &= memcmp(&XN[j * B + i], &X[j * B + i], 8) == 0;
+                if (criterion == 1 && same)
+                    same = SO[i] + (double)(steps - kend + 1) * fmax(MO[i], 0.0)
+                           < bound * (1.0 - 1e-9);
+                if (same) continue;
+            }}
+            LR[m] = LR[i]; IDX[m] = IDX[i]; S[m] = SO[i];
+            for (int j = 0; j < TR_D; ++j) X[j * B + m] = XN[j * B + i];
+            ++m;
+        }}
+        n = m;
+    }}
+    return evaluations;
+}}
+
 /* Label the same n learning rates for each of n_cells cells (1 = trainable): cell c starts
    from x0s[c*D..] with hyperparameters Ps[c*NP..] and writes labels[c*n..]. OpenMP runs over
    (cell, block) pairs, so many small cells keep every core busy. Returns the number of loss
    evaluations done. lane_x0: x0s holds one start per lane (n_cells * n rows of D). */
 long tr_sweep_cells(long n_cells, long n, const double *lrs, const double *x0s,
                     const double *Ps, long steps, double bound, uint8_t *labels, long block,
-                    int threads, int check_period, int criterion, int lane_x0) {{
+                    int threads, int check_period, int criterion, int lane_x0, int tiled) {{
     long nblocks = (n + block - 1) / block;
     long pairs = n_cells * nblocks;
     long total = 0;
-    size_t bytes = sizeof(double) * (size_t)block * (4 + 3 * TR_D) + sizeof(long) * block
-                   + 3 * (size_t)block + 64;
+    long stride = tiled ? (block + TR_T - 1) / TR_T * TR_T : block;
+    size_t bytes = sizeof(double) * (size_t)stride * (4 + 3 * TR_D) + sizeof(long) * stride
+                   + 2 * sizeof(int64_t) * (size_t)stride + 64;
 #ifdef _OPENMP
     if (threads < 1) threads = omp_get_max_threads();
 #pragma omp parallel num_threads(threads) reduction(+ : total)
@@ -511,25 +718,15 @@ long tr_sweep_cells(long n_cells, long n, const double *lrs, const double *x0s,
             long c = q / nblocks, b = q % nblocks;
             long lo = b * block, m = n - lo < block ? n - lo : block;
             const double *x0 = lane_x0 ? x0s + (c * n + lo) * TR_D : x0s + c * TR_D;
-            total += tr_run_block(m, block, lrs + lo, x0, Ps + c * TR_NP, steps, bound,
-                                  labels + c * n + lo, check_period, work, criterion,
-                                  lane_x0 ? TR_D : 0);
+            total += (tiled ? tr_run_block_tiled : tr_run_block)(
+                m, stride, lrs + lo, x0, Ps + c * TR_NP, steps, bound, labels + c * n + lo,
+                check_period, work, criterion, lane_x0 ? TR_D : 0);
         }}
         free(work);
     }}
     return total;
 }}
 
-/* Loss and gradient at n points (row-major n x D), with the kernel's transcendentals. */
-static void tr_point_kernel(const double *restrict xv, const double *restrict P,
-                            double *restrict f_out, double *restrict g_out) {{
-{unpack_params}
-{unpack_point}
-{kernel_body}
-    if ({oor_expr}) {{ tr_point_exact(xv, P, f_out, g_out); return; }}
-    *f_out = tr_f;
-{store_grad}
-}}
 void tr_eval(long n, const double *x, const double *P, double *f, double *g) {{
     for (long i = 0; i < n; ++i) tr_point_kernel(x + i * TR_D, P, f + i, g + i * TR_D);
 }}
@@ -538,7 +735,37 @@ void tr_eval(long n, const double *x, const double *P, double *f, double *g) {{
 void tr_sincos(long n, const double *u, double *s, double *c) {{
     for (long i = 0; i < n; ++i) {{ s[i] = tr_sin(u[i]); c[i] = tr_cos(u[i]); }}
 }}
+void tr_hsincos(long n, const double *u, double *s, double *c) {{
+    for (long i = 0; i < n; ++i) {{ s[i] = tr_hsin(u[i]); c[i] = tr_hcos(u[i]); }}
+}}
 """
+
+
+def _c_substitution(land: Landscape) -> dict:
+    """The landscape's variables and hyperparameters -> the C names ``tr_x<j>``, ``tr_p<j>``."""
+    xs = [sympy.Symbol(f"tr_x{j}") for j in range(land.dim)]
+    ps = [sympy.Symbol(f"tr_p{j}") for j in range(len(land.hyperparameters))]
+    return dict(zip(land.variables, xs, strict=True)) | dict(
+        zip(land.hyperparameters, ps, strict=True)
+    )
+
+
+#: Tile checks of the max/above rules on the loss itself (``{oor_expr}``: out of range).
+_TILE_CHECK_F = {
+    "max": """                OORV[i] |= (int64_t)({oor_expr}) & (bad == 0);
+                bad |= (int64_t)!((tr_f <= bound) & (fabs(tr_f) < INFINITY));""",
+    "above": """                OORV[i] |= (int64_t)({oor_expr}) & (bad == 0);
+                bad |= later & (int64_t)(tr_f > bound);""",
+}
+#: ... and on the certified upper bound ``tr_U`` (magnitude ``tr_Um``): ``U + 2**-30 Um``
+#: covers the rounding of ``U`` (a few ulps of ``Um`` per operation), so ``f <= bound`` is
+#: proven there; ``U > -inf`` rules out a loss of -inf. Anything else reruns the run.
+_TILE_CHECK_U = {
+    "max": """                OORV[i] |= (int64_t)(!((tr_U + 0x1p-30 * tr_Um <= bound)
+                                       & (tr_U > -INFINITY)) | {strict});""",
+    "above": """                OORV[i] |= (int64_t)((later & !((tr_U + 0x1p-30 * tr_Um <= bound)
+                                                & (tr_U > -INFINITY))) | {strict});""",
+}
 
 
 def _c_cse(land: Landscape):
@@ -546,11 +773,7 @@ def _c_cse(land: Landscape):
     key = _key(land, "c-cse")
     if key in _KERNELS:
         return _KERNELS[key]
-    xs = [sympy.Symbol(f"tr_x{j}") for j in range(land.dim)]
-    ps = [sympy.Symbol(f"tr_p{j}") for j in range(len(land.hyperparameters))]
-    sub = dict(zip(land.variables, xs, strict=True)) | dict(
-        zip(land.hyperparameters, ps, strict=True)
-    )
+    sub = _c_substitution(land)
     exprs = [e.xreplace(sub) for e in (land.expr, *gradient(land))]
     replacements, reduced = sympy.cse(exprs, symbols=sympy.numbered_symbols("tr_t"))
     args: list[sympy.Expr] = []
@@ -562,10 +785,87 @@ def _c_cse(land: Landscape):
     return _KERNELS[key]
 
 
-def _c_statements(land: Landscape, fast: bool) -> tuple[list[str], list[str]]:
+def _half_turn_args(land: Landscape) -> frozenset:
+    """Sin/cos arguments (CSE form) of which the gradient needs the sine or the cosine but
+    not both: one half-turn polynomial is cheaper there than the shared quarter-turn
+    reduction with both polynomials. (The tiled kernel often skips the loss, so what the
+    loss alone needs does not decide.)"""
+    replacements, reduced, _ = _c_cse(land)
+    needed = set().union(*(e.free_symbols for e in reduced[1:]))
+    used_exprs = list(reduced[1:])
+    for sym, e in reversed(replacements):
+        if sym in needed:
+            needed |= e.free_symbols
+            used_exprs.append(e)
+    if not used_exprs or all(not e.has(sympy.sin, sympy.cos) for e in used_exprs):
+        used_exprs = [e for _, e in replacements] + [reduced[0]]  # the loss alone has trig
+    functions: dict = {}
+    for e in used_exprs:
+        for fn in e.atoms(sympy.sin, sympy.cos):
+            functions.setdefault(fn.args[0], set()).add(fn.func)
+    return frozenset(a for a, fs in functions.items() if len(fs) == 1)
+
+
+def _loss_upper_bound(expr: sympy.Expr):
+    """``(U, M)`` with ``U >= expr`` wherever ``expr`` is defined, and ``M`` a magnitude of
+    the terms of ``U`` (for its rounding error), or ``None``.
+
+    Every ``sin``/``cos`` factor is bounded by 1 in absolute value, so ``U`` needs no
+    transcendental of a trigonometric argument: a kernel that only compares the loss with
+    the bound can skip the loss wherever ``U`` (plus its rounding) stays below it. Rules:
+    a trig-free term is kept as it is; ``|a + b| <= |a| + |b|``, ``|a b| = |a| |b|``,
+    ``|b**p| <= A(b)**p`` for ``p > 0``, ``exp`` is increasing; anything else gives ``None``.
+    """
+    trig = (sympy.sin, sympy.cos)
+
+    def absb(e):  # upper bound on |e|
+        if not e.has(*trig):
+            return sympy.Abs(e)
+        if isinstance(e, trig):
+            return sympy.Integer(1)
+        if e.is_Add or e.is_Mul:
+            parts = [absb(a) for a in e.args]
+            return None if any(q is None for q in parts) else e.func(*parts)
+        if e.is_Pow and e.exp.is_number and e.exp > 0 and not e.exp.has(*trig):
+            b = absb(e.base)
+            return None if b is None else b**e.exp
+        if isinstance(e, sympy.exp):
+            u = upper(e.args[0])
+            return None if u is None else sympy.exp(u)
+        return None
+
+    def upper(e):
+        if not e.has(*trig):
+            return e
+        if e.is_Add:
+            parts = [upper(a) for a in e.args]
+            return None if any(q is None for q in parts) else sympy.Add(*parts)
+        if isinstance(e, sympy.exp):
+            u = upper(e.args[0])
+            return None if u is None else sympy.exp(u)
+        return absb(e)
+
+    def magnitude(e):  # sum of the absolute values of the terms of a trig-free expression
+        if e.is_Add:
+            return sympy.Add(*(magnitude(a) for a in e.args))
+        if e.is_Mul:
+            return sympy.Mul(*(magnitude(a) for a in e.args))
+        return sympy.Abs(e)
+
+    if not expr.has(*trig):
+        return None  # nothing to skip: the bound would cost as much as the loss
+    u = upper(expr)
+    if u is None:
+        return None
+    return u, magnitude(u)
+
+
+def _c_statements(
+    land: Landscape, fast: bool, half_turn: bool = False
+) -> tuple[list[str], list[str]]:
     """C statements computing ``tr_f`` and ``tr_g0..``; and the sin/cos argument names."""
     replacements, reduced, args = _c_cse(land)
-    printer = _Printer(fast)
+    printer = _Printer(fast, _half_turn_args(land) if fast and half_turn else frozenset())
     lines = [f"        const double {s} = {printer.doprint(e)};" for s, e in replacements]
     # Name every sin/cos argument so that the out-of-range test can refer to it.
     arg_names = []
@@ -582,23 +882,42 @@ def _c_statements(land: Landscape, fast: bool) -> tuple[list[str], list[str]]:
     return lines, arg_names
 
 
-def c_sweep_source(land: Landscape, transcendentals: str = "poly") -> str:
+def _horner(v: str, coefficients) -> str:
+    """C Horner evaluation ``v = c0 + z*(c1 + z*(...))`` of float64 coefficients."""
+    lines = [f"    double {v} = {coefficients[-1]!r};"]
+    lines += [f"    {v} = {c!r} + z * {v};" for c in coefficients[-2::-1]]
+    return "\n".join(lines)
+
+
+def c_sweep_source(land: Landscape, transcendentals: str = "poly", half_turn: bool = False) -> str:
     """C source of the sweep kernel of ``land`` (see the module docstring).
 
     Args:
         land: the landscape; hyperparameter values are passed at run time.
         transcendentals: ``"poly"`` (certified polynomial sin/cos, exact outside ``|u|<=R``)
             or ``"libm"`` (the C library's functions everywhere).
+        half_turn: with ``"poly"``, an argument whose sine or cosine alone the gradient
+            needs uses :data:`HALFTURN` (one polynomial instead of two; a few percent
+            faster, a bound of about 9 instead of 3 ulps, so other rounding-sensitive
+            labels than the default arithmetic's).
     """
     if transcendentals not in ("poly", "libm"):
         raise ValueError(f"transcendentals must be 'poly' or 'libm', got {transcendentals!r}")
     fast = transcendentals == "poly"
-    step_lines, arg_names = _c_statements(land, fast)
+    step_lines, arg_names = _c_statements(land, fast, half_turn)
     exact_lines, _ = _c_statements(land, False)
     d, npar = land.dim, len(land.hyperparameters)
     p = SINCOS
+    h = HALFTURN
     prelude = _PRELUDE.format(
+        h_inv=h.two_over_pi,
+        H1=h.P1,
+        H2=h.P2,
+        H3=h.P3,
+        hsin_horner=_horner("s", h.sin_coefficients),
+        hcos_horner=_horner("c", h.cos_coefficients),
         d=d,
+        tile=_TILE,
         np=max(npar, 1),
         R=p.R,
         two_over_pi=p.two_over_pi,
@@ -613,6 +932,30 @@ def c_sweep_source(land: Landscape, transcendentals: str = "poly") -> str:
     unpack_lane = "\n".join(f"        const double tr_x{j} = X[{j} * B + i];" for j in range(d))
     oor = " | ".join(f"(fabs({a}) > TR_R)" for a in arg_names) if fast and arg_names else "0"
     update = "\n".join(f"        XN[{j} * B + i] = tr_x{j} - tr_s * tr_g{j};" for j in range(d))
+    tile_lines = ["    " + line for line in step_lines]
+    check_max = _TILE_CHECK_F["max"].format(oor_expr=oor)
+    check_above = _TILE_CHECK_F["above"].format(oor_expr=oor)
+    upper = _loss_upper_bound(land.expr)
+    if upper is not None:
+        # The loss is left to the compiler's dead-code elimination: its certified upper
+        # bound decides, and a run where the loss might exceed the bound (or an argument is
+        # out of range or NaN) is redone exactly, step by step.
+        printer, sub = _Printer(fast), _c_substitution(land)
+        tile_lines.append(
+            f"            const double tr_U = {printer.doprint(upper[0].xreplace(sub))};"
+        )
+        tile_lines.append(
+            f"            const double tr_Um = {printer.doprint(upper[1].xreplace(sub))};"
+        )
+        strict = " | ".join(f"!(fabs({a}) <= TR_R)" for a in arg_names) if fast else "0"
+        check_max = _TILE_CHECK_U["max"].format(strict=strict)
+        check_above = _TILE_CHECK_U["above"].format(strict=strict)
+    unpack_tile = "\n".join(
+        f"            const double tr_x{j} = XN[{j} * B + i];" for j in range(d)
+    )
+    update_tile = "\n".join(
+        f"            XN[{j} * B + i] = tr_x{j} - tr_s * tr_g{j};" for j in range(d)
+    )
     store_grad = "\n".join(f"    g_out[{j}] = tr_g{j};" for j in range(d))
     driver = _DRIVER.format(
         unpack_params=unpack_params or "    (void)P;",
@@ -624,11 +967,20 @@ def c_sweep_source(land: Landscape, transcendentals: str = "poly") -> str:
         step_body="\n".join(step_lines),
         oor_expr=oor,
         update_lane=update,
+        unpack_tile=unpack_tile,
+        tile_body="\n".join(tile_lines),
+        check_max=check_max,
+        check_above=check_above,
+        update_tile=update_tile,
     )
     header = f"/* trainability sweep kernel: {land.name}, d={d}, {transcendentals} */\n"
     header += f"/* loss: {sympy.sstr(land.expr)} */\n"
     return header + prelude + driver
 
+
+#: Lanes per register tile: 8 doubles = two AVX2 vectors (four SSE2 ones), enough
+#: independent chains to hide the FMA latency of the polynomial evaluations.
+_TILE = 8
 
 # -fno-trapping-math / -fno-math-errno change no IEEE result (no fast-math): they only let
 # gcc if-convert and vectorise more freely.
@@ -818,6 +1170,11 @@ class CSweepKernel:
         criterion: ``"max"`` (divergent when the loss exceeds the bound at any step) or
             ``"sum"`` (when the sum of the losses over the run reaches it); see
             :meth:`with_criterion`.
+        tiled: run the register-tiled driver (tiles of ``_TILE`` lanes kept in registers for
+            runs of 16 steps, flags accumulated in the same pass, compaction between runs);
+            ``False`` runs the stepwise driver (one GD step over all lanes at a time, then
+            the out-of-range and divergence scans). Both give the same labels; the tiled
+            one counts whole runs as evaluations (a lane that diverges mid-run finishes it).
     """
 
     source: str
@@ -830,6 +1187,7 @@ class CSweepKernel:
     check_period: bool = True
     _lib: object = field(default=None, repr=False)
     criterion: str = "max"
+    tiled: bool = True
 
     def __post_init__(self):
         if self._lib is None:
@@ -855,11 +1213,13 @@ class CSweepKernel:
                 ctypes.c_int,
                 ctypes.c_int,
                 ctypes.c_int,
+                ctypes.c_int,
             ]
             lib.tr_eval.restype = None
             lib.tr_eval.argtypes = [lg, vp, vp, vp, vp]
-            lib.tr_sincos.restype = None
-            lib.tr_sincos.argtypes = [lg, vp, vp, vp]
+            for fn in (lib.tr_sincos, lib.tr_hsincos):
+                fn.restype = None
+                fn.argtypes = [lg, vp, vp, vp]
             self._lib = lib
 
     def __reduce__(self):  # picklable: the receiver recompiles (or finds the cached .so)
@@ -874,6 +1234,7 @@ class CSweepKernel:
                 self.block,
                 self.check_period,
                 self.criterion,
+                self.tiled,
             ),
         )
 
@@ -950,6 +1311,7 @@ class CSweepKernel:
             int(self.check_period),
             _CRITERION_CODE[self.criterion],
             int(lane_x0),
+            int(self.tiled),
         )
         return labels.astype(bool), int(ev)
 
@@ -980,18 +1342,22 @@ class CSweepKernel:
         )
         return f, g
 
-    def sincos(self, u) -> tuple[np.ndarray, np.ndarray]:
-        """The compiled polynomial ``(sin u, cos u)`` (valid for ``|u| <= R``)."""
+    def sincos(self, u, turn: str = "quarter") -> tuple[np.ndarray, np.ndarray]:
+        """The compiled polynomial ``(sin u, cos u)`` (valid for ``|u| <= R``): ``turn``
+        ``"quarter"`` (:data:`SINCOS`) or ``"half"`` (:data:`HALFTURN`)."""
         u = np.ascontiguousarray(np.asarray(u, np.float64).reshape(-1))
         s, c = np.empty_like(u), np.empty_like(u)
-        self._lib.tr_sincos(u.size, u.ctypes.data, s.ctypes.data, c.ctypes.data)
+        fn = self._lib.tr_sincos if turn == "quarter" else self._lib.tr_hsincos
+        fn(u.size, u.ctypes.data, s.ctypes.data, c.ctypes.data)
         return s, c
 
 
 _CRITERION_CODE = {"max": 0, "sum": 1, "above": 2}
 
 
-def _rebuild(source, name, dim, n_params, threads, block, check_period, criterion="max"):
+def _rebuild(
+    source, name, dim, n_params, threads, block, check_period, criterion="max", tiled=True
+):
     return CSweepKernel(
         source,
         name,
@@ -1001,22 +1367,34 @@ def _rebuild(source, name, dim, n_params, threads, block, check_period, criterio
         block=block,
         check_period=check_period,
         criterion=criterion,
+        tiled=tiled,
     )
 
 
 def c_sweep_kernel(
-    land: Landscape, transcendentals: str = "poly", *, threads: int | None = None, block: int = 512
+    land: Landscape,
+    transcendentals: str = "poly",
+    *,
+    threads: int | None = None,
+    block: int | None = None,
+    half_turn: bool = False,
 ) -> CSweepKernel:
     """Generate, compile (cached on disk) and load the C sweep kernel of ``land``.
+
+    ``block``: learning rates per cache block; default 512, fewer for large ``d`` so that a
+    block's iterates (``2 d block`` doubles) stay in the L2 cache. ``half_turn``: see
+    :func:`c_sweep_source`.
 
     Raises :class:`CompileError` when no working C compiler is available; the caller
     should then use the JAX backend.
     """
+    if block is None:
+        block = min(512, max(32, 4096 // land.dim // 8 * 8))
     if not isinstance(block, int) or block < 1:
         raise ValueError(f"block must be a positive integer, got {block}")
-    key = (*_key(land, "c"), transcendentals, threads, block)
+    key = (*_key(land, "c"), transcendentals, threads, block, half_turn)
     if key not in _KERNELS:
-        source = c_sweep_source(land, transcendentals)
+        source = c_sweep_source(land, transcendentals, half_turn)
         kernel = CSweepKernel(
             source,
             f"c-{transcendentals}",

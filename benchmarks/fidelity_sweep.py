@@ -35,8 +35,10 @@ def main(argv=None):
         "levels": args.levels,
         "reference": {"B_N": ref.boundary_counts.tolist(), "dimension": ref.fit.dimension},
     }
+    labels = {}
     for backend in ("c-poly", "c-libm", "jax-poly"):
         r = sweep_landscape(land, 1.0, backend=backend, **kw)
+        labels[backend] = r.labels
         diff = np.flatnonzero(r.labels != ref.labels)
         picks = diff[:: max(1, diff.size // args.mpmath)][: args.mpmath]
         mp = [reference_label(land, float(lrs[i]), 1.0, steps=1000, bound=1e8) for i in picks]
@@ -52,6 +54,13 @@ def main(argv=None):
             "mpmath_agrees_with_reference": len(picks) - agree_fast,
         }
         print(backend, json.dumps(out[backend]), file=sys.stderr)
+    # The issue-17 target: the fast kernel against the exact-libm C kernel.
+    out["c-poly_vs_c-libm_mismatch_fraction"] = float(np.mean(labels["c-poly"] != labels["c-libm"]))
+    print(
+        "c-poly vs c-libm mismatch fraction",
+        out["c-poly_vs_c-libm_mismatch_fraction"],
+        file=sys.stderr,
+    )
     print(json.dumps(out))
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from trainability.analytic import (
+    HALFTURN,
     SINCOS,
     CompileError,
     c_sweep_kernel,
@@ -82,3 +83,17 @@ def test_compiled_c_within_bound(args):
         pytest.skip(str(exc))
     s, c = kernel.sincos(args)
     assert _errors(args, s, c) <= BOUND["total"]
+
+
+def test_half_turn_compiled_within_its_bound(args):
+    """The half-turn polynomials (one per function, |r| <= pi/2) against mpmath, with the
+    arguments near multiples of pi/2 that are the worst case of the quarter-turn one."""
+    try:
+        kernel = c_sweep_kernel(family("additive", eps=0.2, lam=0.1))
+    except CompileError as exc:  # pragma: no cover - no compiler on this machine
+        pytest.skip(str(exc))
+    bound = sincos_error_bound(HALFTURN)
+    assert bound["truncation"] < 1e-16 and bound["total"] < 3e-15  # ulp scale
+    assert bound["total"] > BOUND["total"]  # |r| up to pi/2: larger evaluation error
+    s, c = kernel.sincos(args, turn="half")
+    assert _errors(args, s, c) <= bound["total"]
