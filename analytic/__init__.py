@@ -33,24 +33,15 @@ from ._alphabeta import (
     smoothness_constant,
 )
 from ._budget import DerivationTimeout, time_budget
+from ._cache import ArtifactCache
 from ._codegen import (
     Kernels,
+    fast_jax_kernels,
     jax_kernels,
     mpmath_kernels,
     numpy_kernels,
 )
-from ._codegen_fast import (
-    HALFTURN,
-    SINCOS,
-    CompileError,
-    CSweepKernel,
-    SinCosPolynomial,
-    c_sweep_kernel,
-    c_sweep_source,
-    fast_jax_kernels,
-    sincos_error_bound,
-    sincos_numpy,
-)
+from ._codegen_c import c_sweep_source
 from ._convexity import (
     Convexity,
     ValueConvexity,
@@ -99,6 +90,13 @@ from ._renormalization import (
     renormalization,
     rescaled,
 )
+from ._sincos import (
+    HALFTURN,
+    SINCOS,
+    SinCosPolynomial,
+    sincos_error_bound,
+    sincos_numpy,
+)
 
 __all__ = [
     "as_expression",
@@ -108,9 +106,8 @@ __all__ = [
     "ALPHA_BETA_EXAMPLES",
     "Activation",
     "ActivationConstants",
+    "ArtifactCache",
     "Bound",
-    "CSweepKernel",
-    "CompileError",
     "Convexity",
     "CriticalInvariant",
     "ExpressionError",
@@ -134,7 +131,6 @@ __all__ = [
     "alpha_beta_example",
     "alpha_beta_slack",
     "alpha_beta_terms",
-    "c_sweep_kernel",
     "c_sweep_source",
     "convexity",
     "critical_invariant",

@@ -13,25 +13,27 @@ mpmath kernels take ``x`` as a sequence of ``d`` numbers instead of an array.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sympy
 
+from ._cache import ArtifactCache
 from ._derive import gradient
 from ._landscape import Landscape
 
-__all__ = ["Kernels", "jax_kernels", "numpy_kernels", "mpmath_kernels"]
+__all__ = ["Kernels", "fast_jax_kernels", "jax_kernels", "mpmath_kernels", "numpy_kernels"]
 
 
 @dataclass(frozen=True)
 class Kernels:
     """Generated kernels for one landscape (see the module docstring for shapes)."""
 
-    loss: Any
-    grad: Any
-    loss_and_grad: Any
-    step: Any
+    loss: Callable[..., Any]  # (x, params) -> f
+    grad: Callable[..., Any]  # (x, params) -> g
+    loss_and_grad: Callable[..., tuple[Any, Any]]  # (x, params) -> (f, g)
+    step: Callable[..., Any]  # (x, s, params) -> x - s g
     dim: int
     parameter_names: tuple[str, ...]
     backend: str
@@ -88,11 +90,7 @@ def _array_kernels(land: Landscape, modules, xp, backend: str) -> Kernels:
 
 # Kernels depend on the expression only (values are passed at call time), so landscapes that
 # differ only in hyperparameter values share one kernel and one jit compilation.
-_KERNELS: dict[tuple, Kernels] = {}
-
-
-def _key(land: Landscape, backend: str) -> tuple:
-    return (backend, land.expr, land.variables, land.hyperparameters)
+_KERNELS: ArtifactCache[Kernels] = ArtifactCache("array kernels", maxsize=128)
 
 
 def jax_kernels(land: Landscape) -> Kernels:
@@ -104,20 +102,22 @@ def jax_kernels(land: Landscape) -> Kernels:
     >>> k.step(jnp.array([[1.0]]), 0.25, ()).tolist()
     [[0.5]]
     """
-    key = _key(land, "jax")
-    if key not in _KERNELS:
+
+    def build() -> Kernels:
         modules, jnp = _jax_modules()
-        _KERNELS[key] = _array_kernels(land, modules, jnp, "jax")
-    return _KERNELS[key]
+        return _array_kernels(land, modules, jnp, "jax")
+
+    return _KERNELS(land, build, "jax")
 
 
 def numpy_kernels(land: Landscape) -> Kernels:
     """NumPy kernels with the same calling convention as :func:`jax_kernels`."""
-    key = _key(land, "numpy")
-    if key not in _KERNELS:
+
+    def build() -> Kernels:
         modules, np = _numpy_modules()
-        _KERNELS[key] = _array_kernels(land, modules, np, "numpy")
-    return _KERNELS[key]
+        return _array_kernels(land, modules, np, "numpy")
+
+    return _KERNELS(land, build, "numpy")
 
 
 def mpmath_kernels(land: Landscape, dps: int = 50) -> Kernels:
@@ -149,3 +149,26 @@ def mpmath_kernels(land: Landscape, dps: int = 50) -> Kernels:
             return [mpmath.mpf(v) - s * gi for v, gi in zip(x, g, strict=True)]
 
     return Kernels(loss, grad, loss_and_grad, step, land.dim, land.parameter_names, "mpmath")
+
+
+def fast_jax_kernels(land: Landscape) -> Kernels:
+    """JAX kernels of ``land`` with ``sin``/``cos`` replaced by the certified polynomial.
+
+    Same calling convention as :func:`~trainability.analytic.jax_kernels`. In float32 the
+    exact functions are used (the polynomial's reduction constants need float64).
+
+    >>> import jax.numpy as jnp
+    >>> from trainability.analytic import family
+    >>> k = fast_jax_kernels(family("additive", eps=0.2, lam=0.1))
+    >>> f, g = k.loss_and_grad(jnp.array([[0.05]]), (0.2, 0.1))
+    >>> round(float(f[0]), 12)    # 0.0025 + 0.2 * cos(pi)
+    -0.1975
+    """
+    from ._sincos import _jax_cos, _jax_sin
+
+    def build() -> Kernels:
+        modules, jnp = _jax_modules()
+        modules = [{"sin": _jax_sin, "cos": _jax_cos}, *modules]
+        return _array_kernels(land, modules, jnp, "jax-poly")
+
+    return _KERNELS(land, build, "jax-poly")

@@ -31,8 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from trainability.analytic import c_sweep_kernel, family, from_expression
+from trainability.analytic import family, from_expression
 from trainability.numeric import learning_rates
+from trainability.verify import c_sweep_kernel
 
 STEPS, BOUND, EPS, LAM = 1000, 1e8, 0.2, 0.1
 

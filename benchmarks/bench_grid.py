@@ -18,8 +18,9 @@ import time
 
 import numpy as np
 
-from trainability.analytic import c_sweep_kernel, family, jax_kernels
+from trainability.analytic import family, jax_kernels
 from trainability.numeric import grid_sweep, parameter_grid
+from trainability.verify import c_sweep_kernel
 
 
 class CellByCell:

@@ -23,8 +23,9 @@ import time
 import jax
 import jax.numpy as jnp
 
-from trainability.analytic import c_sweep_kernel, family, fast_jax_kernels, jax_kernels
+from trainability.analytic import family, fast_jax_kernels, jax_kernels
 from trainability.numeric import learning_rates, lr_sweep
+from trainability.verify import c_sweep_kernel
 
 EPS, LAM, X0, STEPS, BOUND = 0.2, 0.1, 1.0, 1000, 1e8
 

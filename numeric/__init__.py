@@ -46,6 +46,7 @@ from ._box_counting import (
     default_box_sizes,
     local_slopes,
 )
+from ._compiled import CompileError, CSweepKernel, load_sweep_kernel
 from ._datasets import (
     ClassificationData,
     classification_data,
@@ -152,6 +153,8 @@ __all__ = [
     "BoundaryCounter",
     "BoxCountFit",
     "ClassificationData",
+    "CompileError",
+    "CSweepKernel",
     "ConditionConstant",
     "ConnectivitySweep",
     "DimensionFit",
@@ -213,6 +216,7 @@ __all__ = [
     "learning_rates",
     "linear_path",
     "load_model",
+    "load_sweep_kernel",
     "local_slopes",
     "lr_sweep",
     "make_task",

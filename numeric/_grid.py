@@ -130,7 +130,7 @@ def grid_sweep(
         levels: finest level; every cell gets the ``2**levels + 1`` point grid.
         chunk_size: lanes per JAX kernel call (the last chunk is padded).
         backend: ``"jax"`` or a compiled :class:`~trainability.numeric.LabelKernel` (float64
-            only) such as :func:`trainability.analytic.c_sweep_kernel`; with its optional
+            only) such as :func:`trainability.verify.c_sweep_kernel`; with its optional
             ``sweep_cells`` method, groups of cells go to the kernel in one call.
         criterion: divergence rule, ``"max"`` (default) or ``"sum"`` (as in ``lr_sweep``).
 

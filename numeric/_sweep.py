@@ -50,7 +50,7 @@ LossAndGrad = Callable[[jax.Array, tuple], tuple[jax.Array, jax.Array]]
 
 @runtime_checkable
 class LabelKernel(Protocol):
-    """A compiled sweep backend (e.g. from :func:`trainability.analytic.c_sweep_kernel`).
+    """A compiled sweep backend (e.g. from :func:`trainability.verify.c_sweep_kernel`).
 
     ``kernel(lrs, x0, params, steps, bound)`` with ``lrs: (C,)`` float64, ``x0: (d,)``,
     ``params: (P,)`` returns ``(labels: (C,) bool, evaluations: int)``: True = trainable
@@ -318,7 +318,7 @@ def lr_sweep(
     Args:
         backend: ``"jax"`` (default; runs ``loss_and_grad`` with JAX on any device) or a
             compiled :class:`LabelKernel` such as
-            :func:`trainability.analytic.c_sweep_kernel` (``loss_and_grad`` is then unused
+            :func:`trainability.verify.c_sweep_kernel` (``loss_and_grad`` is then unused
             and may be None). Chunks for a kernel are ``max(chunk_size, 2**16)`` wide.
         criterion: divergence rule, ``"max"`` (default) or ``"sum"`` (module docstring).
 

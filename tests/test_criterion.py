@@ -5,14 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from trainability.analytic import (
-    CompileError,
-    c_sweep_kernel,
-    family,
-    from_expression,
-    jax_kernels,
-)
-from trainability.numeric import grid_sweep, learning_rates, lr_sweep, trainable
+from trainability.analytic import family, from_expression, jax_kernels
+from trainability.numeric import CompileError, grid_sweep, learning_rates, lr_sweep, trainable
+from trainability.verify import c_sweep_kernel
 from trainability.verify._cli import main
 
 

@@ -83,8 +83,9 @@ def test_repeated_param_and_out_of_range_exit_2_with_one_line(capsys):
 
 
 def _quadratic_labels(backend, bound):
-    from trainability.analytic import c_sweep_kernel, family, jax_kernels
+    from trainability.analytic import family, jax_kernels
     from trainability.numeric import label_chunk
+    from trainability.verify import c_sweep_kernel
 
     land = family("quadratic")
     lrs = np.array([0.5, 1.5])  # s = 1.5: |x| doubles each step, the loss overflows to inf
@@ -226,7 +227,7 @@ def test_unreachable_scheduler(tmp_path, capsys, monkeypatch):
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="no C compiler")
 
 _LOAD = (
-    "from trainability.analytic import c_sweep_kernel, family;"
+    "from trainability.analytic import family; from trainability.verify import c_sweep_kernel;"
     "k = c_sweep_kernel(family('quadratic'));"
     "print(k([0.5, 1.5], [1.0], [], 100, 1e8)[0].tolist())"
 )
@@ -267,8 +268,8 @@ def test_cached_kernel_is_used_without_a_compiler(tmp_path):
 
 @needs_gcc
 def test_cache_key_has_compiler_and_target(tmp_path, monkeypatch):
-    from trainability.analytic import _codegen_fast as cf
     from trainability.analytic import c_sweep_source, family
+    from trainability.numeric import _compiled as cf
 
     monkeypatch.setenv("TRAINABILITY_CACHE", str(tmp_path))
     source = c_sweep_source(family("quadratic"), "poly")
@@ -292,7 +293,7 @@ def test_tmp_fallback_is_per_user_and_private(tmp_path, monkeypatch):
     import stat
     import tempfile
 
-    from trainability.analytic import _codegen_fast as cf
+    from trainability.numeric import _compiled as cf
 
     blocker = tmp_path / "file"
     blocker.write_text("")
@@ -307,8 +308,8 @@ def test_tmp_fallback_is_per_user_and_private(tmp_path, monkeypatch):
 def test_load_failure_and_failing_compiler_are_compile_errors(tmp_path, monkeypatch):
     import ctypes
 
-    from trainability.analytic import CompileError, c_sweep_source, family
-    from trainability.analytic._codegen_fast import CSweepKernel
+    from trainability.analytic import c_sweep_source, family
+    from trainability.numeric import CompileError, CSweepKernel
     from trainability.verify import sweep_landscape
 
     monkeypatch.setenv("TRAINABILITY_CACHE", str(tmp_path))

@@ -11,15 +11,14 @@ import numpy as np
 import pytest
 
 from trainability.analytic import (
-    CompileError,
-    c_sweep_kernel,
     family,
     fast_jax_kernels,
     from_expression,
     jax_kernels,
     numpy_kernels,
 )
-from trainability.numeric import learning_rates, lr_sweep
+from trainability.numeric import CompileError, learning_rates, lr_sweep
+from trainability.verify import c_sweep_kernel
 
 LANDSCAPES = [
     family("additive", eps=0.2, lam=0.1),
@@ -130,14 +129,14 @@ def test_fig2a_boundary_counts_agree_with_jax(fig2a_reference, backend):
 
 
 def test_compile_failure_falls_back(monkeypatch, tmp_path):
-    """No compiler: CompileError from analytic, and the "auto" backend falls back to JAX."""
+    """No compiler: CompileError from numeric, and the "auto" backend falls back to JAX."""
     from trainability.verify import sweep_landscape
 
     monkeypatch.setenv("CC", "/nonexistent/cc")
-    from trainability.analytic import _codegen_fast
+    from trainability.numeric import load_sweep_kernel
 
     monkeypatch.setenv("TRAINABILITY_CACHE", str(tmp_path))  # no kernel on disk
-    monkeypatch.setattr(_codegen_fast, "_KERNELS", {})  # nor in memory (other tests built it)
+    load_sweep_kernel.cache_clear()  # nor in memory (other tests built it)
     land = family("quadratic")
     with pytest.raises(CompileError):
         c_sweep_kernel(land)

@@ -11,17 +11,13 @@ import mpmath
 import numpy as np
 import pytest
 
-from trainability.analytic import (
-    HALFTURN,
-    SINCOS,
+from trainability.analytic import HALFTURN, SINCOS, family, sincos_error_bound, sincos_numpy
+from trainability.analytic._sincos import _jax_sincos
+from trainability.numeric import (
     CompileError,
-    c_sweep_kernel,
-    family,
-    sincos_error_bound,
-    sincos_numpy,
+    _x64,  # noqa: F401  (float64 in JAX)
 )
-from trainability.analytic._codegen_fast import _jax_sincos
-from trainability.numeric import _x64  # noqa: F401  (float64 in JAX)
+from trainability.verify import c_sweep_kernel
 
 BOUND = sincos_error_bound()
 

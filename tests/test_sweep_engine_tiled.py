@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 import sympy
 
-from trainability.analytic import CompileError, c_sweep_kernel, family, from_expression
-from trainability.analytic._codegen_fast import _loss_upper_bound
-from trainability.numeric import learning_rates
+from trainability.analytic import family, from_expression
+from trainability.analytic._codegen_c import _loss_upper_bound
+from trainability.numeric import CompileError, learning_rates
+from trainability.verify import c_sweep_kernel
 
 EXP = from_expression("x**2 + a*exp(-x**2) + b*sin(x/c)", {"a": 0.5, "b": 0.3, "c": 0.2})
 CASES = [

@@ -49,7 +49,8 @@ def test_grid_bad_shapes(params, x0):
 
 
 def _c_kernel(land=LAND):
-    from trainability.analytic import CompileError, c_sweep_kernel
+    from trainability.numeric import CompileError
+    from trainability.verify import c_sweep_kernel
 
     try:
         return c_sweep_kernel(land, "poly")

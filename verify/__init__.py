@@ -21,6 +21,7 @@ _LAZY = {
     "BACKENDS": "_sweeps",
     "boundary_label_indices": "_robustness",
     "certify_alpha_beta_1d": "_alphabeta",
+    "c_sweep_kernel": "_sweeps",
     "check_acceleration": "_large_stepsize",
     "check_gradient_against_mpmath": "_checks",
     "check_labels_against_reference": "_checks",

@@ -8,16 +8,24 @@ import numpy as np
 import sympy
 
 from trainability.analytic import (
-    CompileError,
     ExpressionError,
     Landscape,
-    c_sweep_kernel,
+    c_sweep_source,
     fast_jax_kernels,
     jax_kernels,
 )
-from trainability.numeric import StoredSweep, SweepResult, lr_sweep, stored_lr_sweep
+from trainability.numeric import (
+    CompileError,
+    CSweepKernel,
+    StoredSweep,
+    SweepResult,
+    load_sweep_kernel,
+    lr_sweep,
+    stored_lr_sweep,
+)
 
 __all__ = [
+    "c_sweep_kernel",
     "sweep_landscape",
     "initial_point",
     "sweep_backend",
@@ -128,6 +136,40 @@ def sweep_run(result: SweepResult | StoredSweep, backend: str, x0, dtype="float6
     return {"backend": backend_name(backend, config["backend"]), "protocol": protocol}
 
 
+def c_sweep_kernel(
+    land: Landscape,
+    transcendentals: str = "poly",
+    *,
+    threads: int | None = None,
+    block: int | None = None,
+    half_turn: bool = False,
+) -> CSweepKernel:
+    """The compiled C sweep kernel of ``land``: analytic source, numeric compiler.
+
+    :func:`~trainability.analytic.c_sweep_source` (``transcendentals`` ``"poly"`` or
+    ``"libm"``, ``half_turn``) compiled and loaded by
+    :func:`~trainability.numeric.load_sweep_kernel` (``threads``, ``block``); both steps are
+    cached, so landscapes that differ only in hyperparameter values share one kernel.
+
+    Raises :class:`~trainability.numeric.CompileError` when no working C compiler is
+    available; :func:`sweep_backend` with ``"auto"`` then falls back to JAX.
+
+    >>> from trainability.analytic import family
+    >>> k = c_sweep_kernel(family("quadratic"))
+    >>> k.name, k(np.array([0.5, 1.5]), [1.0], (), steps=100)[0].tolist()
+    ('c-poly', [True, False])
+    """
+    source = c_sweep_source(land, transcendentals, half_turn)
+    return load_sweep_kernel(
+        source,
+        f"c-{transcendentals}",
+        land.dim,
+        len(land.hyperparameters),
+        threads=threads,
+        block=block,
+    )
+
+
 def sweep_backend(land: Landscape, backend: str = "jax", dtype: str = "float64"):
     """``(loss_and_grad, backend)`` arguments of ``numeric.lr_sweep``/``grid_sweep`` for a name.
 
@@ -173,13 +215,13 @@ def _identity(land: Landscape, backend: str, resolved) -> dict:
 
 
 def sweep_landscape(
-    land: Landscape, x0, *, backend: str = "jax", out=None, resume: bool = False, **kwargs
+    land: Landscape, x0, *, backend: str = "auto", out=None, resume: bool = False, **kwargs
 ) -> SweepResult | StoredSweep:
     """Learning-rate sweep of ``land`` from ``x0``; keyword arguments go to ``lr_sweep``.
 
     Args:
-        backend: one of :data:`BACKENDS` (default ``"jax"``; the command line defaults to
-            ``"auto"``); the result's ``backend`` is the engine used, except that
+        backend: one of :data:`BACKENDS` (default ``"auto"``, as on the command line); the
+            result's ``backend`` is the engine used, except that
             ``jax-poly`` reports ``"jax"`` there (:func:`backend_name` tells them apart).
         out: a store folder: the sweep streams chunk by chunk into a
             :class:`~trainability.numeric.SweepStore` there and a
