@@ -43,6 +43,7 @@ import sympy
 from sympy.simplify.fu import TR8
 
 from ._budget import check_budget
+from ._cache import ArtifactCache
 from ._interval import NotCertifiable, global_minimum
 from ._landscape import Landscape
 from ._parse import symbol
@@ -1009,10 +1010,9 @@ def _diag_conditions(land: Landscape, forward: dict) -> Convexity:
 
 # ----------------------------------------------------------------------------- public
 
-# Keyed by expression, domains and values, bounded; the symbolic part (condition) does not
-# depend on values, but the answer at values does.
-_CACHE: dict = {}
-_CACHE_SIZE = 256
+# Keyed by expression, domains and values: the symbolic part (condition) does not depend on
+# values, but the answer at values does.
+_CONVEXITIES: ArtifactCache[Convexity] = ArtifactCache("convexities", maxsize=256)
 
 
 def _promote(result: Convexity, h, x) -> Convexity:
@@ -1025,10 +1025,6 @@ def _promote(result: Convexity, h, x) -> Convexity:
     if at.status == "not convex" and at.method == "certified":
         return replace(result, condition=sympy.false, status="never convex", method="certified")
     return result
-
-
-def _cache_key(land: Landscape) -> tuple:
-    return (land.expr, land.variables, land.hyperparameters, land.domains, land.values)
 
 
 def convexity(land: Landscape) -> Convexity:
@@ -1049,9 +1045,10 @@ def convexity(land: Landscape) -> Convexity:
     >>> convexity(from_expression("x**2 - 3*exp(-(x-15)**2)")).status
     'never convex'
     """
-    key = _cache_key(land)
-    if key in _CACHE:
-        return _CACHE[key]
+    return _CONVEXITIES(land, lambda: _convexity(land), land.values)
+
+
+def _convexity(land: Landscape) -> Convexity:
     forward, back, domains = assumed_symbols(land)
     try:
         if land.dim == 1:
@@ -1074,9 +1071,6 @@ def convexity(land: Landscape) -> Convexity:
         substitution=None if result.substitution is None else result.substitution.xreplace(back),
         assumptions=domains,
     )
-    if len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = result
     return result
 
 

@@ -21,6 +21,7 @@ from itertools import combinations
 
 import sympy
 
+from ._cache import ArtifactCache
 from ._landscape import Landscape
 
 __all__ = [
@@ -156,11 +157,7 @@ def _nice_invariants(land: Landscape, rows: sympy.Matrix) -> list[list[int]]:
 
 # Keyed by expression and domains (not values), so landscapes differing only in
 # hyperparameter values share one derivation.
-_CACHE: dict = {}
-
-
-def _cache_key(land: Landscape) -> tuple:
-    return (land.expr, land.variables, land.hyperparameters, land.domains)
+_RENORMALIZATIONS: ArtifactCache[Renormalization] = ArtifactCache("renormalizations", 256)
 
 
 def renormalization(land: Landscape) -> Renormalization:
@@ -172,9 +169,10 @@ def renormalization(land: Landscape) -> Renormalization:
     >>> renormalization(family("multiplicative")).invariants
     (eps,)
     """
-    key = _cache_key(land)
-    if key in _CACHE:
-        return _CACHE[key]
+    return _RENORMALIZATIONS(land, lambda: _renormalization(land))
+
+
+def _renormalization(land: Landscape) -> Renormalization:
     hyper = land.hyperparameters
     unknowns = sympy.symbols(f"a0:{len(hyper)}")
     weight_of = dict(zip(hyper, unknowns, strict=True))
@@ -198,7 +196,6 @@ def renormalization(land: Landscape) -> Renormalization:
             free = [[sympy.diff(g, p) for g in general] for p in params]
     except _NoSymmetry:
         result = Renormalization(False, {}, (), ())
-        _CACHE[key] = result
         return result
     _check_symmetry(land, sol)
     rows = sympy.Matrix([sol, *free]) if hyper else sympy.zeros(0, 0)
@@ -211,7 +208,6 @@ def renormalization(land: Landscape) -> Renormalization:
         tuple(dict(zip(names, f, strict=True)) for f in free),
         invariants,
     )
-    _CACHE[key] = result
     return result
 
 
