@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
-    floor = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["trainability"][
-        "typing"
-    ]["completeness"]
+    floor = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["trainability"]["typing"][
+        "completeness"
+    ]
     env = {**os.environ, "VIRTUAL_ENV": sys.prefix, "PATH": f"{Path(sys.executable).parent}:"}
     env["PATH"] += os.environ.get("PATH", "")
     proc = subprocess.run(

@@ -6,8 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from trainability.analytic import alpha_beta_example, finite_sum
 from trainability.numeric import slack_terms

@@ -2,8 +2,7 @@
 
 import pytest
 import sympy
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from trainability.analytic import (
     ALLOWED_FUNCTIONS,

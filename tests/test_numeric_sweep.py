@@ -5,8 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from trainability.analytic import family, jax_kernels, numpy_kernels
 from trainability.numeric import learning_rates, lr_sweep, trainable

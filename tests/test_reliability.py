@@ -429,8 +429,12 @@ def test_fuzzer_finding_x1_alone_is_the_one_variable(capsys):
     assert main(["derive", "exp(x1)", "--json"]) == 0  # was a KeyError traceback
 
 
-from hypothesis import Phase, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import (  # noqa: E402
+    Phase,
+    given,
+    settings,
+    strategies as st,  # noqa: E402
+)
 
 _ATOMS = st.sampled_from(["x", "x1", "x2", "eps", "lam", "2", "0.5", "pi", "nan", "oo", "I", "s"])
 _EXPR = st.recursive(

@@ -2,8 +2,7 @@
 
 import numpy as np
 import sympy
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from trainability.analytic import (
     critical_invariant,

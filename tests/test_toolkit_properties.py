@@ -9,8 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 import sympy
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from trainability.analytic import (
     alpha_beta_example,
@@ -21,8 +20,7 @@ from trainability.analytic import (
     parse_expression,
 )
 from trainability.numeric import five_point_data
-from trainability.verify import properties as props
-from trainability.verify import strategies as strat
+from trainability.verify import properties as props, strategies as strat
 
 ADDITIVE = family("additive", eps=0.01, lam=1.0)  # roughness 0.01 < 1/(2 pi^2): convex
 ROUGH = family("additive", eps=0.1, lam=0.5)  # roughness 0.4: fractal boundary
