@@ -34,7 +34,8 @@ from .._registry import reproduction
 # Quadratic pairs per threshold: 2, so that the default run fits in about ten minutes here.
 # Measured (one pair per threshold, all nine L0, load average ~7 on two shared cores):
 # 6 min 46 s wall, 3 min 7 s CPU, the L0 = 0.0025 pair alone ~3.5 min; two pairs: ~6 min CPU
-# (~13 min wall at that load). The script takes the pair count on its command line.
+# (~13 min wall at that load); the default itself then took 7 min 28 s wall (5 min 31 s CPU,
+# load ~4). The script takes the pair count on its command line.
 PROTOCOL = {
     "poly-quadratic": {
         "full": ([0.125, 0.1, 0.075, 0.05, 0.025, 0.01, 0.0075, 0.005, 0.0025], 2),
