@@ -56,6 +56,7 @@ from ._datasets import (
     max_margin,
     xor_data,
 )
+from ._deep_mlp import MLPRun, mlp_forward_numpy, mlp_gd, mlp_initial_weights
 from ._grid import (
     GridResult,
     grid_sweep,
@@ -146,6 +147,10 @@ from ._two_layer import (
 )
 
 __all__ = [
+    "MLPRun",
+    "mlp_forward_numpy",
+    "mlp_gd",
+    "mlp_initial_weights",
     "ACTIVATIONS",
     "Adam",
     "AdmissibleRegion",

@@ -202,9 +202,13 @@ def track_training(
         raise ValueError(f"batch {batch} is larger than the dataset ({n})")
     out = []
     bar = Progress(seeds, "alpha-beta tracking", "runs", enabled=progress)
+    first = None
     for s in range(seeds):
         k_init, k_data = jax.random.split(jax.random.PRNGKey(seed + s))
         z0, unravel = ravel_pytree(init(k_init))
+        # every seed has the same parameter structure: reuse the first seed's unravel so the
+        # compiled trainer (cached on it) is built once, not once per seed
+        unravel = first = unravel if first is None else first
         train, replay = _trainer(loss, unravel, n, int(batch), int(steps), float(lr))
         zK = train(z0, X, y, k_data)
         A, B, C, full = replay(z0, zK, X, y, k_data)

@@ -278,3 +278,46 @@ def test_mutant_sign_flip_is_caught(monkeypatch):
 
     monkeypatch.setattr(ab, "sgd_bound", flipped)
     assert not sgd_bound_check(fs, 1.0, 0.0, [20.0, -20.0], 20000, 8).passed
+
+
+@pytest.mark.parametrize(
+    ("alphas", "rises", "monotone"),
+    [
+        ([1.0, 2.5, 4.0, 1.5], True, None),  # the paper's shape: grow, then shrink
+        ([1.0, 2.0, 3.0, 4.0], False, "increasing"),  # peak at the widest: no fall seen
+        ([4.0, 3.0, 2.0, 1.0], False, "decreasing"),  # peak at the narrowest: no rise seen
+        ([2.0, 2.0, 2.0], False, "constant"),
+        ([1.0, None, 2.0], True, None),  # no pair on the grid counts as above its top
+        ([3.0, 3.0, 1.0], False, "decreasing"),  # a plateau from the start is no rise
+    ],
+)
+def test_width_trend(alphas, rises, monotone):
+    """Hand-made sequences: "rises then falls" needs an interior peak above both ends."""
+    from trainability.verify.targets.islamov import width_trend
+
+    t = width_trend([8, 16, 32, 64][: len(alphas)], alphas)
+    assert t["rises_then_falls"] is rises
+    assert t["monotone"] == monotone
+
+
+def test_cli_mlp_quick_trend_and_comparison(tmp_path, capsys):
+    """Three widths: the summary carries the width trend and its comparison entry."""
+    code, out, err = _cli(
+        capsys,
+        "reproduce",
+        "islamov-mlp",
+        "--quick",
+        "--widths",
+        "4,8,16",
+        "--json",
+        "--out",
+        str(tmp_path),
+    )
+    assert code == 0, err
+    d = json.loads(out)
+    t = d["width_trend"]
+    assert t["widths"] == [4, 8, 16] and len(t["smallest_alpha"]) == 3
+    c_alpha, c_beta = d["comparison"]
+    for c, key in ((c_alpha, "alpha"), (c_beta, "beta_at_alpha_2_trend")):
+        assert c["paper"] == 1 and c["measured"] == int(t[key]["rises_then_falls"])
+        assert c["agrees"] is t[key]["rises_then_falls"]

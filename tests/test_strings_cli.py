@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from trainability.numeric import linear_path, make_task, save_model, train_model
+from trainability.numeric import linear_path, load_model, make_task, save_model, train_model
 from trainability.verify._cli import main
 
 KEYS = {
@@ -105,15 +105,27 @@ def test_reproduce_freeman_quadratic_quick(capsys, tmp_path):
     )
     assert code == 0
     result = json.loads(out)
-    assert set(result) == KEYS | {"comparison", "follows"}
-    assert result["follows"].endswith("QUADRATICS.py") and result["comparison"] == []
+    assert set(result) == KEYS | {"comparison", "follows", "protocol"}
+    assert result["follows"].endswith("QUADRATICS.py")
+    # the paper's high-L0 values (normalized length near 1, 3 beads) beside ours at 0.125
+    rows = {c["quantity"]: c for c in result["comparison"]}
+    assert set(rows) == {"normalized length at L0 = 0.125", "beads at L0 = 0.125"}
+    for c in rows.values():
+        tol = 0.1 if c["paper"] == 1.0 else 0.0
+        assert c["agrees"] is (abs(c["measured"] - c["paper"]) <= tol + 2 * c["stderr"])
+    proto = result["protocol"]
+    assert proto["thresholds"] == result["thresholds"] and proto["seeds"] == 1
+    assert proto["sampler"]["tolerance"] == 1.1 and proto["saved_models"]["init_seeds"] == [0, 1]
     th = np.array(result["thresholds"])
     assert np.all(np.diff(th) < 0)
     assert np.all(np.array(result["connected_fraction"]) == 1.0)
     beads = np.array(result["beads"])
     assert beads[-1] > beads[0]  # the source's trend: lower L0, more beads
     assert result["normalized_length"][-1] >= result["normalized_length"][0] >= 1.0
-    assert (tmp_path / "freeman-quadratic" / "model_a.npz").exists()
+    # the saved pair is the sweep's seed-0 pair at the smallest L0 (reused, not retrained)
+    task = make_task("poly-quadratic")
+    saved = load_model(tmp_path / "freeman-quadratic" / "model_a.npz")[1]
+    np.testing.assert_array_equal(saved, train_model(task, 0, th[-1])[0])
     assert (tmp_path / "freeman-quadratic" / "dss_sweep.png").exists()
 
 
