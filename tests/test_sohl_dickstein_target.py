@@ -166,6 +166,8 @@ def test_zoom_reproduction(tmp_path, capsys):
             "128",
             "--zoom",
             "3",
+            "--estimator",
+            "ols-window",
             "--out",
             str(tmp_path),
         )

@@ -18,6 +18,7 @@ this package's earlier estimator (an OLS slope over a scaling window of one fram
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -457,6 +458,7 @@ def _ordering_entries(runs: dict) -> list[dict]:
     "sohl-dickstein", "Fractal trainability boundary of a small network (2-D grid)", _options
 )
 def sohl_dickstein(args) -> dict:
+    cpu0 = time.process_time()
     run_one = _median_zoom_out if args.estimator == "median-zoom-out" else _ols_window
     protocol = {
         "phase_space": args.phase_space,
@@ -472,6 +474,8 @@ def sohl_dickstein(args) -> dict:
     if args.activation != "all":
         summary = run_one(args, args.activation)
         summary.update(protocol)
+        # CPU time of this process: on a shared machine, wall time / load says less
+        summary["cpu_seconds"] = time.process_time() - cpu0
         full = args.minibatch is None and args.n_data is None and args.phase_space == "lr_vs_lr"
         summary["comparison"] = [_range_entry(summary)] if full else []
         return summary
@@ -489,6 +493,7 @@ def sohl_dickstein(args) -> dict:
         "figure": head["figure"],
         "configurations": list(runs.values()),
         "seconds": float(sum(r["seconds"] for r in runs.values())),
+        "cpu_seconds": time.process_time() - cpu0,
         **protocol,
         "comparison": [*_ordering_entries(runs), *(_range_entry(r) for r in runs.values())],
     }
