@@ -39,12 +39,17 @@ from ._boundary import (
 from ._box_counting import (
     MAX_NORMALISED_LOSS,
     BoxCountFit,
+    MedianSlopeDimension,
     boundary_pixels,
     box_counting_dimension,
     box_counts,
     convergence_score,
     default_box_sizes,
+    gradient_slopes,
     local_slopes,
+    median_slope_dimension,
+    mixed_box_counts,
+    source_box_sizes,
 )
 from ._compiled import CompileError, CSweepKernel, load_sweep_kernel
 from ._datasets import (
@@ -169,6 +174,7 @@ __all__ = [
     "LabelKernel",
     "MAX_LEVELS",
     "MAX_NORMALISED_LOSS",
+    "MedianSlopeDimension",
     "NetworkProblem",
     "PERMUTATION_OUTPUT",
     "PERMUTATION_POINTS",
@@ -222,7 +228,11 @@ __all__ = [
     "linear_path",
     "load_model",
     "load_sweep_kernel",
+    "gradient_slopes",
     "local_slopes",
+    "median_slope_dimension",
+    "mixed_box_counts",
+    "source_box_sizes",
     "lr_sweep",
     "make_task",
     "make_trainer",

@@ -20,12 +20,17 @@ import numpy as np
 __all__ = [
     "BoxCountFit",
     "MAX_NORMALISED_LOSS",
+    "MedianSlopeDimension",
     "box_counts",
     "boundary_pixels",
     "box_counting_dimension",
     "convergence_score",
     "default_box_sizes",
+    "gradient_slopes",
     "local_slopes",
+    "median_slope_dimension",
+    "mixed_box_counts",
+    "source_box_sizes",
 ]
 
 #: Cap on the normalised loss (and the value given to non-finite losses) in the score.
@@ -223,4 +228,159 @@ def box_counting_dimension(
     slope, stderr, intercept = _ols(x, y)
     return BoxCountFit(
         slope, stderr, sizes, counts, slopes, (i, j), float(np.median(slopes[i:j])), intercept
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The source's estimator: porespy's box counter and the median of all local slopes
+#
+# Sohl-Dickstein/fractal, the_boundary_of_neural_network_trainability_is_fractal.ipynb,
+# ``estimate_fractal_dimension``: the edges of every frame of a zoom-out sequence go through
+# ``porespy.metrics.boxcount`` (default ``bins=10``) and the dimension is
+# ``np.median(np.concatenate([bc.slope for bc in box_counts]))``.
+
+
+def source_box_sizes(shape, bins: int = 10) -> np.ndarray:
+    """porespy's default box sizes: ``unique(int(logspace(1, log10(min(shape)), bins)))``.
+
+    Sizes run from 10 pixels (not 1, whatever porespy's docstring says) up to the short side of
+    the image, truncated to integers, so ``bins`` log-spaced values may give fewer sizes.
+
+    >>> source_box_sizes((2047, 2047)).tolist()
+    [10, 18, 32, 58, 106, 192, 347, 627, 1133, 2046]
+    """
+    if not isinstance(bins, int | np.integer) or bins < 2:
+        raise ValueError(f"bins must be an integer >= 2, got {bins}")
+    side = min(shape)
+    if side < 1:
+        raise ValueError(f"image must be non-empty, got shape {tuple(shape)}")
+    return np.unique(np.logspace(1, np.log10(side), int(bins)).astype(np.int64))
+
+
+def mixed_box_counts(mask, sizes) -> np.ndarray:
+    """Number of ``s x s`` boxes holding both true and false pixels, for each size ``s``.
+
+    porespy's count (``result += any(box); result -= all(box)``): boxes tile the image from the
+    top-left corner and a box cut by the right or bottom edge is judged on the pixels it
+    holds. A box entirely inside the set is *not* counted.
+
+    Args:
+        mask: ``(H, W)`` booleans; ``sizes``: ``(K,)`` positive integers.
+
+    Returns:
+        ``(K,)`` int64 counts.
+
+    >>> mixed_box_counts(np.eye(4, dtype=bool), [1, 2, 4]).tolist()
+    [0, 2, 1]
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be 2-D, got shape {mask.shape}")
+    sizes = np.asarray(sizes, dtype=np.int64)
+    if sizes.ndim != 1 or sizes.size == 0 or np.any(sizes < 1):
+        raise ValueError("box sizes must be positive integers")
+    h, w = mask.shape
+    counts = np.empty(sizes.size, dtype=np.int64)
+    for k, s in enumerate(sizes):
+        s = int(s)
+        hp, wp = -(-h // s) * s, -(-w // s) * s
+        # pad with False for "any" and with True for "all", so an edge box is judged on its
+        # own pixels
+        lo = np.zeros((hp, wp), dtype=bool)
+        hi = np.ones((hp, wp), dtype=bool)
+        lo[:h, :w] = mask
+        hi[:h, :w] = mask
+        shape4 = (hp // s, s, wp // s, s)
+        n_any = np.count_nonzero(lo.reshape(shape4).any(axis=(1, 3)))
+        n_all = np.count_nonzero(hi.reshape(shape4).all(axis=(1, 3)))
+        counts[k] = n_any - n_all
+    return counts
+
+
+def gradient_slopes(sizes, counts) -> np.ndarray:
+    """porespy's local slopes ``-np.gradient(log N, log s)``, one per size.
+
+    Central differences on the uneven ``log s`` grid inside, one-sided differences at both
+    ends; ``-inf``/NaN where a count is zero (as in the source).
+    """
+    sizes = np.asarray(sizes, dtype=np.float64)
+    if sizes.size < 2:
+        raise ValueError("the local slopes need at least 2 box sizes")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.gradient(np.log(np.asarray(counts, dtype=np.float64)), np.log(sizes))
+
+
+@dataclass(frozen=True)
+class MedianSlopeDimension:
+    """The source's dimension estimate over a sequence of frames.
+
+    Attributes:
+        dimension: median of the finite local slopes of all frames pooled.
+        spread: half the interquartile range of those slopes.
+        stderr: standard deviation of the per-frame medians over ``sqrt(n_frames)`` (NaN for
+            one frame): how much the estimate moves from frame to frame.
+        frame_medians: ``(F,)`` median local slope of each frame (NaN if it has none).
+        sizes, counts, slopes: per frame, ``(K_f,)`` arrays.
+        n_slopes: finite slopes pooled; ``n_dropped``: non-finite slopes left out (the
+            source's ``np.median`` would return NaN with any of them).
+    """
+
+    dimension: float
+    spread: float
+    stderr: float
+    frame_medians: np.ndarray
+    sizes: tuple
+    counts: tuple
+    slopes: tuple
+    n_slopes: int
+    n_dropped: int
+
+
+def median_slope_dimension(masks, bins: int = 10) -> MedianSlopeDimension:
+    """Box dimension of a set seen in several frames: the median of all local slopes.
+
+    Each frame's boundary mask is counted with :func:`mixed_box_counts` at
+    :func:`source_box_sizes` and turned into :func:`gradient_slopes`; the dimension is the
+    median of every finite slope of every frame. Unlike the source, non-finite slopes (a zero
+    count) are dropped rather than turning the median into NaN; ``n_dropped`` says how many.
+
+    Args:
+        masks: a sequence of ``(H, W)`` boolean images (frames need not share a shape).
+        bins: porespy's ``bins`` (number of log-spaced sizes before truncation).
+
+    Returns:
+        A :class:`MedianSlopeDimension`; ``dimension`` is NaN if no slope is finite.
+    """
+    masks = [np.asarray(m, dtype=bool) for m in masks]
+    if not masks:
+        raise ValueError("need at least one frame")
+    sizes, counts, slopes, medians = [], [], [], []
+    for m in masks:
+        s = source_box_sizes(m.shape, bins)
+        c = mixed_box_counts(m, s)
+        g = gradient_slopes(s, c)
+        sizes.append(s)
+        counts.append(c)
+        slopes.append(g)
+        fin = g[np.isfinite(g)]
+        medians.append(float(np.median(fin)) if fin.size else float("nan"))
+    pooled = np.concatenate(slopes)
+    finite = pooled[np.isfinite(pooled)]
+    medians = np.asarray(medians)
+    good = medians[np.isfinite(medians)]
+    if finite.size:
+        q1, med, q3 = np.percentile(finite, [25, 50, 75])
+    else:
+        q1 = med = q3 = float("nan")
+    stderr = float(good.std(ddof=1) / np.sqrt(good.size)) if good.size > 1 else float("nan")
+    return MedianSlopeDimension(
+        float(med),
+        float((q3 - q1) / 2),
+        stderr,
+        medians,
+        tuple(sizes),
+        tuple(counts),
+        tuple(slopes),
+        int(finite.size),
+        int(pooled.size - finite.size),
     )

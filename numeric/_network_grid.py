@@ -186,6 +186,29 @@ class HyperGrid:
         cx, cy = center
         return replace(self, x_range=(cx - hx, cx + hx), y_range=(cy - hy, cy + hy))
 
+    def zoom_out_sequence(self, growth: float = 2.0, max_scale: float = 6.0) -> list[HyperGrid]:
+        """Windows around this one's centre, each ``growth`` times wider, widest first.
+
+        The source's ``zoom_out_sequence`` (Sohl-Dickstein/fractal notebook): starting from
+        the deepest frame, the window widens until its narrower side reaches ``max_scale``
+        axis units (6 decades of learning rate); the last window is this one. The notebook
+        takes a ``growth_factor`` argument but always doubles; ``growth`` defaults to 2.
+
+        >>> g = HyperGrid((0.0, 1.0), (0.0, 1.0), resolution=8)
+        >>> [round(w.x_range[1] - w.x_range[0], 3) for w in g.zoom_out_sequence()]
+        [8.0, 4.0, 2.0, 1.0]
+        """
+        if not growth > 1:
+            raise ValueError(f"growth must be > 1, got {growth}")
+        (x0, x1), (y0, y1) = self.x_range, self.y_range
+        cx, cy, wx, wy = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
+        out, scale = [self], 1.0
+        while min(wx, wy) * scale < max_scale:
+            scale *= growth
+            hx, hy = scale * wx / 2, scale * wy / 2
+            out.insert(0, replace(self, x_range=(cx - hx, cx + hx), y_range=(cy - hy, cy + hy)))
+        return out
+
     def hyperparameters(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Flattened ``(lr1, lr2, offset)``, each ``(resolution**2,)``, row-major in ``(y, x)``."""
         xs, ys = self.axes()
@@ -236,7 +259,9 @@ def _loss_only(W1, W2, X, Y, phi, width):
 
 
 @functools.lru_cache(maxsize=32)
-def _tile_kernel(activation: str, width: int, steps: int, minibatch: int | None):
+def _tile_kernel(
+    activation: str, width: int, steps: int, minibatch: int | None, offset_every_step: bool
+):
     """Jitted ``(W1_0, W2_0, X, Y, lr1, lr2, offset, key) -> (score, steps_run)`` for a tile."""
     phi, dphi = _activation(activation)
     big = MAX_NORMALISED_LOSS
@@ -271,6 +296,10 @@ def _tile_kernel(activation: str, width: int, steps: int, minibatch: int | None)
             sum_v, sum_inv = sum_v + v, sum_inv + 1.0 / v
             tail = tail + jnp.where(k >= tail_start, v, 0.0)
             W1 = W1 - lr1[:, None, None] * g1
+            if offset_every_step:
+                # the source's train_step adds the offset to the first layer before every
+                # step: the next step starts from (updated weights + offset)
+                W1 = W1 + offset[:, None, None]
             W2 = W2 - lr2[:, None] * g2
             return k + 1, W1, W2, broken, sum_v, sum_inv, tail
 
@@ -303,6 +332,7 @@ def network_scores(
     dtype: str = "float64",
     progress: bool = False,
     label: str = "network grid",
+    offset_every_step: bool = False,
 ) -> tuple[np.ndarray, int]:
     """Convergence scores of many training runs of ``problem``, ``tile`` runs at a time.
 
@@ -311,6 +341,9 @@ def network_scores(
         lr1, lr2: ``(P,)`` learning rates of the first layer and of the readout.
         offset: ``(P,)`` offsets added to every first-layer weight at initialisation
             (default 0).
+        offset_every_step: add the offset again before every GD step, as the source's
+            ``train_step`` does (``W1 <- W1 + offset - lr1 * grad(W1 + offset)``); default
+            False, the offset is an initialisation shift only.
         steps: GD steps ``T`` (the score uses the losses before each step).
         tile: runs per compiled call; the last tile is padded with copies of its last run.
         dtype: ``"float64"`` (default) or ``"float32"``.
@@ -335,7 +368,9 @@ def network_scores(
         raise ValueError("learning rates and offsets must be finite")
     p = lr1.size
     tile = int(tile)
-    kernel = _tile_kernel(problem.activation, problem.width, int(steps), problem.minibatch)
+    kernel = _tile_kernel(
+        problem.activation, problem.width, int(steps), problem.minibatch, bool(offset_every_step)
+    )
     consts = [jnp.asarray(a, dt) for a in (problem.W1, problem.W2, problem.X, problem.Y)]
     key = jax.random.PRNGKey(problem.seed + 1)
     scores = np.empty(p, dtype=np.float64)
@@ -358,7 +393,14 @@ def network_scores(
 
 
 def network_scores_per_point(
-    problem: NetworkProblem, lr1, lr2, offset=None, *, steps: int = 1000, chunk: int = 256
+    problem: NetworkProblem,
+    lr1,
+    lr2,
+    offset=None,
+    *,
+    steps: int = 1000,
+    chunk: int = 256,
+    offset_every_step: bool = False,
 ) -> np.ndarray:
     """The straightforward implementation: ``jax.vmap`` over runs of one run's training loop.
 
@@ -379,7 +421,9 @@ def network_scores_per_point(
     lr1 = np.asarray(lr1, np.float64).ravel()
     lr2 = np.asarray(lr2, np.float64).ravel()
     offset = np.zeros_like(lr1) if offset is None else np.asarray(offset, np.float64).ravel()
-    curves = _per_point_kernel(problem.activation, problem.width, int(steps))
+    curves = _per_point_kernel(
+        problem.activation, problem.width, int(steps), bool(offset_every_step)
+    )
     consts = [jnp.asarray(a) for a in (problem.W1, problem.W2, problem.X, problem.Y)]
     out = []
     for start in range(0, lr1.size, chunk):
@@ -389,7 +433,7 @@ def network_scores_per_point(
 
 
 @functools.lru_cache(maxsize=16)
-def _per_point_kernel(activation: str, width: int, steps: int):
+def _per_point_kernel(activation: str, width: int, steps: int, offset_every_step: bool):
     phi, _ = _activation(activation)
 
     def loss(params, X, Y):
@@ -399,11 +443,15 @@ def _per_point_kernel(activation: str, width: int, steps: int):
 
     def one_run(W1_0, W2_0, X, Y, lr1, lr2, offset):
         def step(params, _):
-            value, (g1, g2) = jax.value_and_grad(loss)(params, X, Y)
             W1, W2 = params
+            if offset_every_step:
+                # literally the source's train_step: shift, then differentiate and update
+                W1 = W1 + offset
+            value, (g1, g2) = jax.value_and_grad(loss)((W1, W2), X, Y)
             return (W1 - lr1 * g1, W2 - lr2 * g2), value
 
-        _, curve = jax.lax.scan(step, (W1_0 + offset, W2_0), None, length=steps)
+        start = W1_0 if offset_every_step else W1_0 + offset
+        _, curve = jax.lax.scan(step, (start, W2_0), None, length=steps)
         return curve
 
     return jax.jit(jax.vmap(one_run, in_axes=(None, None, None, None, 0, 0, 0)))
@@ -470,8 +518,12 @@ def phase_image(
     block: int = 16,
     dtype: str = "float64",
     progress: bool = False,
+    offset_every_step: bool = False,
 ) -> PhaseImage:
     """Train ``problem`` at every point of ``grid`` and return the score image.
+
+    ``offset_every_step`` is passed to :func:`network_scores` (it matters for the
+    ``offset_vs_lr`` phase space only).
 
     The grid is cut into ``block x block`` squares (one tile each), so a tile covers a compact
     region of hyperparameter space and stops early once every run in it has diverged to a
@@ -503,7 +555,14 @@ def phase_image(
             continue
         sel = order[start : start + c]
         s, k = network_scores(
-            problem, lr1[sel], lr2[sel], off[sel], steps=steps, tile=block * block, dtype=dtype
+            problem,
+            lr1[sel],
+            lr2[sel],
+            off[sel],
+            steps=steps,
+            tile=block * block,
+            dtype=dtype,
+            offset_every_step=offset_every_step,
         )
         scores[sel] = s
         steps_run += k

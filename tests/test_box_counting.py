@@ -2,14 +2,17 @@
 
 References: brute-force Python loops written from the definitions, and sets whose box-counting
 dimension is known in closed form (line 1, square boundary 1, Sierpinski carpet
-log 8 / log 3, a finite point set 0).
+log 8 / log 3, a finite point set 0). The source's estimator (porespy's mixed-box count, its
+np.gradient slopes and the median over frames) against a plain Python transcription of
+``porespy.metrics.boxcount`` and the same closed-form sets (where a filled region counts only
+its edge, and a pixel-scale noise image has dimension 2).
 """
 
 import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
 from trainability.numeric import (
@@ -18,7 +21,11 @@ from trainability.numeric import (
     box_counts,
     convergence_score,
     default_box_sizes,
+    gradient_slopes,
     local_slopes,
+    median_slope_dimension,
+    mixed_box_counts,
+    source_box_sizes,
 )
 
 CARPET_DIMENSION = math.log(8) / math.log(3)
@@ -166,3 +173,75 @@ def test_bad_input():
         boundary_pixels(np.ones((1, 5)))
     with pytest.raises(ValueError):
         box_counting_dimension(np.ones((4, 4), bool), tolerance=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# The source's estimator (porespy boxcount + median of all local slopes)
+
+
+def porespy_boxcount_loop(im, bins=10):
+    """porespy.metrics.boxcount (2-D), transcribed loop for loop: sizes, counts, slopes."""
+    sizes = np.unique(np.logspace(1, np.log10(min(im.shape)), bins).astype(int))
+    counts = []
+    for d in sizes:
+        result = 0
+        for i in range(0, im.shape[0], d):
+            for j in range(0, im.shape[1], d):
+                temp = im[i : i + d, j : j + d]
+                result += bool(np.any(temp))
+                result -= bool(np.all(temp))
+        counts.append(result)
+    if sizes.size < 2:  # np.gradient needs two points (porespy raises here)
+        return sizes, np.array(counts), None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = -1 * np.gradient(np.log(np.array(counts, float)), np.log(sizes))
+    return sizes, np.array(counts), slope
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    arrays(bool, st.tuples(st.integers(10, 70), st.integers(10, 70))),
+    st.integers(2, 12),
+)
+def test_source_counts_and_slopes_match_porespy_loop(mask, bins):
+    """Sizes, mixed-box counts (edge boxes judged on their own pixels) and slopes."""
+    sizes, counts, slopes = porespy_boxcount_loop(mask, bins)
+    assert source_box_sizes(mask.shape, bins).tolist() == sizes.tolist()
+    assert mixed_box_counts(mask, sizes).tolist() == counts.tolist()
+    if sizes.size >= 2:
+        np.testing.assert_array_equal(gradient_slopes(sizes, counts), slopes)
+
+
+def test_source_estimator_on_known_sets():
+    """Carpet with sizes matched to it: exactly log 8/log 3; default sizes: a line and a
+    filled square's edge give 1, pixel noise gives 2, the carpet stays near 1.89."""
+    c = carpet(6)
+    sizes = 3 ** np.arange(1, 7)
+    counts = mixed_box_counts(c, sizes)
+    assert counts.tolist() == [8**k for k in range(5, -1, -1)]
+    np.testing.assert_allclose(gradient_slopes(sizes, counts), CARPET_DIMENSION, rtol=1e-12)
+    assert median_slope_dimension([c]).dimension == pytest.approx(CARPET_DIMENSION, abs=0.1)
+    n = 2048
+    line = np.eye(n, dtype=bool)
+    square = np.zeros((n, n), bool)
+    square[300:1500, 500:1900] = True  # only its edge boxes are mixed
+    noise = np.random.default_rng(0).random((n, n)) < 0.5
+    est = median_slope_dimension([line, square])
+    assert est.dimension == pytest.approx(1.0, abs=0.05)
+    assert median_slope_dimension([noise]).dimension == pytest.approx(2.0, abs=0.05)
+
+
+def test_median_pools_all_frames():
+    """Median of the pooled slopes (not the mean, not per frame); stderr from frame medians;
+    zero counts drop out of the median and are counted."""
+    line, noise = np.eye(512, dtype=bool), np.random.default_rng(1).random((512, 512)) < 0.5
+    est = median_slope_dimension([line, noise, noise])
+    pooled = np.concatenate([porespy_boxcount_loop(m)[2] for m in (line, noise, noise)])
+    assert est.dimension == pytest.approx(float(np.median(pooled)), abs=1e-12)
+    assert est.n_slopes == pooled.size and est.n_dropped == 0
+    meds = est.frame_medians
+    assert est.stderr == pytest.approx(meds.std(ddof=1) / math.sqrt(3), rel=1e-12)
+    empty = median_slope_dimension([np.zeros((64, 64), bool), line])
+    assert empty.n_dropped == source_box_sizes((64, 64)).size and np.isnan(empty.frame_medians[0])
+    want = float(np.median(porespy_boxcount_loop(line)[2]))
+    assert empty.dimension == pytest.approx(want, abs=1e-12)

@@ -122,6 +122,45 @@ def test_offset_phase_space(problems):
     assert fused[0] != fused[1] != fused[2]
 
 
+def test_offset_every_step_matches_source_loop(problems):
+    """The source's train_step adds the offset before every step; reference: a NumPy loop of
+    that step (shift, loss and finite-free closed-form linear gradients, update)."""
+    p = problems["linear"]
+    lr = np.array([0.05, 0.2, 0.3])
+    off = np.array([-0.02, 0.0, 0.01])
+    fused, _ = network_scores(p, lr, lr, off, steps=40, tile=4, offset_every_step=True)
+    auto = network_scores_per_point(p, lr, lr, off, steps=40, offset_every_step=True)
+    np.testing.assert_allclose(fused, auto, rtol=1e-10)
+    for g in range(3):
+        w1, w2, curve = p.W1.copy(), p.W2.copy(), []
+        for _ in range(40):
+            w1 = w1 + off[g]  # t += hparams[0]
+            curve.append(p.loss(w1, w2))
+            z = p.X @ w1 / math.sqrt(W)
+            err = z @ w2 / W - p.Y
+            dout = 2 * err / (W * p.n_data)
+            gw2 = z.T @ dout
+            gw1 = p.X.T @ (dout[:, None] * w2[None, :]) / math.sqrt(W)
+            w1, w2 = w1 - lr[g] * gw1, w2 - lr[g] * gw2
+        assert fused[g] == pytest.approx(convergence_score(np.array(curve)), rel=1e-9)
+    once, _ = network_scores(p, lr, lr, off, steps=40, tile=4)
+    assert once[1] == fused[1] and not np.allclose(once[[0, 2]], fused[[0, 2]])
+
+
+def test_zoom_out_sequence_doubles_to_six_decades():
+    """The source's zoom_out_sequence: same centre, widths doubling until >= 6, widest first."""
+    g = HyperGrid((1.0, 1.5), (-2.0, -1.0), resolution=8)
+    seq = g.zoom_out_sequence()
+    widths = [(s.x_range[1] - s.x_range[0], s.y_range[1] - s.y_range[0]) for s in seq]
+    assert widths == [(0.5 * 2**k, 2.0**k) for k in range(4, -1, -1)]
+    assert seq[-1] == g and all(s.resolution == 8 for s in seq)
+    for s in seq:
+        assert sum(s.x_range) / 2 == pytest.approx(1.25) and sum(s.y_range) / 2 == -1.5
+    assert HyperGrid((-3.0, 6.0), (-3.0, 6.0), 4).zoom_out_sequence() == [
+        HyperGrid((-3.0, 6.0), (-3.0, 6.0), 4)
+    ]
+
+
 def test_minibatch_matches_numpy_loop():
     """Minibatch GD (same rows for every run, drawn per step from the seed) = NumPy loop."""
     p = network_problem("tanh", width=W, seed=5, minibatch=6)

@@ -6,9 +6,20 @@ log-spaced grid of per-layer learning rates. The figure is the paper's two-colou
 (converged blue, diverged red, shade from the convergence score) beside the box-count plot of
 its boundary; optional zoom frames re-run ever smaller windows around a boundary point at the
 same resolution.
+
+Follows ``the_boundary_of_neural_network_trainability_is_fractal.ipynb`` of
+Sohl-Dickstein/fractal. Default estimator (``--estimator median-zoom-out``, the notebook's
+``estimate_fractal_dimension`` over ``zoom_out_sequence``): zoom in ``--zoom`` times (factor
+4, automatic choice of window where the notebook's user clicked), then re-run the windows
+that double in width around the deepest one until they span 6 decades, and take the median of
+all porespy-style local box-count slopes of all those frames. ``--estimator ols-window`` is
+this package's earlier estimator (an OLS slope over a scaling window of one frame).
 """
 
 from __future__ import annotations
+
+import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -17,6 +28,7 @@ from trainability.numeric import (
     HyperGrid,
     boundary_pixels,
     box_counting_dimension,
+    median_slope_dimension,
     network_problem,
     phase_image,
 )
@@ -27,6 +39,15 @@ from .._registry import reproduction
 
 FULL = {"resolution": 256, "steps": 500}
 QUICK = {"resolution": 32, "steps": 100}
+#: defaults of the source's estimator (zoom-in depth, resolution of the frames and of the
+#: zoom-in search); sized to run in about ten minutes per activation on this project's CPU.
+MEDIAN_FULL = {"resolution": 64, "steps": 500, "zoom": 2, "locate": 48}
+MEDIAN_QUICK = {"resolution": 24, "steps": 40, "zoom": 1, "locate": 16}
+ESTIMATORS = ("median-zoom-out", "ols-window")
+#: the paper's six configurations give dimensions from 1.17 to 1.98 (arXiv 2402.06184).
+PAPER_RANGE = (1.17, 1.98)
+#: activations the ordering check runs (tanh first: the paper's most fractal configuration).
+ORDERING = ("tanh", "relu", "linear")
 #: log10 ranges of the paper's lr-vs-lr figure (1e-3 .. 1e6 on both axes).
 LR_RANGE = (-3.0, 6.0)
 #: first-layer weight offset (linear) and log10 learning rate for the offset-vs-lr image.
@@ -34,7 +55,34 @@ OFFSET_RANGE, OFFSET_LR_RANGE = (-2.0, 2.0), (-3.0, 3.0)
 
 
 def _options(parser):
-    parser.add_argument("--activation", choices=ACTIVATIONS, default="tanh")
+    parser.add_argument(
+        "--activation",
+        choices=(*ACTIVATIONS, "all"),
+        default="tanh",
+        help="network nonlinearity; 'all' runs tanh, relu and linear and compares their order",
+    )
+    parser.add_argument(
+        "--estimator",
+        choices=ESTIMATORS,
+        default="median-zoom-out",
+        help="median-zoom-out: the source's median of all local box-count slopes over a "
+        "zoom-out sequence (default); ols-window: OLS slope over a scaling window of one frame",
+    )
+    parser.add_argument(
+        "--offset-schedule",
+        choices=("every-step", "once"),
+        default="every-step",
+        help="offset_vs_lr only: add the first-layer offset before every GD step as the "
+        "source's train_step does (default), or once at initialisation",
+    )
+    number_option(
+        parser,
+        "--locate-resolution",
+        lo=4,
+        hi=4096,
+        help="resolution of the zoom-in search frames of median-zoom-out (default "
+        f"{MEDIAN_FULL['locate']}, {MEDIAN_QUICK['locate']} with --quick)",
+    )
     number_option(
         parser,
         "--resolution",
@@ -69,8 +117,8 @@ def _options(parser):
         "--zoom",
         lo=0,
         hi=8,
-        default=0,
-        help="number of zoom frames (each re-runs the grid at the resolution)",
+        help="zoom-in steps: ols-window, extra frames (default 0); median-zoom-out, depth of "
+        f"the deepest frame (default {MEDIAN_FULL['zoom']}, {MEDIAN_QUICK['zoom']} with --quick)",
     )
     number_option(
         parser,
@@ -180,83 +228,272 @@ def _frame_summary(img, fit) -> dict:
     }
 
 
-@reproduction(
-    "sohl-dickstein", "Fractal trainability boundary of a small network (2-D grid)", _options
-)
-def sohl_dickstein(args) -> dict:
+def _frame_slopes_plot(ax, est):
+    for k, (sz, sl) in enumerate(zip(est.sizes, est.slopes, strict=True)):
+        ax.semilogx(sz, sl, "o-", ms=3, lw=0.8, label=f"frame {k}" if k < 8 else None)
+    ax.axhline(est.dimension, color="k", lw=1.2, label=f"median {est.dimension:.3f}")
+    ax.set_ylim(0, 2.2)
+    ax.set_xlabel("box edge length (pixels)")
+    ax.set_ylabel("local slope $-d\\log N / d\\log s$")
+    ax.legend(frameon=False, fontsize=7, ncol=2)
+    ax.set_title("median of all local slopes (source's estimator)", fontsize=9)
+
+
+def plot_zoom_out(frames, est, title: str, path):
+    """Widest and deepest frame of the zoom-out sequence and every frame's local slopes."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    _show_phase(axes[0], frames[0], f"{title}: widest frame")
+    _show_phase(axes[1], frames[-1], f"deepest of {len(frames)} frames")
+    _frame_slopes_plot(axes[2], est)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def _problem(args, activation):
+    # The source's identity network trains on width * ratio points, the others on
+    # n_params * ratio (gen_img); ratio 1.
+    n_data = args.n_data
+    if n_data is None and activation == "linear":
+        n_data = args.width
+    return network_problem(
+        activation, width=args.width, seed=args.seed, n_data=n_data, minibatch=args.minibatch
+    )
+
+
+def _whole_grid(args, resolution):
+    if args.phase_space == "lr_vs_lr":
+        return HyperGrid(LR_RANGE, LR_RANGE, resolution)
+    return HyperGrid(OFFSET_RANGE, OFFSET_LR_RANGE, resolution, "offset_vs_lr", x_log=False)
+
+
+def _image(args, problem, grid, steps):
+    return phase_image(
+        problem,
+        grid,
+        steps=steps,
+        block=args.block,
+        dtype=args.dtype,
+        progress=True,
+        offset_every_step=args.phase_space == "offset_vs_lr"
+        and args.offset_schedule == "every-step",
+    )
+
+
+def _save_scores(args, name, img, steps):
+    np.savez_compressed(
+        args.out / f"{name}_scores.npz",
+        score=img.score,
+        x_range=img.grid.x_range,
+        y_range=img.grid.y_range,
+        steps=steps,
+    )
+
+
+def _median_zoom_out(args, activation) -> dict:
+    """The source's protocol: locate a deep window, zoom out by doubling, median slope."""
+    d = MEDIAN_QUICK if args.quick else MEDIAN_FULL
+    resolution = d["resolution"] if args.resolution is None else args.resolution
+    steps = d["steps"] if args.steps is None else args.steps
+    zoom = d["zoom"] if args.zoom is None else args.zoom
+    locate = d["locate"] if args.locate_resolution is None else args.locate_resolution
+    problem = _problem(args, activation)
+    # 1. zoom in (the notebook's user zooms by hand; here: the window holding the most
+    #    boundary, the same rule for every configuration)
+    search = _image(args, problem, _whole_grid(args, locate), steps)
+    seconds = search.seconds
+    for _ in range(zoom):
+        try:
+            centre = search.boundary_center(args.zoom_factor)
+        except ValueError:
+            break  # no boundary left to zoom in on
+        search = _image(args, problem, search.grid.zoom(centre, args.zoom_factor), steps)
+        seconds += search.seconds
+    # 2. zoom out from the deepest window, doubling until 6 decades (zoom_out_sequence), each
+    #    frame at the full resolution (increase_resolution)
+    grids = replace(search.grid, resolution=resolution).zoom_out_sequence()
+    frames = []
+    for k, g in enumerate(grids):
+        frames.append(_image(args, problem, g, steps))
+        seconds += frames[-1].seconds
+        _save_scores(args, f"{activation}_frame{k}", frames[-1], steps)
+    est = median_slope_dimension([boundary_pixels(f.score) for f in frames])
+    pooled = np.concatenate(est.slopes)
+    batch = "full batch" if args.minibatch is None else f"minibatch {args.minibatch}"
+    title = f"{activation}, {batch}, {steps} steps, {resolution}²"
+    figure = plot_zoom_out(frames, est, title, args.out / f"{activation}.png")
+    return {
+        "activation": activation,
+        "estimator": "median-zoom-out",
+        "dimension": est.dimension,
+        "dimension_stderr": est.stderr,
+        "dimension_spread": est.spread,
+        "n_slopes": est.n_slopes,
+        "n_nonfinite_slopes_dropped": est.n_dropped,
+        # the notebook's np.median over every slope, NaN whenever a count was zero
+        "source_median_with_nonfinite": float(np.median(pooled)),
+        "resolution": resolution,
+        "steps": steps,
+        "zoom": zoom,
+        "zoom_factor": args.zoom_factor,
+        "locate_resolution": locate,
+        "deepest_window": {"x_range": list(grids[-1].x_range), "y_range": list(grids[-1].y_range)},
+        "frames": [
+            {
+                "x_range": list(f.grid.x_range),
+                "y_range": list(f.grid.y_range),
+                "median_slope": float(m),
+                "box_sizes": sz,
+                "box_counts": c,
+                "converged_fraction": f.converged_fraction,
+                "ols_window_dimension": box_counting_dimension(boundary_pixels(f.score)).dimension,
+                "seconds": f.seconds,
+            }
+            for f, m, sz, c in zip(frames, est.frame_medians, est.sizes, est.counts, strict=True)
+        ],
+        "converged_fraction": frames[-1].converged_fraction,
+        "figure": figure,
+        "n_data": problem.n_data,
+        "minibatch": args.minibatch,
+        "seconds": seconds,
+    }
+
+
+def _ols_window(args, activation) -> dict:
+    """One whole-window frame (plus optional zoom-in frames), OLS over a scaling window."""
     defaults = QUICK if args.quick else FULL
     resolution = defaults["resolution"] if args.resolution is None else args.resolution
     steps = defaults["steps"] if args.steps is None else args.steps
-    problem = network_problem(
-        args.activation,
-        width=args.width,
-        seed=args.seed,
-        n_data=args.n_data,
-        minibatch=args.minibatch,
-    )
-    if args.phase_space == "lr_vs_lr":
-        grid = HyperGrid(LR_RANGE, LR_RANGE, resolution)
-    else:
-        grid = HyperGrid(OFFSET_RANGE, OFFSET_LR_RANGE, resolution, "offset_vs_lr", x_log=False)
-    img = phase_image(problem, grid, steps=steps, block=args.block, dtype=args.dtype, progress=True)
+    zoom = 0 if args.zoom is None else args.zoom
+    problem = _problem(args, activation)
+    img = _image(args, problem, _whole_grid(args, resolution), steps)
     fit = box_counting_dimension(boundary_pixels(img.score))
     batch = "full batch" if args.minibatch is None else f"minibatch {args.minibatch}"
-    title = f"{args.activation}, width {args.width}, {batch}, {steps} steps, {resolution}²"
-    figure = plot_phase_and_boxcount(img, fit, title, args.out / f"{args.activation}.png")
-    np.savez_compressed(
-        args.out / f"{args.activation}_scores.npz",
-        score=img.score,
-        x_range=grid.x_range,
-        y_range=grid.y_range,
-        steps=steps,
-    )
+    title = f"{activation}, width {args.width}, {batch}, {steps} steps, {resolution}²"
+    figure = plot_phase_and_boxcount(img, fit, title, args.out / f"{activation}.png")
+    _save_scores(args, activation, img, steps)
     summary = {
-        "activation": args.activation,
+        "activation": activation,
+        "estimator": "ols-window",
         "resolution": resolution,
         "steps": steps,
         "dimension": fit.dimension,
         "dimension_stderr": fit.stderr,
-        # The source's estimator (median of all local box-count slopes over a zoom-out
-        # sequence of frames) is not implemented yet; "median_local_slope" is the median over
-        # this one frame.
-        "estimator": "ols-window",
         "converged_fraction": img.converged_fraction,
         "figure": figure,
         "median_local_slope": fit.median_slope,
         "box_sizes": fit.sizes,
         "box_counts": fit.counts,
         "fit_range": [int(fit.sizes[fit.fit_range[0]]), int(fit.sizes[fit.fit_range[1]])],
-        "phase_space": args.phase_space,
-        "width": args.width,
         "n_data": problem.n_data,
         "minibatch": args.minibatch,
         "seconds": img.seconds,
         "steps_run_fraction": img.steps_run / (resolution**2 * steps),
         "grid_point_steps_per_second": resolution**2 * steps / img.seconds,
     }
-    if args.zoom:
+    if zoom:
         frames = [(img, fit)]
-        for _ in range(args.zoom):
+        for _ in range(zoom):
             prev = frames[-1][0]
             sub = prev.grid.zoom(prev.boundary_center(args.zoom_factor), args.zoom_factor)
-            zimg = phase_image(
-                problem, sub, steps=steps, block=args.block, dtype=args.dtype, progress=True
-            )
+            zimg = _image(args, problem, sub, steps)
             frames.append((zimg, box_counting_dimension(boundary_pixels(zimg.score))))
-            np.savez_compressed(
-                args.out / f"{args.activation}_zoom{len(frames) - 1}_scores.npz",
-                score=zimg.score,
-                x_range=sub.x_range,
-                y_range=sub.y_range,
-                steps=steps,
-            )
+            _save_scores(args, f"{activation}_zoom{len(frames) - 1}", zimg, steps)
         summary["zoom"] = [_frame_summary(i, f) for i, f in frames]
-        # The source estimates the dimension over a zoom sequence; frames 1.. see the boundary
-        # at ever finer scales of hyperparameter space.
+        # frames 1.. see the boundary at ever finer scales of hyperparameter space
         zdims = np.array([f.dimension for _, f in frames[1:]])
         summary["zoom_dimension"] = float(zdims.mean())
         summary["zoom_dimension_stderr"] = (
             float(zdims.std(ddof=1) / np.sqrt(zdims.size)) if zdims.size > 1 else 0.0
         )
-        summary["zoom_figure"] = plot_zoom(frames, args.out / f"{args.activation}_zoom.png")
+        summary["zoom_figure"] = plot_zoom(frames, args.out / f"{activation}_zoom.png")
     return summary
+
+
+def _range_entry(s: dict) -> dict:
+    lo, hi = PAPER_RANGE
+    d = s["dimension"]
+    return {
+        "quantity": f"dimension, {s['activation']} ({s['estimator']})",
+        "paper": f"{lo}-{hi}",
+        "measured": d,
+        "stderr": s["dimension_stderr"],
+        "agrees": bool(np.isfinite(d) and lo <= d <= hi),
+        "note": "the reference gives the range over the paper's six configurations, not one "
+        "value per configuration; agrees = inside that range",
+    }
+
+
+def _ordering_entries(runs: dict) -> list[dict]:
+    """One entry per configuration: is tanh full batch the most fractal, as in the paper?"""
+    tanh = runs["tanh"]["dimension"]
+    out = []
+    for act, s in runs.items():
+        d, se = s["dimension"], s["dimension_stderr"]
+        if act == "tanh":
+            others = max(r["dimension"] for a, r in runs.items() if a != "tanh")
+            quantity, agrees = "tanh full batch is the most fractal", bool(tanh > others)
+            note = f"tanh {tanh:.3f} vs the largest other {others:.3f}"
+        else:
+            quantity, agrees = f"dimension({act}) < dimension(tanh)", bool(d < tanh)
+            margin = tanh - d
+            se_t = runs["tanh"]["dimension_stderr"]
+            comb = float(np.hypot(se, se_t)) if np.isfinite(se) and np.isfinite(se_t) else None
+            note = f"tanh - {act} = {margin:.3f}" + (
+                f" ({margin / comb:.1f} combined frame-to-frame stderr)" if comb else ""
+            )
+        out.append(
+            {
+                "quantity": quantity,
+                "paper": "tanh full batch most fractal; ReLU and linear lower",
+                "measured": d,
+                "stderr": se,
+                "agrees": agrees,
+                "note": note,
+            }
+        )
+    return out
+
+
+@reproduction(
+    "sohl-dickstein", "Fractal trainability boundary of a small network (2-D grid)", _options
+)
+def sohl_dickstein(args) -> dict:
+    cpu0 = time.process_time()
+    run_one = _median_zoom_out if args.estimator == "median-zoom-out" else _ols_window
+    protocol = {
+        "phase_space": args.phase_space,
+        "offset_schedule": args.offset_schedule if args.phase_space == "offset_vs_lr" else None,
+        "width": args.width,
+        "batch_size": args.minibatch,
+        "seed": args.seed,
+        "dtype": args.dtype,
+        "block": args.block,
+        "source": "Sohl-Dickstein/fractal, "
+        "the_boundary_of_neural_network_trainability_is_fractal.ipynb",
+    }
+    if args.activation != "all":
+        summary = run_one(args, args.activation)
+        summary.update(protocol)
+        # CPU time of this process: on a shared machine, wall time / load says less
+        summary["cpu_seconds"] = time.process_time() - cpu0
+        full = args.minibatch is None and args.n_data is None and args.phase_space == "lr_vs_lr"
+        summary["comparison"] = [_range_entry(summary)] if full else []
+        return summary
+    runs = {act: run_one(args, act) for act in ORDERING}
+    head = runs["tanh"]
+    return {
+        "activation": "all",
+        "estimator": head["estimator"],
+        # the headline configuration's value; every configuration is under "configurations"
+        "dimension": head["dimension"],
+        "dimension_stderr": head["dimension_stderr"],
+        "resolution": head["resolution"],
+        "steps": head["steps"],
+        "converged_fraction": head["converged_fraction"],
+        "figure": head["figure"],
+        "configurations": list(runs.values()),
+        "seconds": float(sum(r["seconds"] for r in runs.values())),
+        "cpu_seconds": time.process_time() - cpu0,
+        **protocol,
+        "comparison": [*_ordering_entries(runs), *(_range_entry(r) for r in runs.values())],
+    }
