@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 import jax
 import jax.numpy as jnp
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _x64  # noqa: F401
 from ._box_counting import MAX_NORMALISED_LOSS, TAIL
@@ -79,7 +80,13 @@ class NetworkProblem:
     def n_params(self) -> int:
         return int(self.W1.size + self.W2.size)
 
-    def loss(self, W1, W2, X=None, Y=None) -> float:
+    def loss(
+        self,
+        W1: np.ndarray,
+        W2: np.ndarray,
+        X: np.ndarray | None = None,
+        Y: np.ndarray | None = None,
+    ) -> float:
         """Loss of one weight setting (NumPy, float64): the plain definition, for checks."""
         X = self.X if X is None else X
         Y = self.Y if Y is None else Y
@@ -157,7 +164,7 @@ class HyperGrid:
     x_log: bool = True
     y_log: bool = True
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.phase_space not in PHASE_SPACES:
             raise ValueError(
                 f"phase_space must be one of {', '.join(PHASE_SPACES)}, got {self.phase_space!r}"
@@ -323,9 +330,9 @@ def _check_steps(steps):
 
 def network_scores(
     problem: NetworkProblem,
-    lr1,
-    lr2,
-    offset=None,
+    lr1: ArrayLike,
+    lr2: ArrayLike,
+    offset: ArrayLike | None = None,
     *,
     steps: int = 1000,
     tile: int = 256,
@@ -394,9 +401,9 @@ def network_scores(
 
 def network_scores_per_point(
     problem: NetworkProblem,
-    lr1,
-    lr2,
-    offset=None,
+    lr1: ArrayLike,
+    lr2: ArrayLike,
+    offset: ArrayLike | None = None,
     *,
     steps: int = 1000,
     chunk: int = 256,
