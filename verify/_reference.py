@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import mpmath
@@ -19,14 +20,20 @@ class ReferenceOrbit:
     """
 
     trainable: bool
-    xs: list
-    losses: list
+    xs: list[list[mpmath.mpf]]
+    losses: list[mpmath.mpf]
     dps: int
     diverged_at: int | None
 
 
 def reference_orbit(
-    land: Landscape, lr: float, x0, *, steps: int = 1000, bound: float = 1e8, dps: int = 50
+    land: Landscape,
+    lr: float,
+    x0: float | Sequence[float],
+    *,
+    steps: int = 1000,
+    bound: float = 1e8,
+    dps: int = 50,
 ) -> ReferenceOrbit:
     """Run GD on ``land`` at learning rate ``lr`` in ``dps``-digit arithmetic.
 
@@ -55,7 +62,13 @@ def reference_orbit(
 
 
 def reference_label(
-    land: Landscape, lr: float, x0, *, steps: int = 1000, bound: float = 1e8, dps: int = 50
+    land: Landscape,
+    lr: float,
+    x0: float | Sequence[float],
+    *,
+    steps: int = 1000,
+    bound: float = 1e8,
+    dps: int = 50,
 ) -> bool:
     """Trainability label of one learning rate from the mpmath orbit."""
     return reference_orbit(land, lr, x0, steps=steps, bound=bound, dps=dps).trainable
