@@ -53,9 +53,7 @@ def stability_interval(
     return (sympy.S.Zero, sympy.simplify(2 / top))
 
 
-def _curvatures(
-    land: Landscape, point: dict[sympy.Symbol, sympy.Expr | int]
-) -> tuple[sympy.Expr, ...]:
+def _curvatures(land: Landscape, point: dict) -> tuple[sympy.Expr, ...]:
     x = land.variables
     if land.dim == 1:
         return (sympy.simplify(sympy.diff(land.expr, x[0], 2).subs(point)),)

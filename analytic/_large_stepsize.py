@@ -35,7 +35,7 @@ __all__ = [
 Quantity = str | sympy.Basic | float
 
 
-def _out(expr: sympy.Basic | float) -> float | sympy.Expr:
+def _out(expr: sympy.Expr | float) -> float | sympy.Expr:
     # A float when fully numeric, else the expression.
     if not isinstance(expr, sympy.Basic):
         return float(expr)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    import mpmath
+    # mpmath makes its mpf class per context at run time; _mpf is their static base.
+    from mpmath.ctx_mp_python import _mpf as mpf
     from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["HALFTURN", "SINCOS", "SinCosPolynomial", "sincos_error_bound", "sincos_numpy"]
@@ -47,7 +48,7 @@ class SinCosPolynomial:
     turn: str = "quarter"
 
     @property
-    def step(self) -> mpmath.mpf:
+    def step(self) -> mpf:
         """The reduction step ``pi/2`` or ``pi`` in 60-digit mpmath."""
         import mpmath
 

@@ -24,15 +24,18 @@ import functools
 import math
 import time
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from numpy.typing import ArrayLike
 
 from . import _x64  # noqa: F401
 from ._box_counting import MAX_NORMALISED_LOSS, TAIL
 from ._progress import Progress
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "ACTIVATIONS",

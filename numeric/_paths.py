@@ -17,16 +17,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
-from jax.typing import ArrayLike
-from numpy.typing import NDArray
 
 from . import _x64  # noqa: F401  (float64 switch)
+
+if TYPE_CHECKING:
+    from jax.typing import ArrayLike
+    from numpy.typing import NDArray
 
 __all__ = [
     "Adam",

@@ -13,17 +13,19 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.typing import ArrayLike
-from numpy.typing import NDArray
 from scipy.optimize import minimize_scalar
 
 from . import _x64  # noqa: F401  (float64 switch)
 from ._paths import Adam, Loss, PathResult, _pair, interpolate, make_trainer, path_length
+
+if TYPE_CHECKING:
+    from jax.typing import ArrayLike
+    from numpy.typing import NDArray
 
 __all__ = ["StringResult", "StringSampler", "dynamic_string_sampling"]
 

@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from . import _x64  # noqa: F401  (float64 on)
 from ._progress import Progress
 
 if TYPE_CHECKING:
     import jax
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "PhaseSummary",

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import mpmath
 
 from trainability.analytic import Landscape, mpmath_kernels
+
+if TYPE_CHECKING:
+    # mpmath makes its mpf class per context at run time; _mpf is their static base.
+    from mpmath.ctx_mp_python import _mpf as mpf
 
 __all__ = ["ReferenceOrbit", "reference_orbit", "reference_label"]
 
@@ -20,8 +25,8 @@ class ReferenceOrbit:
     """
 
     trainable: bool
-    xs: list[list[mpmath.mpf]]
-    losses: list[mpmath.mpf]
+    xs: list[list[mpf]]
+    losses: list[mpf]
     dps: int
     diverged_at: int | None
 

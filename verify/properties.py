@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,6 +39,8 @@ from trainability.analytic import (
 from ._verdict import Verdict
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
     from trainability.analytic import FiniteSum
     from trainability.numeric import ClassificationData
 
@@ -292,7 +293,7 @@ def _orbit(land: Landscape, values: dict, x0, s: float, steps: int) -> np.ndarra
 def renormalization_maps_orbits(
     land: Landscape,
     b: float,
-    x0: float | Sequence[float],
+    x0: ArrayLike,
     s: float,
     steps: int = 30,
     rtol: float | None = None,
@@ -361,7 +362,7 @@ def _growth(land: Landscape, orbit: np.ndarray, s: float) -> np.ndarray:
 
 def no_fractal_boundary_when_convex(
     land: Landscape,
-    x0: float | Sequence[float] = 1.0,
+    x0: ArrayLike = 1.0,
     *,
     levels: int = 12,
     steps: int = 200,

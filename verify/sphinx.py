@@ -126,7 +126,7 @@ class DeriveDirective(SphinxDirective):
     required_arguments = 1
     final_argument_whitespace = True
     has_content = False
-    option_spec: ClassVar[dict[str, Callable[[str], Any]]] = {
+    option_spec: ClassVar[dict[str, Callable[[str], Any]] | None] = {
         "param": directives.unchanged,
         "dim": directives.positive_int,
         "family": directives.flag,
