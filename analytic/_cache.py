@@ -40,15 +40,15 @@ class ArtifactCache(Generic[T]):
     def __init__(self, artifact: str, maxsize: int = 128):
         if maxsize < 1:
             raise ValueError(f"maxsize must be at least 1, got {maxsize}")
-        self.artifact = artifact
-        self.maxsize = maxsize
-        self.hits = 0
-        self.misses = 0
-        self._entries: OrderedDict[tuple, T] = OrderedDict()
+        self.artifact: str = artifact
+        self.maxsize: int = maxsize
+        self.hits: int = 0
+        self.misses: int = 0
+        self._entries: OrderedDict[tuple[Hashable, ...], T] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(land: Landscape, *options: Hashable) -> tuple:
+    def key(land: Landscape, *options: Hashable) -> tuple[Hashable, ...]:
         """What the artifact depends on: expression, variables, hyperparameters, domains."""
         return (land.expr, land.variables, land.hyperparameters, land.domains, *options)
 
@@ -72,6 +72,7 @@ class ArtifactCache(Generic[T]):
         return len(self._entries)
 
     def clear(self) -> None:
+        """Drop every entry and reset the counters."""
         with self._lock:
             self._entries.clear()
             self.hits = self.misses = 0

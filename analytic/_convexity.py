@@ -35,6 +35,7 @@ conditions (enough to detect "never convex"), and the answer is otherwise "unkno
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import reduce
 
@@ -86,7 +87,8 @@ class ValueConvexity:
     witness: float | None = None
     note: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str | float | None]:
+        """The fields by name (JSON-ready)."""
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
@@ -122,7 +124,7 @@ class Convexity:
     polynomial: sympy.Expr | None = None
     substitution: sympy.Expr | None = None
     at_values: ValueConvexity | None = None
-    assumptions: dict = field(default_factory=dict)
+    assumptions: dict[str, str] = field(default_factory=dict)
     note: str = ""
 
     @property
@@ -147,7 +149,9 @@ def _unknown(note: str, method: str = "unknown") -> Convexity:
 # --------------------------------------------------------------------------- assumptions
 
 
-def assumed_symbols(land: Landscape) -> tuple[dict, dict, dict]:
+def assumed_symbols(
+    land: Landscape,
+) -> tuple[dict[sympy.Symbol, sympy.Symbol], dict[sympy.Symbol, sympy.Symbol], dict[str, str]]:
     """Symbols carrying domains: declared ones from ``Landscape.assumed``, else inferred.
 
     An undeclared hyperparameter that appears as a divisor (``x/lam``) is taken positive,
@@ -1097,7 +1101,7 @@ def _tidy_relation(cond):
     return cond
 
 
-def min_curvature(conv: Convexity, values: dict, dps: int = 30) -> float:
+def min_curvature(conv: Convexity, values: Mapping[str, float], dps: int = 30) -> float:
     r""":math:`\inf_x f''(x)` at the given hyperparameter values, from the closed form."""
     sub = {symbol(k): sympy.nsimplify(v, rational=True) for k, v in values.items()}
     if conv.min_curvature is None:
@@ -1112,7 +1116,9 @@ def min_curvature(conv: Convexity, values: dict, dps: int = 30) -> float:
     return float(sympy.N(m, dps))
 
 
-def critical_scale(conv: Convexity, direction: dict, fixed: dict | None = None) -> float:
+def critical_scale(
+    conv: Convexity, direction: Mapping[str, float], fixed: Mapping[str, float] | None = None
+) -> float:
     r"""Largest ``r`` with the loss convex at hyperparameters ``r * direction`` (+ ``fixed``).
 
     For amplitudes entering ``f''`` linearly (perturbation strengths), :math:`\min f''` is

@@ -9,6 +9,7 @@ every ``s > 0``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import mpmath
@@ -26,7 +27,8 @@ class FixedPoint:
     r"""One fixed point of the GD map.
 
     Attributes:
-        location: ``(d,)`` coordinates (SymPy expressions, or Floats when found numerically).
+        location: ``(d,)`` coordinates (SymPy expressions, ``0`` for the origin found by
+            substitution, or Floats when found numerically).
         curvatures: Hessian eigenvalues at the point (SymPy).
         stable_for: :math:`(0,\ 2 / \max \text{curvature})` learning-rate interval of linear
             stability, or ``None`` when the point is unstable for every ``s > 0`` (as far as can be
@@ -34,13 +36,15 @@ class FixedPoint:
         exact: whether the location is exact (symbolic) rather than a numeric root.
     """
 
-    location: tuple
-    curvatures: tuple
-    stable_for: tuple | None
+    location: tuple[sympy.Expr | int, ...]
+    curvatures: tuple[sympy.Expr, ...]
+    stable_for: tuple[sympy.Expr, sympy.Expr] | None
     exact: bool
 
 
-def stability_interval(curvatures) -> tuple | None:
+def stability_interval(
+    curvatures: Iterable[str | sympy.Basic | float],
+) -> tuple[sympy.Expr, sympy.Expr] | None:
     r""":math:`(0,\ 2 / \max h)` if all curvatures can be positive, ``None`` if some is ``<= 0``."""
     hs = [as_expression(h) for h in curvatures]
     if any(h.is_nonpositive for h in hs):
@@ -49,7 +53,7 @@ def stability_interval(curvatures) -> tuple | None:
     return (sympy.S.Zero, sympy.simplify(2 / top))
 
 
-def _curvatures(land: Landscape, point: dict) -> tuple:
+def _curvatures(land: Landscape, point: dict) -> tuple[sympy.Expr, ...]:
     x = land.variables
     if land.dim == 1:
         return (sympy.simplify(sympy.diff(land.expr, x[0], 2).subs(point)),)

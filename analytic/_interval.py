@@ -40,6 +40,10 @@ __all__ = [
 PRECISION = 96
 
 
+#: ``periodic_minimum(expr, x) -> (lower ball of the minimum, period)`` of a periodic part.
+PeriodicMinimum = Callable[[sympy.Expr, sympy.Symbol], tuple[arb, float]]
+
+
 class NotCertifiable(Exception):
     """No rigorous bound could be built; ``str(exc)`` says why."""
 
@@ -298,7 +302,12 @@ class Tail:
     period: float = 0.0
 
 
-def tail_bound(h: sympy.Expr, x: sympy.Symbol, periodic_minimum=None, target: float = 0.0) -> Tail:
+def tail_bound(
+    h: sympy.Expr,
+    x: sympy.Symbol,
+    periodic_minimum: PeriodicMinimum | None = None,
+    target: float = 0.0,
+) -> Tail:
     """Find ``R`` and a rigorous lower bound of ``h`` on ``|x| >= R`` (module docstring).
 
     ``R`` is grown until the tail bound exceeds ``target`` (a value ``h`` takes somewhere, so
@@ -475,7 +484,7 @@ def global_minimum(
     h: sympy.Expr,
     x: sympy.Symbol,
     *,
-    periodic_minimum=None,
+    periodic_minimum: PeriodicMinimum | None = None,
     budget: int = 200_000,
     seconds: float = 20.0,
     decide_sign: bool = True,

@@ -113,7 +113,9 @@ def _variables(dim: int) -> tuple[sympy.Symbol, ...]:
     return tuple(symbol(f"x{i}") for i in range(1, dim + 1))
 
 
-def from_expression(text: str, values: Mapping[str, float] | None = None, dim: int | None = None):
+def from_expression(
+    text: str, values: Mapping[str, float] | None = None, dim: int | None = None
+) -> Landscape:
     """Build a :class:`Landscape` from user text through the whitelist parser.
 
     ``dim`` may raise the dimension above the highest ``x<i>`` used in the text.

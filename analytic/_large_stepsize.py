@@ -17,6 +17,8 @@ whitelist parser (returns an expression).
 
 from __future__ import annotations
 
+from typing import Any
+
 import sympy
 
 from ._parse import as_expression
@@ -29,15 +31,26 @@ __all__ = [
     "stable_phase_threshold",
 ]
 
+#: What the prediction functions accept: a number, a SymPy expression or whitelisted text.
+Quantity = str | sympy.Basic | float
 
-def _out(expr):
+
+def _out(expr: sympy.Expr | float) -> float | sympy.Expr:
     # A float when fully numeric, else the expression.
     if not isinstance(expr, sympy.Basic):
         return float(expr)
     return float(expr) if not expr.free_symbols else expr
 
 
-def stable_phase_threshold(eta, n, kappa=0, beta=0, m=1, c1=1, c2=1):
+def stable_phase_threshold(
+    eta: Quantity,
+    n: Quantity,
+    kappa: Quantity = 0,
+    beta: Quantity = 0,
+    m: Quantity = 1,
+    c1: float | sympy.Expr = 1,
+    c2: float | sympy.Expr = 1,
+) -> float | sympy.Expr:
     r"""Risk level below which GD is in the stable phase (risk then decreases monotonically).
 
     :math:`\min\left(\frac{1}{c_1 \eta (1 + \beta/m)}, \frac{1}{c_2 e^{\kappa} n}\right)`: of order
@@ -49,7 +62,14 @@ def stable_phase_threshold(eta, n, kappa=0, beta=0, m=1, c1=1, c2=1):
     return _out(sympy.Min(1 / (c1 * eta * (1 + beta / m)), 1 / (c2 * sympy.exp(kappa) * n)))
 
 
-def stable_phase_rate_bound(eta, t, gamma, c=1, kappa=0, c3=1):
+def stable_phase_rate_bound(
+    eta: Quantity,
+    t: Quantity,
+    gamma: Quantity,
+    c: Quantity = 1,
+    kappa: Quantity = 0,
+    c3: float | sympy.Expr = 1,
+) -> float | sympy.Expr:
     r"""Risk bound ``t`` steps into the stable phase: ``O(1/(eta t))`` up to logarithms.
 
     :math:`c_3 \frac{1 + (\kappa + \ln(1 + (c\gamma)^2 \eta t))^2}{(c\gamma)^2 \eta t}`: the
@@ -63,7 +83,9 @@ def stable_phase_rate_bound(eta, t, gamma, c=1, kappa=0, c3=1):
     return _out(c3 * (1 + (kappa + sympy.log(1 + g2 * eta * t)) ** 2) / (g2 * eta * t))
 
 
-def first_phase_bound(eta, n, gamma, c, c4=1):
+def first_phase_bound(
+    eta: Quantity, n: Quantity, gamma: Quantity, c: Quantity, c4: float | sympy.Expr = 1
+) -> float | sympy.Expr:
     r"""Number of steps after which the first (oscillating) phase must have ended.
 
     :math:`c_4 \max\left(\eta, n, \tfrac{n}{\eta} \ln(1 + n/\eta)\right) / (c\gamma)^2` (the form of
@@ -76,11 +98,20 @@ def first_phase_bound(eta, n, gamma, c, c4=1):
     return _out(c4 * sympy.Max(eta, n, (n / eta) * sympy.log(1 + n / eta)) / (c * gamma) ** 2)
 
 
-class LargeStepsizePrediction(dict):
+class LargeStepsizePrediction(dict[str, dict[str, Any]]):
     """A mapping of named predictions; each value has ``value`` and ``status`` keys."""
 
 
-def large_stepsize_predictions(eta, n, gamma, c, kappa=0, beta=0, m=2, steps=None):
+def large_stepsize_predictions(
+    eta: float,
+    n: int,
+    gamma: float,
+    c: float,
+    kappa: float = 0,
+    beta: float = 0,
+    m: int = 2,
+    steps: int | None = None,
+) -> LargeStepsizePrediction:
     r"""All predictions for one run, labelled with the status of their constants.
 
     Args:

@@ -11,6 +11,7 @@ import ast
 import math
 import numbers
 import re
+from typing import Any
 
 import numpy as np
 import sympy
@@ -208,7 +209,7 @@ def parse_expression(text: str) -> sympy.Expr:
     return expr
 
 
-def as_expression(obj) -> sympy.Expr:
+def as_expression(obj: str | sympy.Basic | float | np.number[Any]) -> sympy.Expr:
     """A SymPy expression from text (through the whitelist parser), a SymPy object or a number.
 
     The one conversion entry point: text is never handed to ``sympify``; numbers are made

@@ -16,13 +16,19 @@ Invariants are the monomials ``prod p_i**n_i`` with ``n . a = 0`` for every solu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import sympy
 
 from ._cache import ArtifactCache
 from ._landscape import Landscape
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "CriticalInvariant",
@@ -48,9 +54,9 @@ class Renormalization:
     """
 
     exists: bool
-    exponents: dict
-    free_directions: tuple
-    invariants: tuple
+    exponents: dict[str, sympy.Expr]
+    free_directions: tuple[dict[str, sympy.Expr], ...]
+    invariants: tuple[sympy.Expr, ...]
 
 
 class _NoSymmetry(Exception):
@@ -183,7 +189,7 @@ def _renormalization(land: Landscape) -> Renormalization:
         eqs = [sympy.expand(c) for c in constraints if sympy.expand(c) != 0]
         if not eqs:
             sol = [sympy.S.Zero] * len(hyper)
-            free: list = []
+            free: list[list[sympy.Expr]] = []
         else:
             system = sympy.linear_eq_to_matrix(eqs, unknowns)
             a_mat, b_vec = system
@@ -229,7 +235,12 @@ def invariants(land: Landscape) -> tuple[sympy.Expr, ...]:
     return renormalization(land).invariants
 
 
-def rescaled(land: Landscape, b: float, values: dict | None = None, x0=None):
+def rescaled(
+    land: Landscape,
+    b: float,
+    values: Mapping[str, float] | None = None,
+    x0: ArrayLike | None = None,
+) -> tuple[dict[str, float], NDArray[np.float64] | None]:
     r"""Hyperparameters and initial point of the same orbit seen at scale ``1/b``.
 
     Returns ``(values', x0')`` with :math:`v'_i = v_i / b^{a_i}` and :math:`x_0' = x_0 / b`,

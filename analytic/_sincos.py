@@ -10,8 +10,14 @@ JAX (``fast_jax_kernels``) and in the generated C (``c_sweep_source``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    # mpmath makes its mpf class per context at run time; _mpf is their static base.
+    from mpmath.ctx_mp_python import _mpf as mpf
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["HALFTURN", "SINCOS", "SinCosPolynomial", "sincos_error_bound", "sincos_numpy"]
 
@@ -42,7 +48,7 @@ class SinCosPolynomial:
     turn: str = "quarter"
 
     @property
-    def step(self):
+    def step(self) -> mpf:
         """The reduction step ``pi/2`` or ``pi`` in 60-digit mpmath."""
         import mpmath
 
@@ -77,7 +83,7 @@ HALFTURN = _make_sincos("half", 10)
 _MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer (|v| < 2**51)
 
 
-def sincos_numpy(u) -> tuple[np.ndarray, np.ndarray]:
+def sincos_numpy(u: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """NumPy mirror of the polynomial (same operations as the C and JAX code), ``|u| <= R``.
 
     Returns ``(sin u, cos u)`` as float64 arrays; values outside ``[-R, R]`` are garbage

@@ -19,12 +19,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import _x64  # noqa: F401
+
+if TYPE_CHECKING:
+    from jax.typing import ArrayLike
 
 __all__ = [
     "AdmissibleRegion",
@@ -46,6 +50,8 @@ __all__ = [
 
 Pieces = Callable[[jax.Array], tuple[jax.Array, jax.Array]]
 Projector = Callable[[jax.Array], jax.Array]
+#: ``loss_and_grad(x) -> (f, g)`` with ``x (N, d)``, ``f (N,)``, ``g (N, d)``.
+LossAndGrad = Callable[[jax.Array], tuple[jax.Array, jax.Array]]
 
 
 def affine_projector(point: Sequence[float], directions: Sequence[Sequence[float]]) -> Projector:
@@ -84,7 +90,9 @@ def nearest_point_projector(points: Sequence[Sequence[float]]) -> Projector:
     return project
 
 
-def slack_terms(pieces: Pieces, project: Projector, piece_star, x):
+def slack_terms(
+    pieces: Pieces, project: Projector, piece_star: ArrayLike, x: jax.Array
+) -> tuple[jax.Array, jax.Array, jax.Array]:
     r"""``(A, B, C)``, each of shape ``(..., n)``, so that the slack is
     :math:`A - \alpha B + \beta C`."""
     f, g = pieces(x)
@@ -181,11 +189,11 @@ def _refine(value_and_grad, start, low, high, *args) -> tuple[float, np.ndarray]
 def worst_slack(
     pieces: Pieces,
     project: Projector,
-    piece_star,
+    piece_star: ArrayLike,
     alpha: float,
     beta: float,
-    low,
-    high,
+    low: ArrayLike,
+    high: ArrayLike,
     samples: int = 2**16,
     refine: int = 8,
     seed: int = 0,
@@ -239,7 +247,14 @@ class AdmissibleRegion:
 
 
 def admissible_grid(
-    A, B, C, alphas, betas, margin: float = 0.0, tol: float = 0.0, chunk: int = 2**14
+    A: ArrayLike,
+    B: ArrayLike,
+    C: ArrayLike,
+    alphas: ArrayLike,
+    betas: ArrayLike,
+    margin: float = 0.0,
+    tol: float = 0.0,
+    chunk: int = 2**14,
 ) -> AdmissibleRegion:
     r"""Minimum of :math:`A - \alpha B + \beta C` over all entries, for every grid pair.
 
@@ -272,11 +287,11 @@ def admissible_grid(
 def admissible_region(
     pieces: Pieces,
     project: Projector,
-    piece_star,
-    alphas,
-    betas,
-    low,
-    high,
+    piece_star: ArrayLike,
+    alphas: ArrayLike,
+    betas: ArrayLike,
+    low: ArrayLike,
+    high: ArrayLike,
     samples: int = 2**15,
     seed: int = 0,
     margin: float = 0.0,
@@ -365,14 +380,14 @@ def _inf_ratio(name, fn, low, high, samples, seed, den_min, refine=4, points=Non
 
 
 def pl_constant(
-    loss_and_grad,
+    loss_and_grad: LossAndGrad,
     f_star: float,
-    low,
-    high,
+    low: ArrayLike,
+    high: ArrayLike,
     samples: int = 2**15,
     seed: int = 0,
     den_min: float = 1e-9,
-    points=None,
+    points: ArrayLike | None = None,
 ) -> ConditionConstant:
     r"""PL: the largest :math:`2\mu` with :math:`\|\nabla f\|^2 \ge 2\mu (f - f^*)` on the samples.
 
@@ -388,15 +403,15 @@ def pl_constant(
 
 
 def aiming_constant(
-    loss_and_grad,
+    loss_and_grad: LossAndGrad,
     project: Projector,
     f_star: float,
-    low,
-    high,
+    low: ArrayLike,
+    high: ArrayLike,
     samples: int = 2**15,
     seed: int = 0,
     den_min: float = 1e-9,
-    points=None,
+    points: ArrayLike | None = None,
 ) -> ConditionConstant:
     r"""Aiming: the largest ``theta`` with
     :math:`\langle \nabla f, x - \operatorname{Proj}(x, S) \rangle \ge \theta (f - f^*)`."""
@@ -409,15 +424,15 @@ def aiming_constant(
 
 
 def quasar_constant(
-    loss_and_grad,
+    loss_and_grad: LossAndGrad,
     x_star: Sequence[float],
     f_star: float,
-    low,
-    high,
+    low: ArrayLike,
+    high: ArrayLike,
     samples: int = 2**15,
     seed: int = 0,
     den_min: float = 1e-9,
-    points=None,
+    points: ArrayLike | None = None,
 ) -> ConditionConstant:
     r"""Quasar-convexity: the largest ``theta`` with
     :math:`\langle \nabla f, x - x^* \rangle \ge \theta (f - f^*)`."""
@@ -509,13 +524,13 @@ def _run_kernel(pieces: Pieces, method: str, steps: int):
 
 def finite_sum_run(
     pieces: Pieces,
-    x0,
+    x0: ArrayLike,
     steps: int,
     method: str = "sgd",
     gamma: float = 0.1,
     seeds: int = 8,
     seed: int = 0,
-    piece_star=None,
+    piece_star: ArrayLike | None = None,
     c: float = 1.0,
     gamma_b: float = 1.0,
 ) -> FiniteSumRun:

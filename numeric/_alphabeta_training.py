@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
@@ -26,6 +27,9 @@ from jax.flatten_util import ravel_pytree
 
 from . import _x64  # noqa: F401
 from ._progress import Progress
+
+if TYPE_CHECKING:
+    from jax.typing import ArrayLike
 
 __all__ = [
     "AlphaBetaEstimate",
@@ -37,6 +41,10 @@ __all__ = [
     "sgd_trajectory",
     "track_training",
 ]
+
+
+#: ``loss(params, x, y) -> scalar``: a per-sample (or mean batch) loss of a parameter pytree.
+SampleLoss = Callable[[Any, jax.Array, jax.Array], jax.Array]
 
 
 def halfspace_dataset(n: int = 500, d: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -68,16 +76,16 @@ def gaussian_classes(
 
 
 def sgd_trajectory(
-    loss: Callable,
-    params,
-    X,
-    y,
+    loss: SampleLoss,
+    params: Any,
+    X: ArrayLike,
+    y: ArrayLike,
     steps: int,
-    lr,
+    lr: float | Callable[[int], float],
     batch: int = 1,
     seed: int = 0,
     momentum: float = 0.0,
-):
+) -> Any:
     """Mini-batch SGD (heavy-ball ``momentum``; ``lr`` a number or ``lr(k)`` schedule) on the
     mean of a per-sample ``loss(params, x_i, y_i)``; batches drawn uniformly without
     replacement within a step from ``PRNGKey(seed)``.
@@ -115,7 +123,7 @@ def sgd_trajectory(
     return jax.vmap(unravel)(run(z0))
 
 
-def halfspace_loss(lam: float = 1e-3) -> Callable:
+def halfspace_loss(lam: float = 1e-3) -> SampleLoss:
     """``loss(w, X, y) = mean sigmoid(-y <w, x>) + lam/2 ||w||^2`` (non-convex, non-negative)."""
 
     def loss(w, X, y):
@@ -176,10 +184,10 @@ def _trainer(loss: Callable, unravel, n: int, batch: int, steps: int, lr: float)
 
 
 def track_training(
-    loss: Callable,
-    init: Callable,
-    X,
-    y,
+    loss: SampleLoss,
+    init: Callable[[jax.Array], Any],
+    X: ArrayLike,
+    y: ArrayLike,
     steps: int,
     lr: float,
     batch: int,
@@ -288,13 +296,13 @@ def _beta_min(A, B, C, alphas, margin):
 
 
 def estimate_alpha_beta(
-    loss: Callable,
-    trajectory,
-    X,
-    y,
+    loss: SampleLoss,
+    trajectory: Any,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
-    piece_star=None,
-    alphas=None,
+    piece_star: ArrayLike | None = None,
+    alphas: ArrayLike | None = None,
     margin: float = 0.1,
     star_steps: int = 2000,
     star_lr: float = 1e-2,

@@ -22,10 +22,15 @@ import shutil
 import stat
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["CompileError", "CSweepKernel", "load_sweep_kernel"]
 
@@ -241,7 +246,7 @@ class CSweepKernel:
     criterion: str = "max"
     tiled: bool = True
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self._lib is None:
             path, self.flags = _compile(self.source)
             try:
@@ -274,7 +279,11 @@ class CSweepKernel:
                 fn.argtypes = [lg, vp, vp, vp]
             self._lib = lib
 
-    def __reduce__(self):  # picklable: the receiver recompiles (or finds the cached .so)
+    def __reduce__(
+        self,
+    ) -> tuple[
+        Callable[..., CSweepKernel], tuple[object, ...]
+    ]:  # picklable: the receiver recompiles (or finds the cached .so)
         return (
             _rebuild,
             (
@@ -308,19 +317,33 @@ class CSweepKernel:
             return self
         return dataclasses.replace(self, criterion=criterion)
 
-    def _params(self, params) -> np.ndarray:
+    def _params(self, params: ArrayLike) -> np.ndarray:
         p = np.ascontiguousarray(np.asarray(params, dtype=np.float64).reshape(-1))
         if p.size != self.n_params:
             raise ValueError(f"kernel takes {self.n_params} parameters, got {p.size}")
         return p if p.size else np.zeros(1)
 
-    def __call__(self, lrs, x0, params=(), steps: int = 1000, bound: float = 1e8):
+    def __call__(
+        self,
+        lrs: ArrayLike,
+        x0: ArrayLike,
+        params: ArrayLike = (),
+        steps: int = 1000,
+        bound: float = 1e8,
+    ) -> tuple[NDArray[np.bool_], int]:
         x0 = np.broadcast_to(np.asarray(x0, np.float64), (self.dim,))
         p = self._params(params)[: self.n_params].reshape(1, -1)
         labels, ev = self.sweep_cells(lrs, x0[None], p, steps, bound)
         return labels[0], ev
 
-    def sweep_cells(self, lrs, x0s, params, steps: int = 1000, bound: float = 1e8):
+    def sweep_cells(
+        self,
+        lrs: ArrayLike,
+        x0s: ArrayLike,
+        params: ArrayLike,
+        steps: int = 1000,
+        bound: float = 1e8,
+    ) -> tuple[NDArray[np.bool_], int]:
         """Label the learning rates ``lrs: (C,)`` for every cell of a hyperparameter grid.
 
         Args:
@@ -367,7 +390,14 @@ class CSweepKernel:
         )
         return labels.astype(bool), int(ev)
 
-    def sweep_lanes(self, lrs, x0s, params=(), steps: int = 1000, bound: float = 1e8):
+    def sweep_lanes(
+        self,
+        lrs: ArrayLike,
+        x0s: ArrayLike,
+        params: ArrayLike = (),
+        steps: int = 1000,
+        bound: float = 1e8,
+    ) -> tuple[NDArray[np.bool_], int]:
         """Labels of lanes that each have their own learning rate and start.
 
         ``lrs: (C,)``, ``x0s: (C, d)``, ``params: (P,)`` shared; returns ``(labels: (C,) bool,
@@ -380,7 +410,9 @@ class CSweepKernel:
         labels = np.empty(lrs.size, dtype=np.uint8)
         return self._run(1, lrs, x0s, p, steps, bound, labels, lane_x0=True)
 
-    def loss_and_grad(self, x, params=()):
+    def loss_and_grad(
+        self, x: ArrayLike, params: ArrayLike = ()
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """``(f: (C,), g: (C, d))`` at points ``x: (C, d)`` with this kernel's arithmetic."""
         x = np.ascontiguousarray(np.asarray(x, np.float64).reshape(-1, self.dim))
         f = np.empty(x.shape[0])
@@ -394,7 +426,7 @@ class CSweepKernel:
         )
         return f, g
 
-    def sincos(self, u, turn: str = "quarter") -> tuple[np.ndarray, np.ndarray]:
+    def sincos(self, u: ArrayLike, turn: str = "quarter") -> tuple[np.ndarray, np.ndarray]:
         """The compiled polynomial ``(sin u, cos u)`` (valid for ``|u| <= R``): ``turn``
         ``"quarter"`` (:data:`SINCOS`) or ``"half"`` (:data:`HALFTURN`)."""
         u = np.ascontiguousarray(np.asarray(u, np.float64).reshape(-1))

@@ -19,17 +19,23 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import _x64  # noqa: F401  (float64 on)
 from ._progress import Progress
 
+if TYPE_CHECKING:
+    import jax
+    from numpy.typing import ArrayLike
+
 __all__ = ["MLPRun", "mlp_forward_numpy", "mlp_gd", "mlp_initial_weights"]
 
 
-def mlp_initial_weights(dims, seed: int = 0) -> list[np.ndarray]:
+def mlp_initial_weights(dims: Sequence[int], seed: int = 0) -> list[np.ndarray]:
     """PyTorch-default weights ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` for layer sizes ``dims``.
 
     Args:
@@ -49,7 +55,9 @@ def mlp_initial_weights(dims, seed: int = 0) -> list[np.ndarray]:
     ]
 
 
-def mlp_forward_numpy(weights, X, phi) -> np.ndarray:
+def mlp_forward_numpy(
+    weights: Sequence[ArrayLike], X: ArrayLike, phi: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
     """Outputs ``f(theta; x_i)``, shape ``(n,)``, by a plain NumPy loop over the layers.
 
     The independent reference of the JAX forward pass (``phi`` a NumPy callable).
@@ -79,13 +87,13 @@ class MLPRun:
     """
 
     etas: np.ndarray
-    dims: tuple
+    dims: tuple[int, ...]
     risk: np.ndarray
     record_steps: np.ndarray
     margin: np.ndarray
     min_output_margin: np.ndarray
     weight_norm: np.ndarray
-    final_weights: list
+    final_weights: list[np.ndarray]
     seconds: float
 
     @property
@@ -137,7 +145,15 @@ def _runner(phi, every: int, n_blocks: int):
 
 
 def mlp_gd(
-    X, y, weights0, etas, steps: int, phi, every: int = 10, chunk: int | None = None, progress=False
+    X: ArrayLike,
+    y: ArrayLike,
+    weights0: Sequence[ArrayLike],
+    etas: ArrayLike,
+    steps: int,
+    phi: Callable[[jax.Array], jax.Array],
+    every: int = 10,
+    chunk: int | None = None,
+    progress: bool = False,
 ) -> MLPRun:
     """Full-batch GD on the logistic risk of a bias-free MLP, for every stepsize at once.
 

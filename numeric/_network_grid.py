@@ -24,6 +24,7 @@ import functools
 import math
 import time
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -32,6 +33,9 @@ import numpy as np
 from . import _x64  # noqa: F401
 from ._box_counting import MAX_NORMALISED_LOSS, TAIL
 from ._progress import Progress
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "ACTIVATIONS",
@@ -79,7 +83,13 @@ class NetworkProblem:
     def n_params(self) -> int:
         return int(self.W1.size + self.W2.size)
 
-    def loss(self, W1, W2, X=None, Y=None) -> float:
+    def loss(
+        self,
+        W1: np.ndarray,
+        W2: np.ndarray,
+        X: np.ndarray | None = None,
+        Y: np.ndarray | None = None,
+    ) -> float:
         """Loss of one weight setting (NumPy, float64): the plain definition, for checks."""
         X = self.X if X is None else X
         Y = self.Y if Y is None else Y
@@ -157,7 +167,7 @@ class HyperGrid:
     x_log: bool = True
     y_log: bool = True
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.phase_space not in PHASE_SPACES:
             raise ValueError(
                 f"phase_space must be one of {', '.join(PHASE_SPACES)}, got {self.phase_space!r}"
@@ -323,9 +333,9 @@ def _check_steps(steps):
 
 def network_scores(
     problem: NetworkProblem,
-    lr1,
-    lr2,
-    offset=None,
+    lr1: ArrayLike,
+    lr2: ArrayLike,
+    offset: ArrayLike | None = None,
     *,
     steps: int = 1000,
     tile: int = 256,
@@ -394,9 +404,9 @@ def network_scores(
 
 def network_scores_per_point(
     problem: NetworkProblem,
-    lr1,
-    lr2,
-    offset=None,
+    lr1: ArrayLike,
+    lr2: ArrayLike,
+    offset: ArrayLike | None = None,
     *,
     steps: int = 1000,
     chunk: int = 256,

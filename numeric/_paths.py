@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
@@ -24,6 +25,10 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from . import _x64  # noqa: F401  (float64 switch)
+
+if TYPE_CHECKING:
+    from jax.typing import ArrayLike
+    from numpy.typing import NDArray
 
 __all__ = [
     "Adam",
@@ -40,8 +45,13 @@ __all__ = [
     "ravel_model",
 ]
 
+#: ``loss(theta) -> scalar`` on a flat model ``theta`` of shape ``(P,)``.
+Loss = Callable[[jax.Array], jax.Array]
+#: Adam's state ``(m, v, step)``: moments of shape ``(P,)`` and the step count.
+AdamState = tuple[jax.Array, jax.Array, jax.Array]
 
-def ravel_model(params):
+
+def ravel_model(params: Any) -> tuple[jax.Array, Callable[[jax.Array], Any]]:
     """Flat-vector view of a parameter pytree.
 
     Returns:
@@ -51,7 +61,7 @@ def ravel_model(params):
     return ravel_pytree(params)
 
 
-def _vector(theta, name: str) -> jnp.ndarray:
+def _vector(theta: ArrayLike, name: str) -> jax.Array:
     theta = jnp.asarray(theta)
     if theta.ndim != 1 or theta.size == 0:
         raise ValueError(f"{name} must be a non-empty flat vector, got shape {theta.shape}")
@@ -60,14 +70,16 @@ def _vector(theta, name: str) -> jnp.ndarray:
     return theta
 
 
-def _pair(theta1, theta2):
+def _pair(theta1: ArrayLike, theta2: ArrayLike) -> tuple[jax.Array, jax.Array]:
     a, b = _vector(theta1, "theta1"), _vector(theta2, "theta2")
     if a.shape != b.shape:
         raise ValueError(f"the two models differ in size: {a.shape[0]} and {b.shape[0]}")
     return a, b
 
 
-def interpolate(theta1, theta2, t):
+def interpolate(
+    theta1: jax.Array | np.ndarray, theta2: jax.Array | np.ndarray, t: ArrayLike
+) -> jax.Array:
     """Interpolated models ``Theta(t) = (1 - t) theta1 + t theta2``.
 
     Args:
@@ -83,7 +95,9 @@ def interpolate(theta1, theta2, t):
     return (1 - t)[:, None] * theta1[None, :] + t[:, None] * theta2[None, :]
 
 
-def interpolated_losses(loss: Callable, theta1, theta2, ts):
+def interpolated_losses(
+    loss: Loss, theta1: ArrayLike, theta2: ArrayLike, ts: ArrayLike
+) -> jax.Array:
     """The interpolated loss curve ``gamma(t) = L(Theta(t))`` at many ``t`` at once (vmap).
 
     Args:
@@ -97,7 +111,7 @@ def interpolated_losses(loss: Callable, theta1, theta2, ts):
     return jax.vmap(loss)(interpolate(jnp.asarray(theta1), jnp.asarray(theta2), jnp.asarray(ts)))
 
 
-def path_length(points) -> float:
+def path_length(points: ArrayLike) -> float:
     """Euclidean length ``sum_i ||p_{i+1} - p_i||`` of a polygonal path, ``points`` ``(K, P)``."""
     points = np.asarray(points, dtype=float)
     if points.ndim != 2 or points.shape[0] < 2:
@@ -105,7 +119,7 @@ def path_length(points) -> float:
     return float(np.sum(np.linalg.norm(np.diff(points, axis=0), axis=1)))
 
 
-def normalized_length(points) -> float:
+def normalized_length(points: ArrayLike) -> float:
     """Normalized geodesic length: polygonal length over the end-to-end distance.
 
     1 for a straight path, larger for a curved one. ``points`` has shape ``(K, P)``.
@@ -117,7 +131,9 @@ def normalized_length(points) -> float:
     return path_length(points) / chord
 
 
-def pca_projection(points, n_components: int = 2):
+def pca_projection(
+    points: ArrayLike, n_components: int = 2
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Project points onto their leading principal components (for plotting a string).
 
     Args:
@@ -159,18 +175,20 @@ class Adam:
     b2: float = 0.999
     eps: float = 1e-8
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
         if not (0 <= self.b1 < 1 and 0 <= self.b2 < 1):
             raise ValueError("b1 and b2 must lie in [0, 1)")
 
-    def init(self, theta):
+    def init(self, theta: jax.Array) -> AdamState:
         """State ``(m, v, step)`` for parameters of shape ``(P,)``."""
         zeros = jnp.zeros_like(theta)
         return zeros, zeros, jnp.zeros((), jnp.int32)
 
-    def step(self, theta, grad, state):
+    def step(
+        self, theta: jax.Array, grad: jax.Array, state: AdamState
+    ) -> tuple[jax.Array, AdamState]:
         """One update; returns ``(theta, state)``."""
         m, v, k = state
         k = k + 1
@@ -182,13 +200,13 @@ class Adam:
 
 
 def make_trainer(
-    train_loss: Callable,
-    monitor: Callable | None = None,
+    train_loss: Loss,
+    monitor: Loss | None = None,
     *,
     optimizer: Adam | None = None,
     max_steps: int = 20000,
     check_every: int = 10,
-):
+) -> Callable[[ArrayLike, ArrayLike], tuple[jax.Array, jax.Array, jax.Array]]:
     """A jit-compiled "train until the monitored loss reaches a target" routine.
 
     Args:
@@ -260,11 +278,11 @@ class PathResult:
     length: float
     normalized_length: float
     seconds: float
-    info: dict = field(default_factory=dict)
+    info: dict[str, int | float | bool | str] = field(default_factory=dict)
 
-    def row(self, threshold: float | None = None) -> dict:
+    def row(self, threshold: float | None = None) -> dict[str, int | float | bool | str]:
         """One row of the comparison table (JSON-able scalars)."""
-        row = {
+        row: dict[str, int | float | bool | str] = {
             "method": self.method,
             "max_loss": self.max_loss,
             "barrier": self.barrier,
@@ -295,7 +313,7 @@ def _result(method, points, losses, start, theta1, theta2, info=None) -> PathRes
     )
 
 
-def linear_path(loss: Callable, theta1, theta2, n_points: int = 30) -> PathResult:
+def linear_path(loss: Loss, theta1: ArrayLike, theta2: ArrayLike, n_points: int = 30) -> PathResult:
     """The straight line and its barrier: max over ``n_points`` evenly spaced ``t`` in [0, 1]
     of the loss, minus the mean endpoint loss (Frankle et al. 2020 use 30 points)."""
     if n_points < 2:
@@ -307,7 +325,9 @@ def linear_path(loss: Callable, theta1, theta2, n_points: int = 30) -> PathResul
     return _result("linear", interpolate(a, b, ts), losses, start, a, b)
 
 
-def bezier_points(theta1, control, theta2, ts):
+def bezier_points(
+    theta1: jax.Array, control: jax.Array, theta2: jax.Array, ts: ArrayLike
+) -> jax.Array:
     """Quadratic Bezier ``(1-t)^2 theta1 + 2t(1-t) control + t^2 theta2``; ``ts`` ``(T,)`` ->
     ``(T, P)``."""
     ts = jnp.asarray(ts)[:, None]
@@ -315,9 +335,9 @@ def bezier_points(theta1, control, theta2, ts):
 
 
 def bezier_path(
-    loss: Callable,
-    theta1,
-    theta2,
+    loss: Loss,
+    theta1: ArrayLike,
+    theta2: ArrayLike,
     *,
     steps: int = 2000,
     batch: int = 8,
@@ -361,9 +381,9 @@ def bezier_path(
 
 
 def neb_path(
-    loss: Callable,
-    theta1,
-    theta2,
+    loss: Loss,
+    theta1: ArrayLike,
+    theta2: ArrayLike,
     *,
     n_images: int = 8,
     steps: int = 500,

@@ -17,12 +17,17 @@ class Progress:
     def __init__(
         self, total: int, label: str, unit: str = "items", enabled: bool = True, every: float = 1.0
     ):
-        self.total, self.label, self.unit = total, label, unit
-        self.enabled, self.every = enabled, every
-        self.start = self._last = time.perf_counter()
-        self.done = 0
+        self.total: int = total
+        self.label: str = label
+        self.unit: str = unit
+        self.enabled: bool = enabled
+        self.every: float = every
+        self.start: float = time.perf_counter()
+        self._last: float = self.start
+        self.done: int = 0
 
     def update(self, n: int) -> None:
+        """Count ``n`` more units done; print a line if ``every`` seconds have passed."""
         self.done += n
         now = time.perf_counter()
         if self.enabled and (now - self._last >= self.every or self.done >= self.total):

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
@@ -21,7 +21,11 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from . import _x64  # noqa: F401  (float64 switch)
-from ._paths import Adam, PathResult, _pair, interpolate, make_trainer, path_length
+from ._paths import Adam, Loss, PathResult, _pair, interpolate, make_trainer, path_length
+
+if TYPE_CHECKING:
+    from jax.typing import ArrayLike
+    from numpy.typing import NDArray
 
 __all__ = ["StringResult", "StringSampler", "dynamic_string_sampling"]
 
@@ -69,7 +73,7 @@ class StringResult:
     training_steps: int
     seconds: float
 
-    def as_path(self, loss: Callable | None = None, n_per_segment: int = 21) -> PathResult:
+    def as_path(self, loss: Loss | None = None, n_per_segment: int = 21) -> PathResult:
         """The string as a :class:`PathResult` (dense points along every segment)."""
         beads = self.beads
         s = np.linspace(0.0, 1.0, n_per_segment)[:-1]
@@ -130,9 +134,9 @@ class StringSampler:
 
     def __init__(
         self,
-        loss: Callable,
+        loss: Loss,
         *,
-        train_loss: Callable | None = None,
+        train_loss: Loss | None = None,
         optimizer: Adam | None = None,
         alpha: float = 0.95,
         tolerance: float = 1.1,
@@ -142,8 +146,8 @@ class StringSampler:
         check_every: int = 10,
         max_beads: int = 257,
         placement: str = "worst",
-        length_mask=None,
-    ):
+        length_mask: ArrayLike | None = None,
+    ) -> None:
         if not 0 < alpha <= 1:
             raise ValueError(f"alpha must lie in (0, 1], got {alpha}")
         if not tolerance >= 1:
@@ -152,12 +156,17 @@ class StringSampler:
             raise ValueError("max_depth >= 1, n_scan >= 3 and max_beads >= 3 required")
         if placement not in ("worst", "midpoint"):
             raise ValueError(f"placement must be 'worst' or 'midpoint', got {placement!r}")
-        self.placement = placement
-        self.length_mask = None if length_mask is None else np.asarray(length_mask, dtype=bool)
-        self.loss = loss
-        self.alpha, self.tolerance, self.max_depth = alpha, tolerance, max_depth
-        self.max_steps, self.max_beads = max_steps, max_beads
-        self.ts = jnp.linspace(0.0, 1.0, n_scan)
+        self.placement: str = placement
+        self.length_mask: NDArray[np.bool_] | None = (
+            None if length_mask is None else np.asarray(length_mask, dtype=bool)
+        )
+        self.loss: Loss = loss
+        self.alpha: float = alpha
+        self.tolerance: float = tolerance
+        self.max_depth: int = max_depth
+        self.max_steps: int = max_steps
+        self.max_beads: int = max_beads
+        self.ts: jax.Array = jnp.linspace(0.0, 1.0, n_scan)
         self._loss = jax.jit(loss)
         self._curve = jax.jit(lambda a, b: jax.vmap(loss)(interpolate(a, b, self.ts)))
         self._point = jax.jit(lambda a, b, t: loss((1 - t) * a + t * b))
@@ -171,7 +180,7 @@ class StringSampler:
 
     # ------------------------------------------------------------------ pieces
 
-    def segment_max(self, a, b) -> tuple[float, float, bool]:
+    def segment_max(self, a: jax.Array, b: jax.Array) -> tuple[float, float, bool]:
         """Max of the interpolated loss between beads ``a`` and ``b`` (each ``(P,)``).
 
         Dense scan at ``n_scan`` points; an interior maximum is refined by a bounded 1-D
@@ -197,7 +206,7 @@ class StringSampler:
             return float(-res.fun), float(res.x), True
         return best, float(ts[k]), True
 
-    def train_bead(self, theta0, target: float):
+    def train_bead(self, theta0: ArrayLike, target: float) -> tuple[jax.Array, float, int]:
         """Adam on ``train_loss`` from ``theta0`` until ``loss <= target``.
 
         Returns ``(theta, loss, steps)``."""
@@ -206,7 +215,9 @@ class StringSampler:
 
     # ------------------------------------------------------------------ algorithm
 
-    def connect(self, theta1, theta2, threshold: float, progress: bool = False) -> StringResult:
+    def connect(
+        self, theta1: ArrayLike, theta2: ArrayLike, threshold: float, progress: bool = False
+    ) -> StringResult:
         """Run greedy DSS between ``theta1`` and ``theta2`` (flat, ``(P,)``) at level ``L0``."""
         start = time.perf_counter()
         if not (np.isfinite(threshold) and threshold > 0):
@@ -310,7 +321,7 @@ class StringSampler:
 
 
 def dynamic_string_sampling(
-    loss: Callable, theta1, theta2, threshold: float, **options
+    loss: Loss, theta1: ArrayLike, theta2: ArrayLike, threshold: float, **options: Any
 ) -> StringResult:
     """One greedy DSS run; ``options`` are those of :class:`StringSampler`."""
     progress = options.pop("progress", False)

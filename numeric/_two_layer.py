@@ -25,11 +25,16 @@ import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import _x64  # noqa: F401  (float64 on)
 from ._progress import Progress
+
+if TYPE_CHECKING:
+    import jax
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "PhaseSummary",
@@ -162,15 +167,15 @@ def _initial(phi, loss: str = "logistic"):
 
 
 def two_layer_gd(
-    X,
-    y,
-    W0,
-    etas,
+    X: ArrayLike,
+    y: ArrayLike,
+    W0: ArrayLike,
+    etas: ArrayLike,
     steps: int,
-    phi: Callable,
-    dphi: Callable,
+    phi: Callable[[jax.Array], jax.Array],
+    dphi: Callable[[jax.Array], jax.Array],
     *,
-    a=None,
+    a: ArrayLike | None = None,
     every: int = 1,
     chunk: int | None = None,
     progress: bool = False,
@@ -261,7 +266,7 @@ def two_layer_gd(
 # --- phase analysis on recorded curves ----------------------------------------------------
 
 
-def stable_phase_start(risk, rtol: float = 1e-12) -> int | None:
+def stable_phase_start(risk: ArrayLike, rtol: float = 1e-12) -> int | None:
     """First step ``s`` with ``risk[t+1] <= risk[t] (1 + rtol)`` for every ``t >= s``.
 
     ``rtol`` ignores rounding-level increases. Returns None when the last step increases the
@@ -304,11 +309,12 @@ class PhaseSummary:
     rate_exponent: float | None
     final_risk: float
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, float | int | None]:
+        """The fields by name (JSON-ready)."""
         return dict(self.__dict__)
 
 
-def phase_summary(risk, eta: float, rtol: float = 1e-12) -> PhaseSummary:
+def phase_summary(risk: ArrayLike, eta: float, rtol: float = 1e-12) -> PhaseSummary:
     """Stable-phase start, threshold and fitted rate of one risk curve (see PhaseSummary)."""
     risk = np.asarray(risk, dtype=np.float64)
     s = stable_phase_start(risk, rtol)
@@ -332,13 +338,13 @@ def phase_summary(risk, eta: float, rtol: float = 1e-12) -> PhaseSummary:
     )
 
 
-def steps_to_risk(risk, target: float) -> int | None:
+def steps_to_risk(risk: ArrayLike, target: float) -> int | None:
     """First step at which the risk is ``<= target`` (None if never)."""
     hit = np.flatnonzero(np.asarray(risk) <= target)
     return int(hit[0]) if hit.size else None
 
 
-def largest_margin_decrease(margin, start_index: int = 0) -> float:
+def largest_margin_decrease(margin: ArrayLike, start_index: int = 0) -> float:
     """Largest decrease of a margin curve after ``start_index``, relative to its range there.
 
     ``max_{t <= t'} (margin_t - margin_t') / (max margin - min margin)`` over the curve from

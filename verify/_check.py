@@ -7,8 +7,9 @@ import dataclasses
 import json
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sympy
@@ -52,7 +53,7 @@ DEFAULT_OUT = Path("trainability-runs") / "check"
 
 
 def perturbation_verdict(
-    points: list[dict],
+    points: list[dict[str, Any]],
     critical: float | None,
     convex_when: str = "below",
     *,
@@ -61,7 +62,7 @@ def perturbation_verdict(
     factor: float = FACTOR,
     min_boundaries: int = MIN_BOUNDARIES,
     min_resolved: int = MIN_RESOLVED,
-) -> dict:
+) -> dict[str, Any]:
     """Map measured points onto ``{"status", "why", "onset": {"bracket", "measured"}}``.
 
     ``status`` is ``"passed"`` when :func:`~trainability.verify.transition_verdict` passes
@@ -116,7 +117,7 @@ def perturbation_verdict(
     return {"status": "inconclusive", "why": "; ".join(undecided), "onset": onset}
 
 
-def _landscape(expr, params: Mapping[str, float], dim: int | None) -> Landscape:
+def _landscape(expr: str | Landscape, params: Mapping[str, float], dim: int | None) -> Landscape:
     if isinstance(expr, Landscape):
         return expr.with_values(params)
     if not isinstance(expr, str):
@@ -184,20 +185,20 @@ def _note(progress: bool, text: str) -> None:
 
 
 def check_perturbation(
-    expr_or_landscape,
+    expr_or_landscape: str | Landscape,
     params: Mapping[str, float] | None = None,
-    vary: Mapping | None = None,
+    vary: Mapping[str, tuple[float, float, int] | Sequence[float]] | None = None,
     *,
-    x0=DEFAULT_X0,
+    x0: float | Sequence[float] = DEFAULT_X0,
     levels: int = DEFAULT_LEVELS,
     steps: int = 1000,
     bound: float = 1e8,
     backend: str = "auto",
-    out=DEFAULT_OUT,
+    out: str | Path = DEFAULT_OUT,
     points: int = DEFAULT_POINTS,
     dim: int | None = None,
     progress: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """Derive a loss's critical roughness, measure the boundary dimension around it, compare.
 
     Args:

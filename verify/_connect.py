@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,21 +24,28 @@ from trainability.numeric import (
 
 from ._figures import plt, save_figure
 
+if TYPE_CHECKING:
+    from jax.typing import ArrayLike
+
+    from trainability.numeric import Task
+
+    from ._verdict import Verdict
+
 __all__ = ["METHODS", "compare_methods", "connect_models", "connectivity_checks", "plot_paths"]
 
 METHODS = ("dss", "linear", "bezier", "neb")
 
 
 def compare_methods(
-    task,
-    theta1,
-    theta2,
+    task: Task,
+    theta1: ArrayLike,
+    theta2: ArrayLike,
     threshold: float,
-    methods=METHODS,
+    methods: Sequence[str] = METHODS,
     *,
     seed: int = 0,
     progress: bool = False,
-    **sampler_options,
+    **sampler_options: Any,
 ) -> list[PathResult]:
     """Run each method between two flat models of ``task`` at level ``L0 = threshold``.
 
@@ -73,7 +83,7 @@ def compare_methods(
     return out
 
 
-def plot_paths(paths, threshold: float, path):
+def plot_paths(paths: Sequence[PathResult], threshold: float, path: str | Path) -> str:
     """Loss along each path against the fraction of its arc length, and the PCA projection
     of all paths' points (first two components of their union)."""
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(8.4, 3.4))
@@ -98,16 +108,16 @@ def plot_paths(paths, threshold: float, path):
 
 
 def connect_models(
-    path_a,
-    path_b,
+    path_a: str | Path,
+    path_b: str | Path,
     threshold: float,
-    methods=METHODS,
+    methods: Sequence[str] = METHODS,
     *,
-    figure=None,
+    figure: str | Path | None = None,
     progress: bool = True,
     tolerance: float = 1.1,
     alpha: float | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Load two models saved by :func:`trainability.numeric.save_model` and compare methods.
 
     ``tolerance`` and ``alpha`` go to the DSS sampler (``alpha`` defaults to the task's).
@@ -141,7 +151,7 @@ def connect_models(
     }
 
 
-def connectivity_checks(barrier: float = 0.5, hat: float = 1.0) -> list:
+def connectivity_checks(barrier: float = 0.5, hat: float = 1.0) -> list[Verdict]:
     """DSS on landscapes with known answers, as :class:`trainability.verify.Verdict` objects.
 
     1. Convex (isotropic quadratic) with both end models inside the ``alpha * L0`` sublevel

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 from trainability.analytic import (
     DerivationTimeout,
@@ -27,9 +28,9 @@ MAX_DERIVE_DIM = 200
 TIMED_OUT = "unknown: timed out"
 
 
-def _convexity_summary(land: Landscape) -> dict:
+def _convexity_summary(land: Landscape) -> dict[str, Any]:
     conv = convexity(land)
-    out = {
+    out: dict[str, Any] = {
         "condition": conv.condition_text(),
         "status": conv.status,
         "always_convex": conv.always_convex,
@@ -49,7 +50,7 @@ def _convexity_summary(land: Landscape) -> dict:
     return out
 
 
-def _fixed_points(land: Landscape) -> list[dict]:
+def _fixed_points(land: Landscape) -> list[dict[str, list[str] | None]]:
     return [
         {
             "location": [str(c) for c in p.location],
@@ -59,13 +60,13 @@ def _fixed_points(land: Landscape) -> list[dict]:
     ]
 
 
-def _renormalization(land: Landscape) -> tuple[list, dict | None]:
+def _renormalization(land: Landscape) -> tuple[list[str], dict[str, str] | None]:
     ren = renormalization(land)
     exps = {k: str(v) for k, v in ren.exponents.items()} if ren.exists else None
     return [str(i) for i in ren.invariants], exps
 
 
-def derive_summary(land: Landscape, timeout: float | None = 60.0) -> dict:
+def derive_summary(land: Landscape, timeout: float | None = 60.0) -> dict[str, Any]:
     """JSON-ready derivation of ``land`` (strings in SymPy syntax).
 
     Keys: ``expression``, ``variables``, ``parameters``, ``gradient``, ``hessian``,
@@ -86,7 +87,7 @@ def derive_summary(land: Landscape, timeout: float | None = 60.0) -> dict:
             f"entries), got {land.dim}"
         )
     deadline = math.inf if timeout is None else time.monotonic() + timeout
-    out: dict = {
+    out: dict[str, Any] = {
         "expression": str(land.expr),
         "variables": [str(v) for v in land.variables],
         "parameters": list(land.parameter_names),

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import mpmath
 
 from trainability.analytic import Landscape, mpmath_kernels
+
+if TYPE_CHECKING:
+    # mpmath makes its mpf class per context at run time; _mpf is their static base.
+    from mpmath.ctx_mp_python import _mpf as mpf
 
 __all__ = ["ReferenceOrbit", "reference_orbit", "reference_label"]
 
@@ -19,14 +25,20 @@ class ReferenceOrbit:
     """
 
     trainable: bool
-    xs: list
-    losses: list
+    xs: list[list[mpf]]
+    losses: list[mpf]
     dps: int
     diverged_at: int | None
 
 
 def reference_orbit(
-    land: Landscape, lr: float, x0, *, steps: int = 1000, bound: float = 1e8, dps: int = 50
+    land: Landscape,
+    lr: float,
+    x0: float | Sequence[float],
+    *,
+    steps: int = 1000,
+    bound: float = 1e8,
+    dps: int = 50,
 ) -> ReferenceOrbit:
     """Run GD on ``land`` at learning rate ``lr`` in ``dps``-digit arithmetic.
 
@@ -55,7 +67,13 @@ def reference_orbit(
 
 
 def reference_label(
-    land: Landscape, lr: float, x0, *, steps: int = 1000, bound: float = 1e8, dps: int = 50
+    land: Landscape,
+    lr: float,
+    x0: float | Sequence[float],
+    *,
+    steps: int = 1000,
+    bound: float = 1e8,
+    dps: int = 50,
 ) -> bool:
     """Trainability label of one learning rate from the mpmath orbit."""
     return reference_orbit(land, lr, x0, steps=steps, bound=bound, dps=dps).trainable

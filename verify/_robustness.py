@@ -16,6 +16,7 @@ Replacing the determined labels by the reference ones gives the reference ``B_N`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +57,7 @@ class LabelRobustness:
     counts_reference: np.ndarray
     dimension_float64: float
     dimension_reference: float
-    sensitive_learning_rates: tuple
+    sensitive_learning_rates: tuple[float, ...]
     dps: int
     check_dps: int
 
@@ -66,7 +67,8 @@ class LabelRobustness:
         a, b = float(self.counts_float64[-1]), float(self.counts_reference[-1])
         return (b - a) / a if a else 0.0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, int | float | list[int] | list[float]]:
+        """The fields (and ``finest_count_change``) by name, JSON-ready."""
         return {
             "n_boundary_labels": self.n_boundary_labels,
             "n_checked": self.n_checked,
@@ -99,7 +101,7 @@ def boundary_label_indices(labels: np.ndarray) -> np.ndarray:
 def label_robustness(
     land: Landscape,
     sweep: SweepResult,
-    x0,
+    x0: float | Sequence[float],
     *,
     dps: int = 40,
     check_dps: int | None = None,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy
@@ -23,6 +26,12 @@ from trainability.numeric import (
     lr_sweep,
     stored_lr_sweep,
 )
+
+if TYPE_CHECKING:
+    import argparse
+
+    import jax
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "c_sweep_kernel",
@@ -58,7 +67,7 @@ BACKEND_HELP = (
 )
 
 
-def add_backend_option(parser, default: str = "auto") -> None:
+def add_backend_option(parser: argparse.ArgumentParser, default: str = "auto") -> None:
     """Add the one ``--backend`` option (choices :data:`BACKENDS`) to an argparse parser."""
     parser.add_argument(
         "--backend",
@@ -70,16 +79,16 @@ def add_backend_option(parser, default: str = "auto") -> None:
 
 def sweep_protocol(
     *,
-    steps,
-    bound,
-    lr_min,
-    lr_max,
-    x0,
+    steps: int,
+    bound: float,
+    lr_min: float,
+    lr_max: float,
+    x0: ArrayLike,
     dtype: str = "float64",
-    levels,
-    fit_levels,
+    levels: int,
+    fit_levels: Sequence[int] | Sequence[Sequence[int]],
     criterion: str = "max",
-) -> dict:
+) -> dict[str, Any]:
     """The protocol block of every sweep-like JSON summary.
 
     ``criterion`` is the divergence rule: ``"max"`` (the loss exceeds ``bound`` at some step)
@@ -102,7 +111,7 @@ def sweep_protocol(
     }
 
 
-def initial_point(land: Landscape, x0) -> np.ndarray:
+def initial_point(land: Landscape, x0: ArrayLike) -> np.ndarray:
     """``x0`` as a ``(d,)`` float64 vector: a scalar is repeated, a sequence must have length d."""
     arr = np.atleast_1d(np.asarray(x0, dtype=np.float64))
     if arr.ndim != 1 or arr.size not in (1, land.dim):
@@ -112,7 +121,9 @@ def initial_point(land: Landscape, x0) -> np.ndarray:
     return np.broadcast_to(arr, (land.dim,)).copy()
 
 
-def sweep_run(result: SweepResult | StoredSweep, backend: str, x0, dtype="float64") -> dict:
+def sweep_run(
+    result: SweepResult | StoredSweep, backend: str, x0: ArrayLike, dtype: str = "float64"
+) -> dict[str, Any]:
     """``{"backend", "protocol"}`` of one sweep: the engine actually used (``backend`` is
     the name asked for, e.g. ``"auto"``) and the protocol block (:func:`sweep_protocol`)."""
     config = getattr(result, "config", None)  # a StoredSweep keeps its settings there
@@ -170,7 +181,9 @@ def c_sweep_kernel(
     )
 
 
-def sweep_backend(land: Landscape, backend: str = "jax", dtype: str = "float64"):
+def sweep_backend(
+    land: Landscape, backend: str = "jax", dtype: str = "float64"
+) -> tuple[Callable[..., tuple[jax.Array, jax.Array]] | None, str | CSweepKernel]:
     """``(loss_and_grad, backend)`` arguments of ``numeric.lr_sweep``/``grid_sweep`` for a name.
 
     ``"auto"`` falls back to ``"jax"`` (with a note on stderr) when the C kernel cannot be
@@ -196,7 +209,7 @@ def sweep_backend(land: Landscape, backend: str = "jax", dtype: str = "float64")
         raise ValueError(str(exc)) from None
 
 
-def backend_name(backend: str, resolved) -> str:
+def backend_name(backend: str, resolved: str | CSweepKernel) -> str:
     """The engine actually used, for summaries: the kernel's name (``"c-poly"``),
     ``"jax-poly"`` when that was asked for, else ``"jax"`` (also after a fallback)."""
     if not isinstance(resolved, str):
@@ -204,7 +217,7 @@ def backend_name(backend: str, resolved) -> str:
     return "jax-poly" if backend == "jax-poly" else resolved
 
 
-def _identity(land: Landscape, backend: str, resolved) -> dict:
+def _identity(land: Landscape, backend: str, resolved: str | CSweepKernel) -> dict[str, Any]:
     name = backend_name(backend, resolved)
     return {
         "expr": sympy.srepr(land.expr),
@@ -215,7 +228,13 @@ def _identity(land: Landscape, backend: str, resolved) -> dict:
 
 
 def sweep_landscape(
-    land: Landscape, x0, *, backend: str = "auto", out=None, resume: bool = False, **kwargs
+    land: Landscape,
+    x0: ArrayLike,
+    *,
+    backend: str = "auto",
+    out: str | Path | None = None,
+    resume: bool = False,
+    **kwargs: Any,
 ) -> SweepResult | StoredSweep:
     """Learning-rate sweep of ``land`` from ``x0``; keyword arguments go to ``lr_sweep``.
 

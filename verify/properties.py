@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy
@@ -36,6 +37,12 @@ from trainability.analytic import (
 )
 
 from ._verdict import Verdict
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from trainability.analytic import FiniteSum
+    from trainability.numeric import ClassificationData
 
 __all__ = [
     "alpha_beta_holds",
@@ -95,7 +102,7 @@ def _curvature_samples(land: Landscape, window: float, samples: int, seed: int) 
 
 
 def convexity_matches_curvature(
-    land: Landscape, window: float = 10.0, samples: int = 20_001, rtol: float = 1e-9, seed=0
+    land: Landscape, window: float = 10.0, samples: int = 20_001, rtol: float = 1e-9, seed: int = 0
 ) -> Verdict:
     """Derived convexity at the landscape's values against dense curvature evaluation.
 
@@ -284,7 +291,12 @@ def _orbit(land: Landscape, values: dict, x0, s: float, steps: int) -> np.ndarra
 
 
 def renormalization_maps_orbits(
-    land: Landscape, b: float, x0, s: float, steps: int = 30, rtol: float | None = None
+    land: Landscape,
+    b: float,
+    x0: ArrayLike,
+    s: float,
+    steps: int = 30,
+    rtol: float | None = None,
 ) -> Verdict:
     """GD from ``x0`` equals ``b`` times GD from ``x0/b`` on the rescaled hyperparameters.
 
@@ -350,7 +362,7 @@ def _growth(land: Landscape, orbit: np.ndarray, s: float) -> np.ndarray:
 
 def no_fractal_boundary_when_convex(
     land: Landscape,
-    x0=1.0,
+    x0: ArrayLike = 1.0,
     *,
     levels: int = 12,
     steps: int = 200,
@@ -396,7 +408,9 @@ def no_fractal_boundary_when_convex(
     )
 
 
-def alpha_beta_holds(fs, alpha: float, beta: float, samples: int = 2**10, seed: int = 0):
+def alpha_beta_holds(
+    fs: FiniteSum, alpha: float, beta: float, samples: int = 2**10, seed: int = 0
+) -> Verdict:
     """The alpha-beta condition holds at ``(alpha, beta)`` on the example's box (sampled worst
     slack, re-evaluated at 50 digits: :func:`~trainability.verify.alpha_beta_check`)."""
     from ._alphabeta import alpha_beta_check
@@ -416,7 +430,7 @@ def alpha_beta_holds(fs, alpha: float, beta: float, samples: int = 2**10, seed: 
 
 
 def margins_monotone_after_phase_change(
-    data,
+    data: ClassificationData,
     eta: float,
     steps: int,
     width: int = 2,

@@ -15,9 +15,20 @@ Heavy modules (JAX, the C compiler) are imported only when a fixture is used.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    import jax
+
+    from trainability.analytic import Kernels, Landscape
+    from trainability.numeric import CSweepKernel
+
+    #: ``(loss_and_grad, backend)`` as :func:`~trainability.verify.sweep_backend` returns it.
+    SweepBackend = tuple[Callable[..., tuple[jax.Array, jax.Array]] | None, str | CSweepKernel]
 
 __all__ = ["KernelCache", "Sizes", "SIZES", "sizes"]
 
@@ -58,11 +69,11 @@ class KernelCache:
     every hyperparameter draw of one loss shares them. ``built`` counts generations.
     """
 
-    def __init__(self):
-        self._cache: dict = {}
-        self.built = 0
+    def __init__(self) -> None:
+        self._cache: dict[tuple[Hashable, ...], Kernels | SweepBackend] = {}
+        self.built: int = 0
 
-    def __call__(self, land, backend: str = "numpy"):
+    def __call__(self, land: Landscape, backend: str = "numpy") -> Kernels | SweepBackend:
         key = (land.expr, land.variables, land.hyperparameters, backend)
         if key not in self._cache:
             self._cache[key] = self._build(land, backend)
@@ -70,7 +81,7 @@ class KernelCache:
         return self._cache[key]
 
     @staticmethod
-    def _build(land, backend: str):
+    def _build(land: Landscape, backend: str) -> Kernels | SweepBackend:
         import numpy as np
 
         from trainability import analytic
@@ -98,7 +109,8 @@ class KernelCache:
         return pair
 
 
-def pytest_addoption(parser) -> None:
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ``--trainability-level`` option and its ``trainability_level`` ini default."""
     group = parser.getgroup("trainability")
     group.addoption(
         "--trainability-level",

@@ -28,12 +28,17 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sympy
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
 
 from trainability.analytic import (
     DerivationTimeout,
@@ -66,7 +71,7 @@ SECTIONS = (
     "fixed-points",
 )
 
-logger = logging.getLogger(__name__)
+logger: logging.SphinxLoggerAdapter = logging.getLogger(__name__)
 
 _GREEK = {"eps": r"\epsilon", "lam": r"\lambda"}
 
@@ -78,7 +83,7 @@ def _tex_name(name: str) -> str:
     return f"{stem}_{{{digits}}}" if digits else stem
 
 
-def latex(expr, land: Landscape | None = None) -> str:
+def latex(expr: str | sympy.Basic | float | sympy.MatrixBase, land: Landscape | None = None) -> str:
     """``sympy.latex`` with the package's hyperparameter names typeset (``eps`` as epsilon).
 
     >>> from trainability.analytic import family
@@ -121,7 +126,7 @@ class DeriveDirective(SphinxDirective):
     required_arguments = 1
     final_argument_whitespace = True
     has_content = False
-    option_spec = {
+    option_spec: ClassVar[dict[str, Callable[[str], Any]] | None] = {
         "param": directives.unchanged,
         "dim": directives.positive_int,
         "family": directives.flag,
@@ -333,7 +338,7 @@ def _math_para(prefix: str, texs: list[str]) -> nodes.paragraph:
     return para
 
 
-def setup(app) -> dict:
+def setup(app: Sphinx) -> dict[str, str | bool]:
     """Register the ``trainability-derive`` directive."""
     app.add_directive("trainability-derive", DeriveDirective)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -17,10 +17,15 @@ Landscapes come from the built-in families, from a grammar of perturbations of t
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
 
 from trainability.analytic import Landscape, family, from_expression
+
+if TYPE_CHECKING:
+    from trainability.analytic import FiniteSum
 
 __all__ = [
     "PERTURBATION_KINDS",
@@ -58,7 +63,7 @@ def family_landscapes(
     return land.with_values(values)
 
 
-def nonzero_starts(limit: float = 10.0, tiny: float = 1e-3):
+def nonzero_starts(limit: float = 10.0, tiny: float = 1e-3) -> st.SearchStrategy[float]:
     """Initial points ``x0`` with ``tiny <= |x0| <= limit``."""
     magnitude = st.floats(tiny, limit, allow_nan=False)
     return st.tuples(st.sampled_from([-1.0, 1.0]), magnitude).map(lambda t: t[0] * t[1])
@@ -176,7 +181,9 @@ def perturbations(
     return draw(_PRODUCTIONS[kind](variable))
 
 
-def hyperparameter_values(land: Landscape, around: dict | None = None, spread: float = 2.0):
+def hyperparameter_values(
+    land: Landscape, around: Mapping[str, float] | None = None, spread: float = 2.0
+) -> st.SearchStrategy[dict[str, float]]:
     """Values for every hyperparameter of ``land``: log-uniform in ``[v/spread, v*spread]``
     around ``around`` (default: the landscape's own values, else the ranges of the families,
     ``eps`` in [0, 0.5], ``lam`` in [0.02, 2]). Zero stays zero (a vanishing amplitude).
@@ -184,7 +191,7 @@ def hyperparameter_values(land: Landscape, around: dict | None = None, spread: f
     base = {**land.value_dict, **(around or {})}
     if not spread >= 1:
         raise ValueError(f"spread must be >= 1, got {spread}")
-    draws = {}
+    draws: dict[str, st.SearchStrategy[float]] = {}
     for name in land.parameter_names:
         if name in base:
             v = float(base[name])
@@ -238,7 +245,7 @@ def landscapes(draw, max_dim: int = 3, kinds=PERTURBATION_KINDS, separable: bool
     return land.with_values({k: v for k, v in values.items() if k in land.parameter_names})
 
 
-def scales(exact: bool = False):
+def scales(exact: bool = False) -> st.SearchStrategy[float]:
     """Renormalization scales ``b > 0``: powers of two (float64 rescaling is then exact, orbits
     agree bit for bit) when ``exact``, else log-uniform in ``[1/8, 8]``."""
     if exact:
@@ -246,7 +253,9 @@ def scales(exact: bool = False):
     return st.floats(math.log(0.125), math.log(8.0), allow_nan=False).map(math.exp)
 
 
-def learning_rates(land: Landscape, inside: bool = True, point: int = 0, margin: float = 0.02):
+def learning_rates(
+    land: Landscape, inside: bool = True, point: int = 0, margin: float = 0.02
+) -> st.SearchStrategy[float]:
     """Learning rates relative to the derived stability interval ``(0, s_max)`` of a fixed
     point of GD on ``land`` (at its values): inside, ``(margin, 1 - margin) * s_max``;
     outside, ``(1 + margin, 2) * s_max``.
@@ -273,7 +282,9 @@ def learning_rates(land: Landscape, inside: bool = True, point: int = 0, margin:
     return st.floats((1 + margin) * hi, 2 * hi, allow_nan=False)
 
 
-def alpha_beta_pairs(fs, inside: bool = True, alpha_max_factor: float = 10.0):
+def alpha_beta_pairs(
+    fs: FiniteSum, inside: bool = True, alpha_max_factor: float = 10.0
+) -> st.SearchStrategy[tuple[float, float]]:
     """``(alpha, beta)`` pairs inside or outside the proven region of an alpha-beta example
     (:func:`~trainability.analytic.alpha_beta_example`).
 

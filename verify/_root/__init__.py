@@ -18,6 +18,7 @@ This file lives in ``verify/_root`` because the repository's top-level folders a
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 __version__ = "0.2.0"
@@ -28,11 +29,11 @@ if TYPE_CHECKING:
     from . import analytic, numeric, verify
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> ModuleType:
     if name in ("analytic", "numeric", "verify"):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | {"analytic", "numeric", "verify"})
