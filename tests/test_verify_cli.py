@@ -176,7 +176,7 @@ def test_grid_matches_direct_sweeps_and_reuses_store(capsys, tmp_path):
     assert first["protocol"]["fit_levels"] == [p["fit_levels"] for p in first["points"]]
     for point in first["points"]:
         direct = sweep_landscape(
-            family("additive", eps=point["eps"], lam=1.0), 5.0, levels=9, steps=300
+            family("additive", eps=point["eps"], lam=1.0), 5.0, levels=9, steps=300, backend="jax"
         )
         assert point["boundary_counts"] == direct.boundary_counts.tolist()
     _, out, _ = run(capsys, *argv)
