@@ -68,7 +68,7 @@ from ._grid import (
     parameter_grid,
 )
 from ._network_grid import (
-    ACTIVATIONS,
+    NETWORK_ACTIVATIONS,
     HyperGrid,
     NetworkProblem,
     PhaseImage,
@@ -156,7 +156,7 @@ __all__ = [
     "mlp_forward_numpy",
     "mlp_gd",
     "mlp_initial_weights",
-    "ACTIVATIONS",
+    "NETWORK_ACTIVATIONS",
     "Adam",
     "AdmissibleRegion",
     "AlphaBetaEstimate",

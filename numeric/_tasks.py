@@ -54,7 +54,7 @@ POLYNOMIALS = {
     "quadratic": (lambda x: 0.5 * x**2 + 0.25 * x + 0.1),
     "cubic": (lambda x: 8 * x**3 - 10 * x**2 + 3 * x),
 }
-ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu, "tanh": jnp.tanh}
+MLP_ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu, "tanh": jnp.tanh}
 
 
 def mlp_init(key, sizes, bias_scale: float = 1.0, init: str = "uniform"):
@@ -88,8 +88,8 @@ def mlp_cross_entropy(params, x, y, activation: str = "relu"):
 def mlp_apply(params, x, activation: str = "sigmoid", output: str | None = None):
     """Network output for inputs ``x`` of shape ``(N, d_in)``: hidden layers use
     ``activation``, the output layer is linear (or ``output``, a name of
-    :data:`ACTIVATIONS`). A layer without ``"b"`` has no bias. Returns ``(N, d_out)``."""
-    act = ACTIVATIONS[activation]
+    :data:`MLP_ACTIVATIONS`). A layer without ``"b"`` has no bias. Returns ``(N, d_out)``."""
+    act = MLP_ACTIVATIONS[activation]
 
     def affine(layer, x):
         return x @ layer["w"] + layer["b"] if "b" in layer else x @ layer["w"]
@@ -97,7 +97,7 @@ def mlp_apply(params, x, activation: str = "sigmoid", output: str | None = None)
     for layer in params[:-1]:
         x = act(affine(layer, x))
     out = affine(params[-1], x)
-    return out if output is None else ACTIVATIONS[output](out)
+    return out if output is None else MLP_ACTIVATIONS[output](out)
 
 
 @dataclass(frozen=True)
