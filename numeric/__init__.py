@@ -56,8 +56,8 @@ from ._datasets import (
     ClassificationData,
     classification_data,
     digits_data,
-    digits_dataset,
     five_point_data,
+    load_digits,
     max_margin,
     xor_data,
 )
@@ -208,7 +208,7 @@ __all__ = [
     "convergence_score",
     "default_box_sizes",
     "digits_data",
-    "digits_dataset",
+    "load_digits",
     "digits_task",
     "dynamic_string_sampling",
     "finite_sum_run",

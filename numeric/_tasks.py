@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _x64  # noqa: F401  (float64 switch)
-from ._datasets import digits_dataset
+from ._datasets import load_digits
 from ._paths import Adam, make_trainer, ravel_model
 from ._progress import Progress
 from ._strings import StringSampler
@@ -257,14 +257,15 @@ def digits_task(
 ) -> Task:
     """A 64-``hidden``-10 ReLU MLP on scikit-learn's handwritten digits (1797 8x8 images).
 
-    Pixels scaled to [0, 1]; a stratified held-out split of ``test_fraction``; softmax
-    cross-entropy as the loss, the held-out error rate as metric ``"error"``.
+    Built on :func:`~trainability.numeric.load_digits`: pixels scaled to [0, 1]; a stratified
+    held-out split of ``test_fraction``; softmax cross-entropy as the loss, the held-out
+    error rate as metric ``"error"``.
     """
     from sklearn.model_selection import train_test_split
 
     if hidden < 1 or not 0 < test_fraction < 1:
         raise ValueError("hidden must be >= 1 and test_fraction in (0, 1)")
-    x, y = digits_dataset()
+    x, y = load_digits()
     x_tr, x_te, y_tr, y_te = train_test_split(
         x, y, test_size=test_fraction, random_state=data_seed, stratify=y
     )

@@ -29,9 +29,9 @@ from trainability.analytic import (
 from trainability.numeric import (
     Progress,
     admissible_grid,
-    digits_dataset,
     estimate_alpha_beta,
     gaussian_classes,
+    load_digits,
     mlp_cross_entropy,
     mlp_init,
     sgd_trajectory,
@@ -425,7 +425,7 @@ def mlp(args) -> dict:
         "alpha_grid": [float(GRID_ALPHAS[0]), float(GRID_ALPHAS[-1]), 0.1],
         "beta_grid": [float(GRID_BETAS[0]), float(GRID_BETAS[-1]), 0.1],
     }
-    X, y = digits_dataset()
+    X, y = load_digits()
     t_start = time.perf_counter()
     results = []
     regions = []
