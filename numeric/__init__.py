@@ -95,7 +95,7 @@ from ._progress import (
     Progress,
 )
 from ._scale import (
-    run_grid,
+    dask_map,
 )
 from ._store import (
     BoundaryCounter,
@@ -257,7 +257,7 @@ __all__ = [
     "polynomial_task",
     "quasar_constant",
     "ravel_model",
-    "run_grid",
+    "dask_map",
     "save_model",
     "sgd_trajectory",
     "slack_terms",

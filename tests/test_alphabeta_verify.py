@@ -13,8 +13,9 @@ from trainability.numeric import slack_terms
 from trainability.verify import _alphabeta as ab
 from trainability.verify._alphabeta import (
     TILTED_WELL_ALPHA_BETA,
-    alpha_beta_check,
+    alpha_beta_worst_slack,
     certify_alpha_beta_1d,
+    check_alpha_beta,
     finite_sum_callables,
     ngn_bound,
     proven_pairs,
@@ -26,6 +27,7 @@ from trainability.verify._alphabeta import (
     tilted_well,
 )
 from trainability.verify._cli import main
+from trainability.verify._verdict import Verdict
 
 
 def _exact_slack_example1(alpha, beta, x, y):
@@ -44,14 +46,27 @@ def test_example1_proven_corner_holds_and_beta_zero_fails():
     """alpha = 5/2, beta = 2 holds on the box; beta = 0 fails, and the reported point is a
     counterexample in exact rational arithmetic (independent of the JAX/mpmath path)."""
     fs = alpha_beta_example(1)
-    ok = alpha_beta_check(fs, 2.5, 2.0, samples=4096, refine=4)
+    ok = alpha_beta_worst_slack(fs, 2.5, 2.0, samples=4096, refine=4)
     assert ok["holds"] and ok["worst_slack"] >= 0
-    bad = alpha_beta_check(fs, 2.5, 0.0, samples=4096, refine=4)
+    bad = alpha_beta_worst_slack(fs, 2.5, 0.0, samples=4096, refine=4)
     assert not bad["holds"]
     x, y = bad["worst_point"]
     exact = _exact_slack_example1(sympy.Rational(5, 2), 0, x, y)
     assert exact < 0
     assert float(exact) == pytest.approx(bad["worst_slack"], rel=1e-12)
+
+
+def test_check_alpha_beta_is_a_verdict_on_the_worst_slack_record():
+    """Every check returns a Verdict: passed iff the record holds, measured its worst slack,
+    and ``why`` names the point."""
+    fs = alpha_beta_example(1)
+    for beta in (2.0, 0.0):
+        record = alpha_beta_worst_slack(fs, 2.5, beta, samples=1024, refine=2)
+        verdict = check_alpha_beta(fs, 2.5, beta, samples=1024, refine=2)
+        assert isinstance(verdict, Verdict)
+        assert verdict.passed is record["holds"] is (beta == 2.0)
+        assert verdict.measured == record["worst_slack"]
+        assert str(record["worst_point"]) in verdict.why
 
 
 _EX1 = alpha_beta_example(1)

@@ -193,7 +193,7 @@ def cmd_grid(args) -> dict:
 
     from trainability.numeric import check_sweep_arguments
 
-    from ._scale import sweep_grid
+    from ._scale import dask_sweeps
     from ._sweeps import initial_point, sweep_protocol
 
     base = _landscape(args)  # values of the varied parameters come per cell
@@ -216,7 +216,7 @@ def cmd_grid(args) -> dict:
     configs = [{**loss, "params": {**fixed, **cell}, "dim": base.dim, "x0": x0} for cell in cells]
     settings = _settings(args)
     t0 = time.perf_counter()
-    summaries = sweep_grid(
+    summaries = dask_sweeps(
         configs,
         args.out,
         scheduler=args.scheduler,

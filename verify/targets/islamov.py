@@ -42,7 +42,7 @@ from trainability.numeric import (
 
 from .._alphabeta import (
     TILTED_WELL_ALPHA_BETA,
-    alpha_beta_check,
+    alpha_beta_worst_slack,
     certify_alpha_beta_1d,
     compare_conditions,
     finite_sum_callables,
@@ -128,8 +128,8 @@ def _family_entry(profile: str, samples: int) -> dict:
     fs = remark1_family(REMARK1_CENTERS, REMARK1_WEIGHTS, profile)
     line = _line_threshold(fs, 1.0, samples, seed=11)
     a = 1.05 * line["alpha_threshold"]
-    check = alpha_beta_check(fs, a, a - 1.0, samples, seed=11)
-    refute = alpha_beta_check(fs, a, 0.0, samples, seed=11)
+    check = alpha_beta_worst_slack(fs, a, a - 1.0, samples, seed=11)
+    refute = alpha_beta_worst_slack(fs, a, 0.0, samples, seed=11)
     return {
         "name": fs.name,
         "centers": REMARK1_CENTERS,
@@ -177,10 +177,12 @@ def examples(args) -> dict:
         fs = alpha_beta_example(number)
         S = fs.minimizers()
         corner, inside = proven_pairs(fs, count, seed=number)
-        checks = [alpha_beta_check(fs, a, b, samples, seed=number) for a, b in corner + inside]
+        checks = [
+            alpha_beta_worst_slack(fs, a, b, samples, seed=number) for a, b in corner + inside
+        ]
         proven_ok = all(c["holds"] for c in checks)
-        refute = alpha_beta_check(fs, corner[0][0], 0.0, samples, seed=number)
-        refute_large = alpha_beta_check(fs, 100 * corner[0][0], 0.0, samples, seed=number)
+        refute = alpha_beta_worst_slack(fs, corner[0][0], 0.0, samples, seed=number)
+        refute_large = alpha_beta_worst_slack(fs, 100 * corner[0][0], 0.0, samples, seed=number)
         proven = fs.proven_region
         if number in LINE_GAP:
             proven["alpha_min_value"] = corner[0][0]
