@@ -7,16 +7,15 @@ import sympy
 
 from trainability.analytic import (
     ExpressionError,
-    alpha_beta_example,
     alpha_beta_slack,
     critical_points,
     finite_sum,
     piece_minima,
     projection,
-    remark1_family,
     smoothness_constant,
     symbol,
 )
+from trainability.verify.targets._islamov_examples import alpha_beta_example, remark1_family
 
 X1, X2 = symbol("x1"), symbol("x2")
 

@@ -8,7 +8,7 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from trainability.analytic import alpha_beta_example, finite_sum
+from trainability.analytic import finite_sum
 from trainability.numeric import slack_terms
 from trainability.verify import _alphabeta as ab
 from trainability.verify._alphabeta import (
@@ -28,6 +28,7 @@ from trainability.verify._alphabeta import (
 )
 from trainability.verify._cli import main
 from trainability.verify._verdict import Verdict
+from trainability.verify.targets._islamov_examples import alpha_beta_example
 
 
 def _exact_slack_example1(alpha, beta, x, y):

@@ -20,10 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from trainability.analytic import (
-    alpha_beta_example,
     finite_sum,
     piece_minima,
-    remark1_family,
     smoothness_constant,
 )
 from trainability.numeric import (
@@ -53,6 +51,7 @@ from .._alphabeta import (
 from .._comparison import comparison_entry
 from .._figures import plt, save_figure
 from .._registry import reproduction
+from ._islamov_examples import alpha_beta_example, remark1_family
 
 EXAMPLES = (1, 2, 3, 6)
 #: Proven lines beta = alpha - gap (Examples 2, 3, 6).
