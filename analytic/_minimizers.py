@@ -101,6 +101,17 @@ def _real(v: sympy.Expr) -> bool:
     return abs(val.imag) < 1e-20
 
 
+def multistart_points(lo: np.ndarray, hi: np.ndarray, starts: int, seed: int) -> np.ndarray:
+    """Starting points of a multistart search in the box ``[lo, hi]``: a regular grid of about
+    ``starts`` points (at least 2 per axis, corners included) followed by ``starts`` seeded
+    uniform draws; shape ``(n, d)``."""
+    d = len(lo)
+    per_axis = max(2, int(round(starts ** (1.0 / d))))
+    axes = [np.linspace(a, b, per_axis) for a, b in zip(lo, hi, strict=True)]
+    grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, d)
+    return np.concatenate([grid, np.random.default_rng(seed).uniform(lo, hi, (starts, d))])
+
+
 def _numeric_minima(expr: sympy.Expr, xs, box, starts: int, dps: int, seed: int):
     """Local minima from a grid of starts (SciPy), polished with mpmath ``findroot``."""
     from scipy.optimize import minimize
@@ -108,15 +119,7 @@ def _numeric_minima(expr: sympy.Expr, xs, box, starts: int, dps: int, seed: int)
     k = numpy_kernels(plain_landscape(expr, xs, "minimizer-search"))
     lo, hi = np.array(box, dtype=np.float64).T
     d = len(xs)
-    per_axis = max(2, int(round(starts ** (1.0 / d))))
-    grid = np.stack(
-        np.meshgrid(
-            *[np.linspace(a, b, per_axis) for a, b in zip(lo, hi, strict=True)], indexing="ij"
-        ),
-        -1,
-    ).reshape(-1, d)
-    rng = np.random.default_rng(seed)
-    grid = np.concatenate([grid, rng.uniform(lo, hi, size=(starts, d))])
+    grid = multistart_points(lo, hi, starts, seed)
 
     def fun(z):
         f, g = k.loss_and_grad(z[None, :])
@@ -267,14 +270,7 @@ def critical_points(fs: FiniteSum, starts: int = 64, seed: int = 0) -> np.ndarra
     k = numpy_kernels(land)
     H = sympy.lambdify(xs, hessian(land) if fs.dim <= 4 else sympy.zeros(fs.dim), "numpy")
     d = fs.dim
-    per_axis = max(2, int(round(starts ** (1.0 / d))))
-    grid = np.stack(
-        np.meshgrid(
-            *[np.linspace(a, b, per_axis) for a, b in zip(lo, hi, strict=True)], indexing="ij"
-        ),
-        -1,
-    ).reshape(-1, d)
-    grid = np.concatenate([grid, np.random.default_rng(seed).uniform(lo, hi, (starts, d))])
+    grid = multistart_points(lo, hi, starts, seed)
     with np.errstate(all="ignore"):
         for z0 in grid:
             res = root(
