@@ -14,18 +14,16 @@ from collections.abc import Sequence
 import numpy as np
 import sympy
 
-from trainability.analytic import FiniteSum, symbol
+from trainability.analytic import FiniteSum, finite_sum, symbol
 
 __all__ = ["ALPHA_BETA_EXAMPLES", "alpha_beta_example", "remark1_family"]
 
-
-def _variables(dim: int) -> tuple[sympy.Symbol, ...]:
-    """``x1..xd``: the finite-sum variables (``x1`` in one dimension too)."""
-    return tuple(symbol(f"x{i}") for i in range(1, dim + 1))
+#: The variables of the paper's examples (on R^2), as :func:`finite_sum` names them.
+_XY = (symbol("x1"), symbol("x2"))
 
 
 def _example1():
-    x, y = _variables(2)
+    x, y = _XY
     u = x + y
     pieces = (u**2 / (u**2 + 1), (u + 1) ** 2 / ((u + 1) ** 2 + 1))
     proven = {
@@ -39,7 +37,7 @@ def _example1():
 
 
 def _example2():
-    x, y = _variables(2)
+    x, y = _XY
     pieces = (1 - sympy.exp(-(x**2) - y**2), 1 - sympy.exp(-((x - 2) ** 2) - (y - 2) ** 2))
     proven = {
         "region": "R^2",
@@ -52,7 +50,7 @@ def _example2():
 
 
 def _example3(denominator: int = 1):
-    x, y = _variables(2)
+    x, y = _XY
     r2 = x**2 + y**2
     s2 = (x - sympy.Rational(5, 2)) ** 2 + (y - sympy.Rational(5, 2)) ** 2
     pieces = ((1 + r2) / (4 + r2), s2 / (denominator + s2))
@@ -67,7 +65,7 @@ def _example3(denominator: int = 1):
 
 
 def _example6():
-    x, y = _variables(2)
+    x, y = _XY
     r2 = x**2 + y**2
     s2 = (x - 1) ** 2 + (y - 1) ** 2
     pieces = (r2 / (1 + r2), s2 / (1 + s2))
@@ -109,9 +107,9 @@ def alpha_beta_example(number: int, example3_denominator: int = 1) -> FiniteSum:
             raise ValueError("example3_denominator must be 1 or 4")
         pieces, proven, box = _example3(example3_denominator)
         name = "example-3" if example3_denominator == 1 else "example-3-table"
-        return FiniteSum(pieces, _variables(2), name, tuple(proven.items()), box)
+        return FiniteSum(pieces, _XY, name, tuple(proven.items()), box)
     pieces, proven, box = ALPHA_BETA_EXAMPLES[number]()
-    return FiniteSum(pieces, _variables(2), f"example-{number}", tuple(proven.items()), box)
+    return FiniteSum(pieces, _XY, f"example-{number}", tuple(proven.items()), box)
 
 
 def remark1_family(
@@ -135,7 +133,7 @@ def remark1_family(
     if profile not in ("exp", "rational"):
         raise ValueError(f"unknown profile {profile!r} (choose 'exp' or 'rational')")
     n, d = a.shape
-    xs = _variables(d)
+    xs = [symbol(f"x{j + 1}") for j in range(d)]  # finite_sum's names, checked by it
     pieces = []
     for i in range(n):
         q = sum(
@@ -143,10 +141,5 @@ def remark1_family(
         )
         pieces.append(1 - sympy.exp(-q) if profile == "exp" else q / (1 + q))
     lo, hi = a.min(0) - 3.0, a.max(0) + 3.0
-    return FiniteSum(
-        tuple(pieces),
-        xs,
-        f"remark1-{profile}",
-        (),
-        tuple(zip(lo.tolist(), hi.tolist(), strict=True)),
-    )
+    box = tuple(zip(lo.tolist(), hi.tolist(), strict=True))
+    return finite_sum(pieces, dim=d, name=f"remark1-{profile}", box=box)
