@@ -16,14 +16,14 @@ from trainability.verify._alphabeta import (
     alpha_beta_worst_slack,
     certify_alpha_beta_1d,
     check_alpha_beta,
+    check_sgd_bound,
+    check_theorem,
     finite_sum_callables,
     ngn_bound,
     proven_pairs,
     sgd_bound,
-    sgd_bound_check,
     slack_at,
     sps_max_bound,
-    theorem_check,
     tilted_well,
 )
 from trainability.verify._cli import main
@@ -120,7 +120,7 @@ def test_sgd_bound_least_squares():
     fs = finite_sum(
         ["(x1 - 1)**2/2 + x2**2/2", "(x1 + 1)**2/2 + (x2 - 2)**2/2"], box=((-4, 4), (-4, 4))
     )
-    v = sgd_bound_check(fs, 1.0, 0.0, [3.0, 3.0], steps=200, seeds=32)
+    v = check_sgd_bound(fs, 1.0, 0.0, [3.0, 3.0], steps=200, seeds=32)
     assert v.passed
     p = v.predicted
     assert p["L"] == 1.0 and p["gamma"] == 0.5
@@ -128,7 +128,7 @@ def test_sgd_bound_least_squares():
     assert p["sigma_int2"] == pytest.approx(1.0) and p["dist0_2"] == pytest.approx(13.0)
     assert p["bound"] == pytest.approx(13.0 / (200 * 0.5) + 2 * 0.5 * 1.0)
     with pytest.raises(ValueError):
-        sgd_bound_check(fs, 1.0, 0.0, [3.0, 3.0], steps=10, seeds=2, gamma=0.9)
+        check_sgd_bound(fs, 1.0, 0.0, [3.0, 3.0], steps=10, seeds=2, gamma=0.9)
 
 
 def _cli(capsys, *args):
@@ -241,7 +241,7 @@ _LS_FS = finite_sum(_LS, name="least-squares", box=((-4, 4), (-4, 4)))
 
 def _well_check(method):
     a, b = TILTED_WELL_ALPHA_BETA
-    return theorem_check(
+    return check_theorem(
         tilted_well(), method, float(a), float(b), _WELL_X0, _WELL_STEPS, _WELL_SEEDS
     )
 
@@ -285,7 +285,7 @@ def test_mutant_sign_flip_is_caught(monkeypatch):
     """Mutant: the noise term of the SGD bound with its sign flipped, on convex least squares
     (1, 0) from (20, -20): the bound drops below the measured noise floor and the check fails."""
     fs = _LS_FS
-    assert sgd_bound_check(fs, 1.0, 0.0, [20.0, -20.0], 20000, 8).passed
+    assert check_sgd_bound(fs, 1.0, 0.0, [20.0, -20.0], 20000, 8).passed
 
     def flipped(**kw):
         b = sgd_bound(**kw)  # the original, imported before the patch
@@ -293,7 +293,7 @@ def test_mutant_sign_flip_is_caught(monkeypatch):
         return {"bound": t["distance"] - t["noise"] + t["beta"], "terms": t}
 
     monkeypatch.setattr(ab, "sgd_bound", flipped)
-    assert not sgd_bound_check(fs, 1.0, 0.0, [20.0, -20.0], 20000, 8).passed
+    assert not check_sgd_bound(fs, 1.0, 0.0, [20.0, -20.0], 20000, 8).passed
 
 
 @pytest.mark.parametrize(

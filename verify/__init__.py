@@ -25,15 +25,15 @@ if TYPE_CHECKING:
         alpha_beta_worst_slack as alpha_beta_worst_slack,
         certify_alpha_beta_1d as certify_alpha_beta_1d,
         check_alpha_beta as check_alpha_beta,
+        check_sgd_bound as check_sgd_bound,
+        check_theorem as check_theorem,
         compare_conditions as compare_conditions,
         finite_sum_callables as finite_sum_callables,
         ngn_bound as ngn_bound,
         proven_pairs as proven_pairs,
         sgd_bound as sgd_bound,
-        sgd_bound_check as sgd_bound_check,
         slack_at as slack_at,
         sps_max_bound as sps_max_bound,
-        theorem_check as theorem_check,
         tilted_well as tilted_well,
     )
     from ._check import (

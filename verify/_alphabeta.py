@@ -54,10 +54,10 @@ __all__ = [
     "proven_pairs",
     "proven_region",
     "sgd_bound",
-    "sgd_bound_check",
+    "check_sgd_bound",
     "slack_at",
     "sps_max_bound",
-    "theorem_check",
+    "check_theorem",
     "tilted_well",
 ]
 
@@ -402,7 +402,7 @@ def ngn_bound(
     return {"bound": sum(terms.values()), "terms": terms, "c_lo": c_lo}
 
 
-def theorem_check(
+def check_theorem(
     fs: FiniteSum,
     method: str,
     alpha: float,
@@ -527,11 +527,11 @@ def theorem_check(
     )
 
 
-def sgd_bound_check(fs: FiniteSum, *args, **kwargs) -> Verdict:
+def check_sgd_bound(fs: FiniteSum, *args, **kwargs) -> Verdict:
     """SGD theorem: ``min_{k<K} E[f(x_k) - f*]`` against :func:`sgd_bound`; the arguments
-    of :func:`theorem_check` after ``method`` (``alpha, beta, x0, steps, seeds, seed``,
+    of :func:`check_theorem` after ``method`` (``alpha, beta, x0, steps, seeds, seed``,
     keyword ``gamma``)."""
-    return theorem_check(fs, "sgd", *args, **kwargs)
+    return check_theorem(fs, "sgd", *args, **kwargs)
 
 
 # --------------------------------------------------------------------------------------------

@@ -42,10 +42,10 @@ from .._alphabeta import (
     TILTED_WELL_ALPHA_BETA,
     alpha_beta_worst_slack,
     certify_alpha_beta_1d,
+    check_theorem,
     compare_conditions,
     finite_sum_callables,
     proven_pairs,
-    theorem_check,
     tilted_well,
 )
 from .._comparison import comparison_entry
@@ -255,7 +255,7 @@ def theorem_cases(steps: int, seeds: int) -> list[dict]:
     bar = Progress(len(problems) * len(METHODS), "islamov-sgd-bound", "runs")
     for fs, alpha, beta, condition in problems:
         for method in METHODS:
-            v = theorem_check(fs, method, alpha, beta, FAR_START[fs.name], steps, seeds)
+            v = check_theorem(fs, method, alpha, beta, FAR_START[fs.name], steps, seeds)
             cases.append(
                 {
                     "name": fs.name,
