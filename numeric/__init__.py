@@ -114,11 +114,11 @@ from ._sweep import (
     MAX_LEVELS,
     LabelKernel,
     SweepResult,
-    check_sweep_arguments,
     label_chunk,
     learning_rates,
     lr_sweep,
     trainable,
+    validate_sweep_arguments,
 )
 from ._tasks import (
     PERMUTATION_OUTPUT,
@@ -201,7 +201,7 @@ __all__ = [
     "boundary_pixels",
     "box_counting_dimension",
     "box_counts",
-    "check_sweep_arguments",
+    "validate_sweep_arguments",
     "CRITERIA",
     "classification_data",
     "connectivity_sweep",

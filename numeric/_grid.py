@@ -21,10 +21,10 @@ from ._boundary import boundary_counts, fit_dimension
 from ._progress import Progress
 from ._sweep import (
     LabelKernel,
-    check_sweep_arguments,
     chunk_bounds,
     learning_rates,
     trainable,
+    validate_sweep_arguments,
     with_criterion,
 )
 
@@ -138,7 +138,7 @@ def grid_sweep(
     Returns:
         A :class:`GridResult` whose ``backend`` names the engine used.
     """
-    check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype, criterion)
+    validate_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype, criterion)
     backend = with_criterion(backend, criterion)
     params = np.asarray(params, dtype=np.float64)
     if params.ndim != 2:

@@ -33,10 +33,10 @@ from ._boundary import DimensionFit, fit_dimension
 from ._progress import Progress
 from ._sweep import (
     SweepResult,
-    check_sweep_arguments,
     chunk_bounds,
     label_chunk,
     learning_rates,
+    validate_sweep_arguments,
 )
 
 __all__ = ["SweepStore", "StoredSweep", "stored_lr_sweep", "sweep_key", "BoundaryCounter"]
@@ -333,7 +333,7 @@ def stored_lr_sweep(
 
     Peak memory is one chunk of labels plus the kernel's working set, whatever ``levels``.
     """
-    check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype, criterion)
+    validate_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype, criterion)
     n_points = 2**levels + 1
     if chunk_size is None:
         chunk_size = int(min(max(2**12, n_points // 64), 2**20))

@@ -220,7 +220,7 @@ class SweepResult:
         return learning_rates(self.levels, self.lr_min, self.lr_max)
 
 
-def check_sweep_arguments(
+def validate_sweep_arguments(
     levels: int,
     lr_min: float,
     lr_max: float,
@@ -337,7 +337,7 @@ def lr_sweep(
     >>> r.boundary_counts.tolist()    # one boundary, at s = 1, on every level
     [1, 1, 1, 1, 1]
     """
-    check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype, criterion)
+    validate_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype, criterion)
     n_points = 2**levels + 1
     compiled = not isinstance(backend, str)
     chunk = int(min(max(chunk_size, 2**16) if compiled else chunk_size, n_points))
