@@ -35,7 +35,7 @@ def _square(config):
     return {"y": config["x"] ** 2}
 
 
-def test_run_grid_keeps_order_and_validates():
+def test_dask_map_keeps_order_and_validates():
     out = dask_map(_square, [{"x": i} for i in range(6)], n_workers=2)
     assert [o["y"] for o in out] == [i * i for i in range(6)]
     assert dask_map(_square, []) == []
