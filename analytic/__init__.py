@@ -13,25 +13,6 @@ from ._activations import (
     activation,
     activation_constants,
 )
-from ._alphabeta import (
-    ALPHA_BETA_EXAMPLES,
-    FiniteSum,
-    MinimizerSet,
-    Smoothness,
-    aiming_slack,
-    alpha_beta_example,
-    alpha_beta_slack,
-    alpha_beta_terms,
-    critical_points,
-    finite_sum,
-    minimizer_set,
-    piece_minima,
-    pl_slack,
-    projection,
-    quasar_convexity_slack,
-    remark1_family,
-    smoothness_constant,
-)
 from ._budget import DerivationTimeout, time_budget
 from ._cache import ArtifactCache
 from ._codegen import (
@@ -56,6 +37,7 @@ from ._derive import (
     hessian,
     learning_rate_symbol,
 )
+from ._finite_sum import FiniteSum, finite_sum
 from ._fixed_points import (
     FixedPoint,
     fixed_points,
@@ -74,6 +56,13 @@ from ._large_stepsize import (
     large_stepsize_predictions,
     stable_phase_rate_bound,
     stable_phase_threshold,
+)
+from ._minimizers import (
+    MinimizerSet,
+    critical_points,
+    minimizer_set,
+    piece_minima,
+    projection,
 )
 from ._parse import (
     ALLOWED_FUNCTIONS,
@@ -97,13 +86,20 @@ from ._sincos import (
     sincos_error_bound,
     sincos_numpy,
 )
+from ._slacks import (
+    aiming_slack,
+    alpha_beta_slack,
+    alpha_beta_terms,
+    pl_slack,
+    quasar_convexity_slack,
+)
+from ._smoothness import Smoothness, smoothness_constant
 
 __all__ = [
     "as_expression",
     "ACTIVATIONS",
     "ACTIVATION_VARIABLE",
     "ALLOWED_FUNCTIONS",
-    "ALPHA_BETA_EXAMPLES",
     "Activation",
     "ActivationConstants",
     "ArtifactCache",
@@ -128,7 +124,6 @@ __all__ = [
     "activation",
     "activation_constants",
     "aiming_slack",
-    "alpha_beta_example",
     "alpha_beta_slack",
     "alpha_beta_terms",
     "c_sweep_source",
@@ -160,7 +155,6 @@ __all__ = [
     "pl_slack",
     "projection",
     "quasar_convexity_slack",
-    "remark1_family",
     "renormalization",
     "rescaled",
     "sincos_error_bound",

@@ -207,7 +207,7 @@ class Activation:
 
             def _broadcast(fn):
                 def call(z):
-                    return fn(z) + 0.0 * z  # constants (identity') get the input's shape
+                    return fn(z) + 0.0 * z  # constants (linear') get the input's shape
 
                 return call
 
@@ -297,7 +297,7 @@ _BUILTINS = {
             "beta": sympy.Rational(1, 4),
         },
     ),
-    "identity": (
+    "linear": (
         Z,
         {},
         {
@@ -347,7 +347,7 @@ def activation(spec: str | sympy.Expr, **values: float) -> Activation:
 
     Args:
         spec: a built-in name (:data:`ACTIVATIONS`: ``leaky_softplus`` with parameter ``c``
-            in ``[0, 1]``, ``softplus``, ``gelu``, ``silu``, ``tanh``, ``identity``), user text
+            in ``[0, 1]``, ``softplus``, ``gelu``, ``silu``, ``tanh``, ``linear``), user text
             in ``z`` parsed by the whitelist parser, or a SymPy expression in ``z``.
         **values: hyperparameter values, e.g. ``c=0.5``.
 

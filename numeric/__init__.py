@@ -56,8 +56,8 @@ from ._datasets import (
     ClassificationData,
     classification_data,
     digits_data,
-    digits_dataset,
     five_point_data,
+    load_digits,
     max_margin,
     xor_data,
 )
@@ -68,7 +68,7 @@ from ._grid import (
     parameter_grid,
 )
 from ._network_grid import (
-    ACTIVATIONS,
+    NETWORK_ACTIVATIONS,
     HyperGrid,
     NetworkProblem,
     PhaseImage,
@@ -95,7 +95,7 @@ from ._progress import (
     Progress,
 )
 from ._scale import (
-    run_grid,
+    dask_map,
 )
 from ._store import (
     BoundaryCounter,
@@ -114,11 +114,11 @@ from ._sweep import (
     MAX_LEVELS,
     LabelKernel,
     SweepResult,
-    check_sweep_arguments,
     label_chunk,
     learning_rates,
     lr_sweep,
     trainable,
+    validate_sweep_arguments,
 )
 from ._tasks import (
     PERMUTATION_OUTPUT,
@@ -156,7 +156,7 @@ __all__ = [
     "mlp_forward_numpy",
     "mlp_gd",
     "mlp_initial_weights",
-    "ACTIVATIONS",
+    "NETWORK_ACTIVATIONS",
     "Adam",
     "AdmissibleRegion",
     "AlphaBetaEstimate",
@@ -201,14 +201,14 @@ __all__ = [
     "boundary_pixels",
     "box_counting_dimension",
     "box_counts",
-    "check_sweep_arguments",
+    "validate_sweep_arguments",
     "CRITERIA",
     "classification_data",
     "connectivity_sweep",
     "convergence_score",
     "default_box_sizes",
     "digits_data",
-    "digits_dataset",
+    "load_digits",
     "digits_task",
     "dynamic_string_sampling",
     "finite_sum_run",
@@ -257,7 +257,7 @@ __all__ = [
     "polynomial_task",
     "quasar_constant",
     "ravel_model",
-    "run_grid",
+    "dask_map",
     "save_model",
     "sgd_trajectory",
     "slack_terms",

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._ols import ols_line
+
 __all__ = ["boundary_counts", "fit_dimension", "DimensionFit"]
 
 
@@ -57,7 +59,8 @@ def fit_dimension(counts, min_count: int = 2, min_levels: int = 3) -> DimensionF
     r"""Least-squares slope of ``log2 B_N`` vs level over levels with
     :math:`B_N \ge \text{min_count}`.
 
-    The standard error is the usual OLS standard error of the slope.
+    The standard error is the usual OLS standard error of the slope (:func:`ols_line`, shared
+    with the box-counting fit).
 
     >>> fit = fit_dimension([1, 2, 4, 8, 16])
     >>> round(fit.dimension, 12), fit.levels
@@ -67,13 +70,5 @@ def fit_dimension(counts, min_count: int = 2, min_levels: int = 3) -> DimensionF
     used = np.flatnonzero(counts >= min_count)
     if used.size < min_levels:
         return DimensionFit(0.0, 0.0, tuple(int(u) for u in used))
-    n = used.astype(float)
-    y = np.log2(counts[used])
-    nbar = n.mean()
-    sxx = np.sum((n - nbar) ** 2)
-    slope = float(np.sum((n - nbar) * (y - y.mean())) / sxx)
-    intercept = float(y.mean() - slope * nbar)
-    resid = y - (intercept + slope * n)
-    dof = used.size - 2
-    stderr = float(np.sqrt(np.sum(resid**2) / dof / sxx)) if dof > 0 else 0.0
+    slope, stderr, intercept = ols_line(used.astype(float), np.log2(counts[used]))
     return DimensionFit(slope, stderr, tuple(int(u) for u in used), intercept)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._ols import ols_line
+
 __all__ = [
     "BoxCountFit",
     "MAX_NORMALISED_LOSS",
@@ -167,17 +169,6 @@ class BoxCountFit:
     intercept: float
 
 
-def _ols(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    xbar = x.mean()
-    sxx = np.sum((x - xbar) ** 2)
-    slope = float(np.sum((x - xbar) * (y - y.mean())) / sxx)
-    intercept = float(y.mean() - slope * xbar)
-    dof = x.size - 2
-    resid = y - intercept - slope * x
-    stderr = float(np.sqrt(np.sum(resid**2) / dof / sxx)) if dof > 0 else 0.0
-    return slope, stderr, intercept
-
-
 def box_counting_dimension(
     mask, sizes=None, tolerance: float = 0.15, min_count: int = 8
 ) -> BoxCountFit:
@@ -225,7 +216,7 @@ def box_counting_dimension(
     i, j = best[2], best[3]
     x = -np.log(sizes[i : j + 1].astype(np.float64))
     y = np.log(counts[i : j + 1].astype(np.float64))
-    slope, stderr, intercept = _ols(x, y)
+    slope, stderr, intercept = ols_line(x, y)
     return BoxCountFit(
         slope, stderr, sizes, counts, slopes, (i, j), float(np.median(slopes[i:j])), intercept
     )

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = [
-    "digits_dataset",
     "ClassificationData",
     "classification_data",
     "digits_data",
+    "load_digits",
     "five_point_data",
     "max_margin",
     "xor_data",
@@ -175,15 +175,15 @@ def xor_data(n: int = 100, noise: float = 0.1, seed: int = 0) -> ClassificationD
     return classification_data("xor", X / s, y, {"n": n, "noise": noise, "seed": seed, "scale": s})
 
 
-def digits_dataset() -> tuple[np.ndarray, np.ndarray]:
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 8x8 handwritten digits: ``X (1797, 64)`` in ``[0, 1]``, ``y (1797,)``.
 
     ``sklearn.datasets.load_digits`` reads a file shipped inside scikit-learn (no download).
     The one loader of this dataset; the tasks built on it choose subsets and scaling.
     """
-    from sklearn.datasets import load_digits
+    from sklearn import datasets
 
-    data = load_digits()
+    data = datasets.load_digits()
     return data.data.astype(np.float64) / 16.0, data.target.astype(np.int64)
 
 
@@ -192,11 +192,11 @@ def digits_data(
 ) -> ClassificationData:
     """A real two-class subset of scikit-learn's handwritten digits (8x8 images, 64 pixels).
 
-    ``sklearn.datasets.load_digits`` reads a file shipped inside scikit-learn (no download).
-    Class ``classes[0]`` gets label ``+1``, ``classes[1]`` label ``-1``; pixels are divided by
-    16 and all images by the largest norm. The default pair 3 vs 8 is among the hardest
-    linearly separable digit pairs (small margin), the analogue of the source's
-    airplane-vs-automobile CIFAR-10 subset, which cannot be downloaded here.
+    Built on :func:`load_digits`; like the other ``*_data`` builders of this module it returns
+    :class:`ClassificationData`. Class ``classes[0]`` gets label ``+1``, ``classes[1]`` label
+    ``-1``; pixels are divided by 16 and all images by the largest norm. The default pair
+    3 vs 8 is among the hardest linearly separable digit pairs (small margin), the analogue
+    of the source's airplane-vs-automobile CIFAR-10 subset, which cannot be downloaded here.
 
     Args:
         classes: two distinct digits in 0..9.
@@ -206,7 +206,7 @@ def digits_data(
     a, b = classes
     if a == b or not (0 <= a <= 9 and 0 <= b <= 9):
         raise ValueError(f"classes must be two distinct digits in 0..9, got {classes}")
-    images, target = digits_dataset()
+    images, target = load_digits()
     rng = np.random.default_rng(seed)
     keep = []
     for k in (a, b):

@@ -21,9 +21,10 @@ from ._boundary import boundary_counts, fit_dimension
 from ._progress import Progress
 from ._sweep import (
     LabelKernel,
-    check_sweep_arguments,
+    chunk_bounds,
     learning_rates,
     trainable,
+    validate_sweep_arguments,
     with_criterion,
 )
 
@@ -137,7 +138,7 @@ def grid_sweep(
     Returns:
         A :class:`GridResult` whose ``backend`` names the engine used.
     """
-    check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype, criterion)
+    validate_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype, criterion)
     backend = with_criterion(backend, criterion)
     params = np.asarray(params, dtype=np.float64)
     if params.ndim != 2:
@@ -190,8 +191,7 @@ def _jax_cells(loss_and_grad, params, x0, lrs, steps, bound, dtype, chunk_size, 
     total = cells * n_points
     chunk = int(min(chunk_size, total))
     labels = np.empty(total, dtype=bool)
-    for start in range(0, total, chunk):
-        stop = min(start + chunk, total)
+    for start, stop in chunk_bounds(total, chunk):
         lane = np.arange(start, start + chunk)
         lane[stop - start :] = total - 1  # padding lanes repeat the last one, discarded
         cell, k = np.divmod(lane, n_points)
@@ -223,10 +223,8 @@ def _kernel_cells(kernel, params, x0, lrs, steps, bound, meter):
     span = min(n_points, _KERNEL_LANES)  # learning rates per call and cell
     group = max(1, _KERNEL_LANES // span)  # cells per call
     multi = getattr(kernel, "sweep_cells", None)
-    for c0 in range(0, cells, group):
-        c1 = min(c0 + group, cells)
-        for k0 in range(0, n_points, span):
-            k1 = min(k0 + span, n_points)
+    for c0, c1 in chunk_bounds(cells, group):
+        for k0, k1 in chunk_bounds(n_points, span):
             if multi is not None:
                 out, _ = multi(lrs[k0:k1], x0[c0:c1], params[c0:c1], steps, bound)
                 labels[c0:c1, k0:k1] = out

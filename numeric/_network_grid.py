@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
 __all__ = [
-    "ACTIVATIONS",
+    "NETWORK_ACTIVATIONS",
     "HyperGrid",
     "NetworkProblem",
     "PhaseImage",
@@ -48,7 +48,7 @@ __all__ = [
     "phase_image",
 ]
 
-ACTIVATIONS = ("tanh", "relu", "linear")
+NETWORK_ACTIVATIONS = ("tanh", "relu", "linear")
 PHASE_SPACES = ("lr_vs_lr", "offset_vs_lr")
 _DTYPES = {"float64": jnp.float64, "float32": jnp.float32}
 
@@ -118,8 +118,9 @@ def network_problem(
         n_data: data set size (default: the number of parameters, ``width**2 + width``).
         minibatch: rows per step for minibatch GD (``None``: full batch).
     """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+    if activation not in NETWORK_ACTIVATIONS:
+        choices = ", ".join(NETWORK_ACTIVATIONS)
+        raise ValueError(f"activation must be one of {choices}, got {activation!r}")
     if not isinstance(width, int | np.integer) or not 1 <= width <= 1024:
         raise ValueError(f"width must be an integer in 1..1024, got {width}")
     n_params = width * width + width

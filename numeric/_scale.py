@@ -1,6 +1,6 @@
 """Scale-out: run many sweep configurations on a Dask cluster.
 
-The numeric layer stays generic: :func:`run_grid` maps a picklable task over JSON-able
+The numeric layer stays generic: :func:`dask_map` maps a picklable task over JSON-able
 configurations (a local cluster by default, or an existing scheduler), reports progress on
 stderr and returns the tasks' small summaries in input order. The tasks themselves write
 their labels into a :class:`~trainability.numeric.SweepStore`, the single place results
@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ._progress import Progress
 
-__all__ = ["run_grid"]
+__all__ = ["dask_map"]
 
 
 CONNECT_TIMEOUT = 10  # seconds: a wrong address fails fast instead of hanging
@@ -40,7 +40,7 @@ def _client(scheduler: str | None, n_workers: int, threads_per_worker: int, proc
     return Client(cluster), cluster
 
 
-def run_grid(
+def dask_map(
     task: Callable[[Mapping], dict],
     configs: Sequence[Mapping],
     *,

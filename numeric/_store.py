@@ -31,7 +31,13 @@ import numpy as np
 
 from ._boundary import DimensionFit, fit_dimension
 from ._progress import Progress
-from ._sweep import SweepResult, check_sweep_arguments, label_chunk, learning_rates
+from ._sweep import (
+    SweepResult,
+    chunk_bounds,
+    label_chunk,
+    learning_rates,
+    validate_sweep_arguments,
+)
 
 __all__ = ["SweepStore", "StoredSweep", "stored_lr_sweep", "sweep_key", "BoundaryCounter"]
 
@@ -283,9 +289,7 @@ class SweepStore:
         """All labels of a complete sweep; raises ValueError if a chunk is missing/corrupt."""
         m = self.manifest(key)
         out = np.empty(m["n_points"], dtype=bool)
-        for i in range(m["n_chunks"]):
-            lo = i * m["chunk_size"]
-            hi = min(lo + m["chunk_size"], m["n_points"])
+        for i, (lo, hi) in enumerate(chunk_bounds(m["n_points"], m["chunk_size"])):
             got = self.read_chunk(key, i, hi - lo)
             if got is None:
                 raise ValueError(f"sweep {key}: chunk {i} is missing or corrupt (resume it)")
@@ -329,7 +333,7 @@ def stored_lr_sweep(
 
     Peak memory is one chunk of labels plus the kernel's working set, whatever ``levels``.
     """
-    check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype, criterion)
+    validate_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype, criterion)
     n_points = 2**levels + 1
     if chunk_size is None:
         chunk_size = int(min(max(2**12, n_points // 64), 2**20))
@@ -355,7 +359,7 @@ def stored_lr_sweep(
     key, manifest = store.open(config, min(chunk_size, n_points), n_points)
     chunk, n_chunks = manifest["chunk_size"], manifest["n_chunks"]
     counter = BoundaryCounter(levels)
-    bounds = [(i * chunk, min((i + 1) * chunk, n_points)) for i in range(n_chunks)]
+    bounds = chunk_bounds(n_points, chunk)
     # Valid chunks are found first so that the progress rate and ETA count only real work.
     valid = {
         i

@@ -69,6 +69,16 @@ class LabelKernel(Protocol):
     def __call__(self, lrs, x0, params, steps: int, bound: float): ...
 
 
+def chunk_bounds(total: int, size: int) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]`` of consecutive chunks of ``size`` covering ``range(total)``
+    (the last one shorter): the one chunk loop of the sweep, the grid and the store.
+
+    >>> chunk_bounds(10, 4)
+    [(0, 4), (4, 8), (8, 10)]
+    """
+    return [(start, min(start + size, total)) for start in range(0, total, size)]
+
+
 def learning_rates(
     levels: int, lr_min: float = 0.0, lr_max: float = 1.5, start: int = 0, stop: int | None = None
 ) -> np.ndarray:
@@ -210,7 +220,7 @@ class SweepResult:
         return learning_rates(self.levels, self.lr_min, self.lr_max)
 
 
-def check_sweep_arguments(
+def validate_sweep_arguments(
     levels: int,
     lr_min: float,
     lr_max: float,
@@ -281,8 +291,7 @@ def label_chunk(
     labels = np.empty(lrs.size, dtype=bool)
     chunk = int(chunk_size)  # every call pads to this size: one compiled shape
     evaluations = 0
-    for start in range(0, lrs.size, chunk):
-        stop = min(start + chunk, lrs.size)
+    for start, stop in chunk_bounds(lrs.size, chunk):
         block = np.full(chunk, lrs[-1])
         block[: stop - start] = lrs[start:stop]  # padding lanes, discarded
         out, k = _trainable_and_steps(
@@ -328,7 +337,7 @@ def lr_sweep(
     >>> r.boundary_counts.tolist()    # one boundary, at s = 1, on every level
     [1, 1, 1, 1, 1]
     """
-    check_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype, criterion)
+    validate_sweep_arguments(levels, lr_min, lr_max, steps, bound, dtype, criterion)
     n_points = 2**levels + 1
     compiled = not isinstance(backend, str)
     chunk = int(min(max(chunk_size, 2**16) if compiled else chunk_size, n_points))
@@ -336,8 +345,7 @@ def lr_sweep(
     meter = Progress(n_points, "sweep", "learning rates", enabled=progress)
     evaluations = 0
     t0 = time.perf_counter()
-    for start in range(0, n_points, chunk):
-        stop = min(start + chunk, n_points)
+    for start, stop in chunk_bounds(n_points, chunk):
         lrs = learning_rates(levels, lr_min, lr_max, start, stop)
         labels[start:stop], ev = label_chunk(
             loss_and_grad,

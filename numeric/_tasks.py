@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _x64  # noqa: F401  (float64 switch)
-from ._datasets import digits_dataset
+from ._datasets import load_digits
 from ._paths import Adam, make_trainer, ravel_model
 from ._progress import Progress
 from ._strings import StringSampler
@@ -54,7 +54,7 @@ POLYNOMIALS = {
     "quadratic": (lambda x: 0.5 * x**2 + 0.25 * x + 0.1),
     "cubic": (lambda x: 8 * x**3 - 10 * x**2 + 3 * x),
 }
-ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu, "tanh": jnp.tanh}
+MLP_ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu, "tanh": jnp.tanh}
 
 
 def mlp_init(key, sizes, bias_scale: float = 1.0, init: str = "uniform"):
@@ -88,8 +88,8 @@ def mlp_cross_entropy(params, x, y, activation: str = "relu"):
 def mlp_apply(params, x, activation: str = "sigmoid", output: str | None = None):
     """Network output for inputs ``x`` of shape ``(N, d_in)``: hidden layers use
     ``activation``, the output layer is linear (or ``output``, a name of
-    :data:`ACTIVATIONS`). A layer without ``"b"`` has no bias. Returns ``(N, d_out)``."""
-    act = ACTIVATIONS[activation]
+    :data:`MLP_ACTIVATIONS`). A layer without ``"b"`` has no bias. Returns ``(N, d_out)``."""
+    act = MLP_ACTIVATIONS[activation]
 
     def affine(layer, x):
         return x @ layer["w"] + layer["b"] if "b" in layer else x @ layer["w"]
@@ -97,7 +97,7 @@ def mlp_apply(params, x, activation: str = "sigmoid", output: str | None = None)
     for layer in params[:-1]:
         x = act(affine(layer, x))
     out = affine(params[-1], x)
-    return out if output is None else ACTIVATIONS[output](out)
+    return out if output is None else MLP_ACTIVATIONS[output](out)
 
 
 @dataclass(frozen=True)
@@ -257,14 +257,15 @@ def digits_task(
 ) -> Task:
     """A 64-``hidden``-10 ReLU MLP on scikit-learn's handwritten digits (1797 8x8 images).
 
-    Pixels scaled to [0, 1]; a stratified held-out split of ``test_fraction``; softmax
-    cross-entropy as the loss, the held-out error rate as metric ``"error"``.
+    Built on :func:`~trainability.numeric.load_digits`: pixels scaled to [0, 1]; a stratified
+    held-out split of ``test_fraction``; softmax cross-entropy as the loss, the held-out
+    error rate as metric ``"error"``.
     """
     from sklearn.model_selection import train_test_split
 
     if hidden < 1 or not 0 < test_fraction < 1:
         raise ValueError("hidden must be >= 1 and test_fraction in (0, 1)")
-    x, y = digits_dataset()
+    x, y = load_digits()
     x_tr, x_te, y_tr, y_te = train_test_split(
         x, y, test_size=test_fraction, random_state=data_seed, stratify=y
     )

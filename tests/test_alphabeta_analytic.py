@@ -7,16 +7,15 @@ import sympy
 
 from trainability.analytic import (
     ExpressionError,
-    alpha_beta_example,
     alpha_beta_slack,
     critical_points,
     finite_sum,
     piece_minima,
     projection,
-    remark1_family,
     smoothness_constant,
     symbol,
 )
+from trainability.verify.targets._islamov_examples import alpha_beta_example, remark1_family
 
 X1, X2 = symbol("x1"), symbol("x2")
 
@@ -138,3 +137,18 @@ def test_finite_sum_parsing_and_errors():
         alpha_beta_example(4)
     with pytest.raises(ValueError):
         remark1_family([[0, 0]], [[1, -1]])
+
+
+def test_multistart_points_grid_then_seeded_draws():
+    """The one multistart grid of the minimizer and critical-point searches: a regular grid
+    with the box corners, then ``starts`` seeded uniform draws inside the box."""
+    from trainability.analytic._minimizers import multistart_points
+
+    lo, hi = np.array([-1.0, 0.0]), np.array([1.0, 4.0])
+    z = multistart_points(lo, hi, 9, seed=5)
+    assert z.shape == (9 + 9, 2)
+    grid = {tuple(p) for p in z[:9]}
+    assert {(-1.0, 0.0), (1.0, 4.0), (-1.0, 4.0), (1.0, 0.0), (0.0, 2.0)} <= grid
+    assert np.all((z >= lo) & (z <= hi))
+    np.testing.assert_array_equal(z, multistart_points(lo, hi, 9, seed=5))
+    assert multistart_points(np.array([0.0]), np.array([1.0]), 1, 0).shape == (2 + 1, 1)

@@ -8,24 +8,27 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from trainability.analytic import alpha_beta_example, finite_sum
+from trainability.analytic import finite_sum
 from trainability.numeric import slack_terms
 from trainability.verify import _alphabeta as ab
 from trainability.verify._alphabeta import (
     TILTED_WELL_ALPHA_BETA,
-    alpha_beta_check,
+    alpha_beta_worst_slack,
     certify_alpha_beta_1d,
+    check_alpha_beta,
+    check_sgd_bound,
+    check_theorem,
     finite_sum_callables,
     ngn_bound,
     proven_pairs,
     sgd_bound,
-    sgd_bound_check,
     slack_at,
     sps_max_bound,
-    theorem_check,
     tilted_well,
 )
 from trainability.verify._cli import main
+from trainability.verify._verdict import Verdict
+from trainability.verify.targets._islamov_examples import alpha_beta_example
 
 
 def _exact_slack_example1(alpha, beta, x, y):
@@ -44,14 +47,27 @@ def test_example1_proven_corner_holds_and_beta_zero_fails():
     """alpha = 5/2, beta = 2 holds on the box; beta = 0 fails, and the reported point is a
     counterexample in exact rational arithmetic (independent of the JAX/mpmath path)."""
     fs = alpha_beta_example(1)
-    ok = alpha_beta_check(fs, 2.5, 2.0, samples=4096, refine=4)
+    ok = alpha_beta_worst_slack(fs, 2.5, 2.0, samples=4096, refine=4)
     assert ok["holds"] and ok["worst_slack"] >= 0
-    bad = alpha_beta_check(fs, 2.5, 0.0, samples=4096, refine=4)
+    bad = alpha_beta_worst_slack(fs, 2.5, 0.0, samples=4096, refine=4)
     assert not bad["holds"]
     x, y = bad["worst_point"]
     exact = _exact_slack_example1(sympy.Rational(5, 2), 0, x, y)
     assert exact < 0
     assert float(exact) == pytest.approx(bad["worst_slack"], rel=1e-12)
+
+
+def test_check_alpha_beta_is_a_verdict_on_the_worst_slack_record():
+    """Every check returns a Verdict: passed iff the record holds, measured its worst slack,
+    and ``why`` names the point."""
+    fs = alpha_beta_example(1)
+    for beta in (2.0, 0.0):
+        record = alpha_beta_worst_slack(fs, 2.5, beta, samples=1024, refine=2)
+        verdict = check_alpha_beta(fs, 2.5, beta, samples=1024, refine=2)
+        assert isinstance(verdict, Verdict)
+        assert verdict.passed is record["holds"] is (beta == 2.0)
+        assert verdict.measured == record["worst_slack"]
+        assert str(record["worst_point"]) in verdict.why
 
 
 _EX1 = alpha_beta_example(1)
@@ -104,7 +120,7 @@ def test_sgd_bound_least_squares():
     fs = finite_sum(
         ["(x1 - 1)**2/2 + x2**2/2", "(x1 + 1)**2/2 + (x2 - 2)**2/2"], box=((-4, 4), (-4, 4))
     )
-    v = sgd_bound_check(fs, 1.0, 0.0, [3.0, 3.0], steps=200, seeds=32)
+    v = check_sgd_bound(fs, 1.0, 0.0, [3.0, 3.0], steps=200, seeds=32)
     assert v.passed
     p = v.predicted
     assert p["L"] == 1.0 and p["gamma"] == 0.5
@@ -112,7 +128,7 @@ def test_sgd_bound_least_squares():
     assert p["sigma_int2"] == pytest.approx(1.0) and p["dist0_2"] == pytest.approx(13.0)
     assert p["bound"] == pytest.approx(13.0 / (200 * 0.5) + 2 * 0.5 * 1.0)
     with pytest.raises(ValueError):
-        sgd_bound_check(fs, 1.0, 0.0, [3.0, 3.0], steps=10, seeds=2, gamma=0.9)
+        check_sgd_bound(fs, 1.0, 0.0, [3.0, 3.0], steps=10, seeds=2, gamma=0.9)
 
 
 def _cli(capsys, *args):
@@ -225,7 +241,7 @@ _LS_FS = finite_sum(_LS, name="least-squares", box=((-4, 4), (-4, 4)))
 
 def _well_check(method):
     a, b = TILTED_WELL_ALPHA_BETA
-    return theorem_check(
+    return check_theorem(
         tilted_well(), method, float(a), float(b), _WELL_X0, _WELL_STEPS, _WELL_SEEDS
     )
 
@@ -269,7 +285,7 @@ def test_mutant_sign_flip_is_caught(monkeypatch):
     """Mutant: the noise term of the SGD bound with its sign flipped, on convex least squares
     (1, 0) from (20, -20): the bound drops below the measured noise floor and the check fails."""
     fs = _LS_FS
-    assert sgd_bound_check(fs, 1.0, 0.0, [20.0, -20.0], 20000, 8).passed
+    assert check_sgd_bound(fs, 1.0, 0.0, [20.0, -20.0], 20000, 8).passed
 
     def flipped(**kw):
         b = sgd_bound(**kw)  # the original, imported before the patch
@@ -277,7 +293,7 @@ def test_mutant_sign_flip_is_caught(monkeypatch):
         return {"bound": t["distance"] - t["noise"] + t["beta"], "terms": t}
 
     monkeypatch.setattr(ab, "sgd_bound", flipped)
-    assert not sgd_bound_check(fs, 1.0, 0.0, [20.0, -20.0], 20000, 8).passed
+    assert not check_sgd_bound(fs, 1.0, 0.0, [20.0, -20.0], 20000, 8).passed
 
 
 @pytest.mark.parametrize(

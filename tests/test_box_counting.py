@@ -245,3 +245,32 @@ def test_median_pools_all_frames():
     assert empty.n_dropped == source_box_sizes((64, 64)).size and np.isnan(empty.frame_medians[0])
     want = float(np.median(porespy_boxcount_loop(line)[2]))
     assert empty.dimension == pytest.approx(want, abs=1e-12)
+
+
+@given(
+    arrays(np.float64, st.integers(2, 12), elements=st.floats(-20, 20)),
+    st.integers(0, 2**31 - 1),
+)
+@settings(max_examples=60, deadline=None)
+def test_one_ols_fit_for_both_dimension_estimates(y, seed):
+    """The boundary-count fit and the box-counting fit use the one OLS line (slope, its
+    standard error, intercept), checked against the normal equations of ``[x, 1]``."""
+    from trainability.numeric import fit_dimension
+    from trainability.numeric._ols import ols_line
+
+    x = np.sort(np.random.default_rng(seed).permutation(40)[: y.size]).astype(float)
+    slope, stderr, intercept = ols_line(x, y)
+    A = np.stack([x, np.ones_like(x)], axis=1)
+    coef = np.linalg.lstsq(A, y, rcond=None)[0]
+    assert np.allclose((slope, intercept), coef, rtol=1e-9, atol=1e-9)
+    if y.size > 2:
+        sigma2 = np.sum((y - A @ coef) ** 2) / (y.size - 2)
+        ref_stderr = np.sqrt(sigma2 * np.linalg.inv(A.T @ A)[0, 0])
+        assert stderr == pytest.approx(ref_stderr, rel=1e-6, abs=1e-9)
+    else:
+        assert stderr == 0.0
+    counts = np.zeros(int(x[-1]) + 1)
+    counts[x.astype(int)] = 2.0**y + 2.0  # every chosen level counts >= 2
+    fit = fit_dimension(counts, min_levels=2)
+    expected = ols_line(x, np.log2(counts[x.astype(int)]))
+    assert np.allclose((fit.dimension, fit.stderr, fit.intercept), expected, rtol=1e-9)

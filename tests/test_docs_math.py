@@ -15,7 +15,10 @@ ROLE = re.compile(r":math:`([^`]*)`")
 BLOCK = re.compile(r"\.\. math::\n((?:\n|[ \t]+.*\n)+)")
 # Modules whose formulas were written as :math: (issue 16); each keeps at least one.
 CONVERTED = [
-    "trainability.analytic._alphabeta",
+    "trainability.analytic._finite_sum",
+    "trainability.analytic._minimizers",
+    "trainability.analytic._slacks",
+    "trainability.analytic._smoothness",
     "trainability.analytic._convexity",
     "trainability.analytic._derive",
     "trainability.analytic._fixed_points",

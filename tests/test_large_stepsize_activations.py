@@ -99,9 +99,9 @@ def test_gelu_silu_conditions():
     assert g.beta.value == pytest.approx(float(2 * npdf(0)), rel=1e-14)
 
 
-def test_identity_and_tanh():
-    """Identity: c = 1, kappa = beta = 0. tanh: kappa = 1 (limit), beta = 4/(3 sqrt 3)."""
-    k = activation("identity").constants()
+def test_linear_and_tanh():
+    """Linear: c = 1, kappa = beta = 0. tanh: kappa = 1 (limit), beta = 4/(3 sqrt 3)."""
+    k = activation("linear").constants()
     assert (k.c.value, k.kappa.value, k.beta.value, k.bounded_derivative) == (1, 0, 0, True)
     t = activation("tanh").constants()
     assert t.kappa.value == 1.0 and t.beta.value == pytest.approx(4 / (3 * math.sqrt(3)))
@@ -174,3 +174,24 @@ def test_predictions_forms():
     p = large_stepsize_predictions(3, 5, 0.05, 0.5, 0.3466, 0.125, 2, steps=100)
     assert p["first_phase_ends"]["value"] is True
     assert "standard" in p["stable_phase_threshold"]["status"]
+
+
+def test_activation_registries_share_one_vocabulary():
+    """One name per activation across the layers: every name the numeric registries share
+    with :data:`analytic.ACTIVATIONS` is the same function there (ReLU and the sigmoid have
+    no symbolic entry: not smooth, or outside the large-stepsize theory)."""
+    import jax.numpy as jnp
+
+    from trainability.analytic import ACTIVATIONS
+    from trainability.numeric import NETWORK_ACTIVATIONS
+    from trainability.numeric._tasks import MLP_ACTIVATIONS
+
+    numeric_only = {"relu", "sigmoid"}
+    assert set(NETWORK_ACTIVATIONS) - numeric_only <= set(ACTIVATIONS)
+    assert set(MLP_ACTIVATIONS) - numeric_only <= set(ACTIVATIONS)
+    z = np.linspace(-3.0, 3.0, 13)
+    for name in set(MLP_ACTIVATIONS) & set(ACTIVATIONS):
+        f = sympy.lambdify(Z, activation(name).expr, "numpy")
+        expected = np.broadcast_to(np.asarray(f(z), dtype=float), z.shape)
+        got = np.asarray(MLP_ACTIVATIONS[name](jnp.asarray(z)))
+        np.testing.assert_allclose(got, expected, rtol=1e-12)

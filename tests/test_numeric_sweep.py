@@ -146,3 +146,15 @@ def test_vector_x0_in_d_dimensions():
 def test_bad_sweep_arguments(kwargs):
     with pytest.raises(ValueError):
         lr_sweep(QUAD.loss_and_grad, 1.0, **{"levels": 4, **kwargs})
+
+
+@given(st.integers(0, 5000), st.integers(1, 700))
+def test_chunk_bounds_tile_the_range(total, size):
+    """The one chunk loop: consecutive, disjoint chunks of ``size`` (the last one shorter)
+    covering ``range(total)`` exactly, as many as the store's ``n_chunks``."""
+    from trainability.numeric._sweep import chunk_bounds
+
+    bounds = chunk_bounds(total, size)
+    assert len(bounds) == -(-total // size)
+    assert [i for lo, hi in bounds for i in range(lo, hi)] == list(range(total))
+    assert all(hi - lo == size for lo, hi in bounds[:-1])

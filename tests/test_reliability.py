@@ -106,10 +106,10 @@ def test_non_finite_loss_is_divergent_whatever_the_bound(backend, bound):
 
 
 def test_sweep_rejects_an_infinite_bound():
-    from trainability.numeric import check_sweep_arguments
+    from trainability.numeric import validate_sweep_arguments
 
     with pytest.raises(ValueError, match="finite"):
-        check_sweep_arguments(4, 0.0, 1.5, 10, np.inf, "float64")
+        validate_sweep_arguments(4, 0.0, 1.5, 10, np.inf, "float64")
 
 
 # --- class: special SymPy names in expressions; no text is ever evaluated ---------------------

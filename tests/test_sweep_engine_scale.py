@@ -6,8 +6,8 @@ Reference: the same sweeps run directly with ``sweep_landscape`` (no Dask).
 import pytest
 
 from trainability.analytic import family
-from trainability.numeric import SweepStore, run_grid
-from trainability.verify import sweep_grid, sweep_landscape
+from trainability.numeric import SweepStore, dask_map
+from trainability.verify import dask_sweeps, sweep_landscape
 
 GRID = [
     {"family": "additive", "params": {"eps": e, "lam": lam}}
@@ -18,7 +18,7 @@ COMMON = dict(x0=5.0, levels=9, steps=200, backend="auto")
 
 
 def test_grid_on_local_cluster_matches_direct_sweeps(tmp_path):
-    results = sweep_grid(GRID, tmp_path, n_workers=2, processes=False, **COMMON)
+    results = dask_sweeps(GRID, tmp_path, n_workers=2, processes=False, **COMMON)
     assert len(results) == 4 and len(SweepStore(tmp_path).keys()) == 4
     for cfg, res in zip(GRID, results, strict=True):
         direct = sweep_landscape(
@@ -26,7 +26,7 @@ def test_grid_on_local_cluster_matches_direct_sweeps(tmp_path):
         )
         assert res["boundary_counts"] == direct.boundary_counts.tolist()
         assert res["chunks_computed"] == 1
-    again = sweep_grid(GRID, tmp_path, n_workers=2, processes=False, **COMMON)
+    again = dask_sweeps(GRID, tmp_path, n_workers=2, processes=False, **COMMON)
     assert all(r["chunks_computed"] == 0 and r["chunks_reused"] == 1 for r in again)
     assert [r["boundary_counts"] for r in again] == [r["boundary_counts"] for r in results]
 
@@ -35,17 +35,17 @@ def _square(config):
     return {"y": config["x"] ** 2}
 
 
-def test_run_grid_keeps_order_and_validates():
-    out = run_grid(_square, [{"x": i} for i in range(6)], n_workers=2)
+def test_dask_map_keeps_order_and_validates():
+    out = dask_map(_square, [{"x": i} for i in range(6)], n_workers=2)
     assert [o["y"] for o in out] == [i * i for i in range(6)]
-    assert run_grid(_square, []) == []
+    assert dask_map(_square, []) == []
     with pytest.raises(ValueError):
-        run_grid(_square, [{"x": 1}], n_workers=0)
+        dask_map(_square, [{"x": 1}], n_workers=0)
 
 
 @pytest.mark.slow
 def test_grid_with_worker_processes(tmp_path):
     """Worker processes: tasks and C kernels are pickled and rebuilt from the disk cache."""
-    results = sweep_grid(GRID[:2], tmp_path, n_workers=2, processes=True, **COMMON)
-    threads = sweep_grid(GRID[:2], tmp_path / "b", n_workers=1, processes=False, **COMMON)
+    results = dask_sweeps(GRID[:2], tmp_path, n_workers=2, processes=True, **COMMON)
+    threads = dask_sweeps(GRID[:2], tmp_path / "b", n_workers=1, processes=False, **COMMON)
     assert [r["boundary_counts"] for r in results] == [r["boundary_counts"] for r in threads]

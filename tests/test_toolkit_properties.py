@@ -12,7 +12,6 @@ import sympy
 from hypothesis import given, settings, strategies as st
 
 from trainability.analytic import (
-    alpha_beta_example,
     convexity,
     family,
     from_expression,
@@ -21,6 +20,7 @@ from trainability.analytic import (
 )
 from trainability.numeric import five_point_data
 from trainability.verify import properties as props, strategies as strat
+from trainability.verify.targets._islamov_examples import alpha_beta_example
 
 ADDITIVE = family("additive", eps=0.01, lam=1.0)  # roughness 0.01 < 1/(2 pi^2): convex
 ROUGH = family("additive", eps=0.1, lam=0.5)  # roughness 0.4: fractal boundary

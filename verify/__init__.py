@@ -21,18 +21,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._alphabeta import (
         FiniteSumCallables as FiniteSumCallables,
-        alpha_beta_check as alpha_beta_check,
         alpha_beta_region as alpha_beta_region,
+        alpha_beta_worst_slack as alpha_beta_worst_slack,
         certify_alpha_beta_1d as certify_alpha_beta_1d,
+        check_alpha_beta as check_alpha_beta,
+        check_sgd_bound as check_sgd_bound,
+        check_theorem as check_theorem,
         compare_conditions as compare_conditions,
         finite_sum_callables as finite_sum_callables,
         ngn_bound as ngn_bound,
         proven_pairs as proven_pairs,
         sgd_bound as sgd_bound,
-        sgd_bound_check as sgd_bound_check,
         slack_at as slack_at,
         sps_max_bound as sps_max_bound,
-        theorem_check as theorem_check,
         tilted_well as tilted_well,
     )
     from ._check import (
@@ -79,7 +80,7 @@ if TYPE_CHECKING:
         boundary_label_indices as boundary_label_indices,
         label_robustness as label_robustness,
     )
-    from ._scale import sweep_config as sweep_config, sweep_grid as sweep_grid
+    from ._scale import dask_sweeps as dask_sweeps, sweep_config as sweep_config
     from ._sweeps import (
         BACKENDS as BACKENDS,
         backend_name as backend_name,
@@ -92,8 +93,8 @@ if TYPE_CHECKING:
     )
     from ._transition import (
         critical_record as critical_record,
-        grid_points as grid_points,
         grid_protocol as grid_protocol,
+        grid_records as grid_records,
         grid_run as grid_run,
         roughness_plot as roughness_plot,
         roughness_values as roughness_values,

@@ -43,7 +43,8 @@ __all__ = [
     "FiniteSumCallables",
     "TILTED_WELL",
     "TILTED_WELL_ALPHA_BETA",
-    "alpha_beta_check",
+    "alpha_beta_worst_slack",
+    "check_alpha_beta",
     "alpha_beta_region",
     "compare_conditions",
     "finite_sum_callables",
@@ -53,10 +54,10 @@ __all__ = [
     "proven_pairs",
     "proven_region",
     "sgd_bound",
-    "sgd_bound_check",
+    "check_sgd_bound",
     "slack_at",
     "sps_max_bound",
-    "theorem_check",
+    "check_theorem",
     "tilted_well",
 ]
 
@@ -127,7 +128,7 @@ def slack_at(fs: FiniteSum, alpha: float, beta: float, point, dps: int = 50) -> 
     return float(min(vals))
 
 
-def alpha_beta_check(
+def alpha_beta_worst_slack(
     fs: FiniteSum,
     alpha: float,
     beta: float,
@@ -140,6 +141,7 @@ def alpha_beta_check(
 
     The measured worst slack is re-evaluated at 50 digits on the symbolic slack; ``holds``
     uses that value (``>= -tol``), so a reported violation is certified in high precision.
+    The record behind :func:`check_alpha_beta` (JSON-able, kept in reproduction outputs).
     """
     if not alpha > beta >= 0:
         raise ValueError(f"need alpha > beta >= 0, got alpha={alpha}, beta={beta}")
@@ -159,6 +161,32 @@ def alpha_beta_check(
         "piece": w.piece,
         "samples": w.samples,
     }
+
+
+def check_alpha_beta(
+    fs: FiniteSum,
+    alpha: float,
+    beta: float,
+    samples: int = 2**16,
+    refine: int = 8,
+    seed: int = 0,
+    tol: float = 1e-9,
+) -> Verdict:
+    """Verdict: the alpha-beta condition holds at ``(alpha, beta)`` on the example's box.
+
+    Measured: the worst slack of :func:`alpha_beta_worst_slack` (re-evaluated at 50 digits);
+    ``why`` names the point and piece where it occurs.
+    """
+    r = alpha_beta_worst_slack(fs, alpha, beta, samples, refine, seed, tol)
+    return Verdict(
+        "alpha-beta condition holds",
+        r["worst_slack"],
+        ">= 0",
+        tol,
+        r["holds"],
+        f"worst slack {r['worst_slack']:.6g} at {r['worst_point']} (piece {r['piece']}, "
+        f"alpha = {alpha:g}, beta = {beta:g})",
+    )
 
 
 def _c(fs: FiniteSum) -> float:
@@ -374,7 +402,7 @@ def ngn_bound(
     return {"bound": sum(terms.values()), "terms": terms, "c_lo": c_lo}
 
 
-def theorem_check(
+def check_theorem(
     fs: FiniteSum,
     method: str,
     alpha: float,
@@ -399,7 +427,7 @@ def theorem_check(
     exceeds every value :math:`f - f^*` takes along the run cannot fail).
 
     The theorem's hypothesis (the condition with these constants) is not checked here; see
-    :func:`alpha_beta_check` and :func:`certify_alpha_beta_1d`.
+    :func:`alpha_beta_worst_slack` and :func:`certify_alpha_beta_1d`.
     """
     if not alpha > beta >= 0:
         raise ValueError(f"need alpha > beta >= 0, got alpha={alpha}, beta={beta}")
@@ -499,11 +527,11 @@ def theorem_check(
     )
 
 
-def sgd_bound_check(fs: FiniteSum, *args, **kwargs) -> Verdict:
+def check_sgd_bound(fs: FiniteSum, *args, **kwargs) -> Verdict:
     """SGD theorem: ``min_{k<K} E[f(x_k) - f*]`` against :func:`sgd_bound`; the arguments
-    of :func:`theorem_check` after ``method`` (``alpha, beta, x0, steps, seeds, seed``,
+    of :func:`check_theorem` after ``method`` (``alpha, beta, x0, steps, seeds, seed``,
     keyword ``gamma``)."""
-    return theorem_check(fs, "sgd", *args, **kwargs)
+    return check_theorem(fs, "sgd", *args, **kwargs)
 
 
 # --------------------------------------------------------------------------------------------

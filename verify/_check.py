@@ -22,7 +22,7 @@ from trainability.analytic import (
     from_expression,
     symbol,
 )
-from trainability.numeric import check_sweep_arguments, parameter_grid
+from trainability.numeric import parameter_grid, validate_sweep_arguments
 
 from ._sweeps import initial_point
 from ._transition import (
@@ -226,7 +226,7 @@ def check_perturbation(
     Raises:
         ValueError: bad input (unknown or conflicting names, a grid that cannot be built).
     """
-    check_sweep_arguments(levels, 0.0, 1.5, steps, bound, "float64")  # bad input first
+    validate_sweep_arguments(levels, 0.0, 1.5, steps, bound, "float64")  # bad input first
     params = dict(params or {})
     land = _landscape(expr_or_landscape, params, dim)
     theory = dataclasses.replace(land, values=())  # the general relation, not one point

@@ -191,9 +191,9 @@ def cmd_grid(args) -> dict:
     import itertools
     import time
 
-    from trainability.numeric import check_sweep_arguments
+    from trainability.numeric import validate_sweep_arguments
 
-    from ._scale import sweep_grid
+    from ._scale import dask_sweeps
     from ._sweeps import initial_point, sweep_protocol
 
     base = _landscape(args)  # values of the varied parameters come per cell
@@ -209,14 +209,16 @@ def cmd_grid(args) -> dict:
     ]
     if len(cells) > 100_000:
         raise UsageError(f"grid has {len(cells)} cells (at most 100000)")
-    check_sweep_arguments(args.levels, args.lr_min, args.lr_max, args.steps, args.bound, args.dtype)
+    validate_sweep_arguments(
+        args.levels, args.lr_min, args.lr_max, args.steps, args.bound, args.dtype
+    )
     for cell in cells:  # every cell valid before any work is scheduled
         base.with_values({**fixed, **cell}).parameter_values()
     loss = {"family": args.family} if args.family else {"expr": args.expr}
     configs = [{**loss, "params": {**fixed, **cell}, "dim": base.dim, "x0": x0} for cell in cells]
     settings = _settings(args)
     t0 = time.perf_counter()
-    summaries = sweep_grid(
+    summaries = dask_sweeps(
         configs,
         args.out,
         scheduler=args.scheduler,

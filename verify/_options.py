@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 MAX_SEED = 2**32 - 1  # JAX's PRNGKey takes 32 bits
-MAX_STEPS = 10**7  # numeric.check_sweep_arguments
+MAX_STEPS = 10**7  # numeric.validate_sweep_arguments
 MAX_DIM = 4096  # analytic.from_expression / family
 MAX_LR = 1e6
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from trainability.analytic import family, from_expression
-from trainability.numeric import run_grid
+from trainability.numeric import dask_map
 
 from ._sweeps import backend_name, sweep_landscape
 
-__all__ = ["sweep_config", "sweep_grid"]
+__all__ = ["sweep_config", "dask_sweeps"]
 
 _SWEEP_KEYS = ("levels", "lr_min", "lr_max", "steps", "bound", "dtype")
 
@@ -50,7 +50,7 @@ def sweep_config(config: Mapping) -> dict:
     }
 
 
-def sweep_grid(
+def dask_sweeps(
     configs: Sequence[Mapping],
     out,
     *,
@@ -70,11 +70,11 @@ def sweep_grid(
     >>> grid = [{"family": "quadratic", "x0": 1.0, "levels": 4, "steps": 50}]
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     sweep_grid(grid, d, backend="jax")[0]["boundary_counts"]
+    ...     dask_sweeps(grid, d, backend="jax")[0]["boundary_counts"]
     [1, 1, 1, 1, 1]
     """
     full = [{**common, "out": str(out), "resume": resume, **dict(c)} for c in configs]
-    return run_grid(
+    return dask_map(
         sweep_config,
         full,
         scheduler=scheduler,

@@ -19,7 +19,7 @@ from ._verdict import Verdict
 __all__ = [
     "critical_record",
     "roughness_values",
-    "grid_points",
+    "grid_records",
     "grid_protocol",
     "grid_run",
     "sweep_points",
@@ -61,7 +61,7 @@ def roughness_values(land: Landscape, params: np.ndarray) -> np.ndarray | None:
     return np.broadcast_to(np.asarray(out, dtype=np.float64), (params.shape[0],)).copy()
 
 
-def grid_points(land: Landscape, result: GridResult, extra: dict | None = None) -> list[dict]:
+def grid_records(land: Landscape, result: GridResult, extra: dict | None = None) -> list[dict]:
     """Per-cell records ``{params..., "roughness", "dimension", "dimension_stderr",
     "boundary_counts", "resolved"}`` (``x0`` too in one dimension; ``extra`` adds columns)."""
     rough = roughness_values(land, result.params)
@@ -143,7 +143,7 @@ def sweep_points(
         criterion=criterion,
     )
     result = dataclasses.replace(result, backend=backend_name(backend, resolved))
-    return grid_points(land, result), result
+    return grid_records(land, result), result
 
 
 def transition_verdict(

@@ -412,21 +412,10 @@ def alpha_beta_holds(
     fs: FiniteSum, alpha: float, beta: float, samples: int = 2**10, seed: int = 0
 ) -> Verdict:
     """The alpha-beta condition holds at ``(alpha, beta)`` on the example's box (sampled worst
-    slack, re-evaluated at 50 digits: :func:`~trainability.verify.alpha_beta_check`)."""
-    from ._alphabeta import alpha_beta_check
+    slack, re-evaluated at 50 digits: :func:`~trainability.verify.check_alpha_beta`)."""
+    from ._alphabeta import check_alpha_beta
 
-    r = alpha_beta_check(fs, alpha, beta, samples=samples, seed=seed)
-    return require(
-        Verdict(
-            "alpha-beta condition holds",
-            r["worst_slack"],
-            ">= 0",
-            1e-9,
-            r["holds"],
-            f"worst slack {r['worst_slack']:.6g} at {r['worst_point']} (piece {r['piece']}, "
-            f"alpha = {alpha:g}, beta = {beta:g})",
-        )
-    )
+    return require(check_alpha_beta(fs, alpha, beta, samples=samples, seed=seed))
 
 
 def margins_monotone_after_phase_change(

@@ -286,7 +286,7 @@ def alpha_beta_pairs(
     fs: FiniteSum, inside: bool = True, alpha_max_factor: float = 10.0
 ) -> st.SearchStrategy[tuple[float, float]]:
     """``(alpha, beta)`` pairs inside or outside the proven region of an alpha-beta example
-    (:func:`~trainability.analytic.alpha_beta_example`).
+    (``alpha_beta_example`` in ``verify/targets/_islamov_examples.py``).
 
     The region (see :func:`~trainability.verify.proven_pairs`) is either a wedge
     ``alpha >= a0, r * alpha <= beta < alpha`` (Example 1) or a ray ``beta = alpha - gap``,

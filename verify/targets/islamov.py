@@ -20,18 +20,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from trainability.analytic import (
-    alpha_beta_example,
     finite_sum,
     piece_minima,
-    remark1_family,
     smoothness_constant,
 )
 from trainability.numeric import (
     Progress,
     admissible_grid,
-    digits_dataset,
     estimate_alpha_beta,
     gaussian_classes,
+    load_digits,
     mlp_cross_entropy,
     mlp_init,
     sgd_trajectory,
@@ -42,17 +40,18 @@ from trainability.numeric import (
 
 from .._alphabeta import (
     TILTED_WELL_ALPHA_BETA,
-    alpha_beta_check,
+    alpha_beta_worst_slack,
     certify_alpha_beta_1d,
+    check_theorem,
     compare_conditions,
     finite_sum_callables,
     proven_pairs,
-    theorem_check,
     tilted_well,
 )
 from .._comparison import comparison_entry
 from .._figures import plt, save_figure
 from .._registry import reproduction
+from ._islamov_examples import alpha_beta_example, remark1_family
 
 EXAMPLES = (1, 2, 3, 6)
 #: Proven lines beta = alpha - gap (Examples 2, 3, 6).
@@ -128,8 +127,8 @@ def _family_entry(profile: str, samples: int) -> dict:
     fs = remark1_family(REMARK1_CENTERS, REMARK1_WEIGHTS, profile)
     line = _line_threshold(fs, 1.0, samples, seed=11)
     a = 1.05 * line["alpha_threshold"]
-    check = alpha_beta_check(fs, a, a - 1.0, samples, seed=11)
-    refute = alpha_beta_check(fs, a, 0.0, samples, seed=11)
+    check = alpha_beta_worst_slack(fs, a, a - 1.0, samples, seed=11)
+    refute = alpha_beta_worst_slack(fs, a, 0.0, samples, seed=11)
     return {
         "name": fs.name,
         "centers": REMARK1_CENTERS,
@@ -177,10 +176,12 @@ def examples(args) -> dict:
         fs = alpha_beta_example(number)
         S = fs.minimizers()
         corner, inside = proven_pairs(fs, count, seed=number)
-        checks = [alpha_beta_check(fs, a, b, samples, seed=number) for a, b in corner + inside]
+        checks = [
+            alpha_beta_worst_slack(fs, a, b, samples, seed=number) for a, b in corner + inside
+        ]
         proven_ok = all(c["holds"] for c in checks)
-        refute = alpha_beta_check(fs, corner[0][0], 0.0, samples, seed=number)
-        refute_large = alpha_beta_check(fs, 100 * corner[0][0], 0.0, samples, seed=number)
+        refute = alpha_beta_worst_slack(fs, corner[0][0], 0.0, samples, seed=number)
+        refute_large = alpha_beta_worst_slack(fs, 100 * corner[0][0], 0.0, samples, seed=number)
         proven = fs.proven_region
         if number in LINE_GAP:
             proven["alpha_min_value"] = corner[0][0]
@@ -254,7 +255,7 @@ def theorem_cases(steps: int, seeds: int) -> list[dict]:
     bar = Progress(len(problems) * len(METHODS), "islamov-sgd-bound", "runs")
     for fs, alpha, beta, condition in problems:
         for method in METHODS:
-            v = theorem_check(fs, method, alpha, beta, FAR_START[fs.name], steps, seeds)
+            v = check_theorem(fs, method, alpha, beta, FAR_START[fs.name], steps, seeds)
             cases.append(
                 {
                     "name": fs.name,
@@ -425,7 +426,7 @@ def mlp(args) -> dict:
         "alpha_grid": [float(GRID_ALPHAS[0]), float(GRID_ALPHAS[-1]), 0.1],
         "beta_grid": [float(GRID_BETAS[0]), float(GRID_BETAS[-1]), 0.1],
     }
-    X, y = digits_dataset()
+    X, y = load_digits()
     t_start = time.perf_counter()
     results = []
     regions = []

@@ -24,7 +24,7 @@ from dataclasses import replace
 import numpy as np
 
 from trainability.numeric import (
-    ACTIVATIONS,
+    NETWORK_ACTIVATIONS,
     HyperGrid,
     boundary_pixels,
     box_counting_dimension,
@@ -57,7 +57,7 @@ OFFSET_RANGE, OFFSET_LR_RANGE = (-2.0, 2.0), (-3.0, 3.0)
 def _options(parser):
     parser.add_argument(
         "--activation",
-        choices=(*ACTIVATIONS, "all"),
+        choices=(*NETWORK_ACTIVATIONS, "all"),
         default="tanh",
         help="network nonlinearity; 'all' runs tanh, relu and linear and compares their order",
     )
