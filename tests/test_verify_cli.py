@@ -182,3 +182,76 @@ def test_grid_matches_direct_sweeps_and_reuses_store(capsys, tmp_path):
     _, out, _ = run(capsys, *argv)
     again = json.loads(out)["points"]
     assert all(p["chunks_computed"] == 0 and p["chunks_reused"] >= 1 for p in again)
+
+
+# --- lazy parser: the target manifest and a fast --help --------------------------------------
+
+_LIGHT_HELP = """
+import sys
+from trainability.verify._cli import main
+try:
+    main({argv!r})
+except SystemExit:
+    pass
+heavy = [m for m in ("jax", "sympy", "matplotlib") if m in sys.modules]
+heavy += [m for m in sys.modules if m.startswith("trainability.verify.targets.")]
+print("HEAVY", heavy)
+"""
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["reproduce", "--help"]])
+def test_help_imports_neither_jax_nor_sympy_nor_a_target(argv):
+    """``--help`` reads the manifest, not the target modules or the numeric layers."""
+    import subprocess
+    import sys
+    import time
+
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", _LIGHT_HELP.format(argv=argv)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    seconds = time.perf_counter() - t0
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY []" in proc.stdout, proc.stdout.splitlines()[-1]
+    assert "usage: trainability" in proc.stdout
+    print(f"{' '.join(argv)}: {seconds:.2f} s")  # about 0.3 s on an idle machine
+
+
+def test_every_manifest_entry_registers_exactly_its_target():
+    """``targets.TARGETS`` is the one list: importing an entry's module registers that name,
+    and the target modules register nothing that is not listed."""
+    import importlib
+    import pkgutil
+
+    from trainability.verify import _registry, targets
+
+    modules = {info.name for info in pkgutil.iter_modules(targets.__path__)}
+    listed = {module for module, _ in targets.TARGETS.values()}
+    assert listed <= modules
+    for module in sorted(modules):
+        importlib.import_module(f"{targets.__name__}.{module}")
+    assert set(_registry._REGISTRY) == set(targets.TARGETS)
+    for name, (module, _) in targets.TARGETS.items():
+        registered = _registry._REGISTRY[name].run
+        # the module itself or one it re-exports from (a private helper module)
+        source = importlib.import_module(f"{targets.__name__}.{module}")
+        assert registered.__module__ == source.__name__ or any(
+            f is registered for f in vars(source).values()
+        ), (name, module, registered.__module__)
+
+
+def test_an_unlisted_target_cannot_register():
+    from trainability.verify._registry import reproduction
+
+    with pytest.raises(RuntimeError, match="not listed"):
+        reproduction("no-such-target")(lambda args: {})
+
+
+def test_reproduce_target_help_lists_its_own_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["reproduce", "liu-fig2a", "--help"])
+    out = capsys.readouterr().out
+    assert "--levels" in out and "--backend" in out and "--quick" in out

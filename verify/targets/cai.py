@@ -80,12 +80,7 @@ def plot_fig4(run, path):
     return save_figure(fig, path)
 
 
-@reproduction(
-    "cai-fig4",
-    "Fig. 4: five points, two neurons; neuron margins stay negative "
-    "while the network margin turns positive",
-    _fig4_options,
-)
+@reproduction("cai-fig4", _fig4_options)
 def fig4(args) -> dict:
     steps = args.steps if args.steps is not None else (5000 if args.quick else 100000)
     steps -= steps % 10
@@ -206,9 +201,7 @@ XOR_DEFAULTS = {"steps": 20000, "quick_steps": 2000, "etas": "1,10,100,1000,3000
 DIGITS_DEFAULTS = {"steps": 20000, "quick_steps": 2000, "etas": "1,10,100,1000,3000,10000"}
 
 
-@reproduction(
-    "cai-xor", "XOR: large vs small stepsize, risk / rate / margin", _compare_options(XOR_DEFAULTS)
-)
+@reproduction("cai-xor", _compare_options(XOR_DEFAULTS))
 def xor(args) -> dict:
     n = 40 if args.quick else 100
     data = xor_data(n, 0.1, seed=0)
@@ -217,11 +210,7 @@ def xor(args) -> dict:
     )
 
 
-@reproduction(
-    "cai-digits",
-    "digits 3 vs 8: large vs small stepsize, risk / rate / margin",
-    _compare_options(DIGITS_DEFAULTS),
-)
+@reproduction("cai-digits", _compare_options(DIGITS_DEFAULTS))
 def digits(args) -> dict:
     data = digits_data((3, 8), n_per_class=40 if args.quick else None)
     return _compare(
@@ -242,11 +231,7 @@ def _horizon_options(parser):
     )
 
 
-@reproduction(
-    "cai-acceleration",
-    "eta proportional to T: risk after T steps ~ T^-2 (fitted exponent), five points",
-    _horizon_options,
-)
+@reproduction("cai-acceleration", _horizon_options)
 def acceleration(args) -> dict:
     horizons = [250, 500, 1000, 2000] if args.quick else [250, 500, 1000, 2000, 4000, 8000]
     v = acceleration_exponent(five_point_data(), horizons, args.eta_per_step)
@@ -277,10 +262,7 @@ def acceleration(args) -> dict:
 EXPONENTIAL_ETAS = (0.3, 1.0, 3.0, 10.0, 30.0)
 
 
-@reproduction(
-    "cai-exponential",
-    "exponential loss beside logistic on the five points: phases, rates, divergence",
-)
+@reproduction("cai-exponential")
 def exponential(args) -> dict:
     steps = 2000 if args.quick else 20000
     data = five_point_data()
@@ -409,11 +391,7 @@ def plot_fig1(run, phases, path):
     return save_figure(fig, path)
 
 
-@reproduction(
-    "cai-fig1",
-    "Fig. 1: 4-layer GELU MLP, eta 0.2 vs 0.005: oscillating then monotone risk, normalized margin",
-    _fig1_options,
-)
+@reproduction("cai-fig1", _fig1_options)
 def fig1(args) -> dict:
     """The source's Fig. 1 on a real two-class subset that ships with scikit-learn.
 

@@ -199,26 +199,22 @@ def _comparison(name: str, summary: dict) -> list:
     return rows
 
 
-@reproduction("freeman-quadratic", "DSS sweep over L0: 1-4-4-1 MLP on a quadratic target", _options)
+@reproduction("freeman-quadratic", _options)
 def quadratic(args) -> dict:
     return _sweep_target("poly-quadratic", args)
 
 
-@reproduction("freeman-cubic", "DSS sweep over L0: 1-4-4-1 MLP on a cubic target", _options)
+@reproduction("freeman-cubic", _options)
 def cubic(args) -> dict:
     return _sweep_target("poly-cubic", args)
 
 
-@reproduction("freeman-digits", "DSS sweep over L0: MLP on scikit-learn digits", _options)
+@reproduction("freeman-digits", _options)
 def digits(args) -> dict:
     return _sweep_target("digits", args)
 
 
-@reproduction(
-    "freeman-permutation",
-    "three points in R^2, bias-free 2-3-2 ReLU net (12 parameters), two hidden units "
-    "swapped: DSS cannot connect them",
-)
+@reproduction("freeman-permutation")
 def permutation(args) -> dict:
     task, theta_a, theta_b = permutation_task()
     threshold = 0.01

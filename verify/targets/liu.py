@@ -130,14 +130,12 @@ def _fig2(kind: str, args) -> dict:
     }
 
 
-@reproduction("liu-fig2a", "Fig. 2a: additive perturbation, boundary dimension", _levels_option)
+@reproduction("liu-fig2a", _levels_option)
 def fig2a(args) -> dict:
     return _fig2("additive", args)
 
 
-@reproduction(
-    "liu-fig2b", "Fig. 2b: multiplicative perturbation, boundary dimension", _levels_option
-)
+@reproduction("liu-fig2b", _levels_option)
 def fig2b(args) -> dict:
     return _fig2("multiplicative", args)
 
@@ -157,7 +155,7 @@ def quadratic_finite_step_boundary(x0: float, steps: int, bound: float) -> float
     return float(roots[0])
 
 
-@reproduction("liu-figS2", "Fig. S2: pure quadratic, one boundary at s = 1", _levels_option)
+@reproduction("liu-figS2", _levels_option)
 def figS2(args) -> dict:
     levels = args.levels if args.levels is not None else (S2_QUICK_LEVELS if args.quick else 20)
     x0, steps, bound = PROTOCOL["x0"], PROTOCOL["steps"], PROTOCOL["bound"]

@@ -214,14 +214,12 @@ def _fig2(kind: str, args) -> dict:
     }
 
 
-@reproduction("liu-fig2c", "Fig. 2c: additive, dimension over the (eps, lam) grid", _grid_options)
+@reproduction("liu-fig2c", _grid_options)
 def fig2c(args) -> dict:
     return _fig2("additive", args)
 
 
-@reproduction(
-    "liu-fig2d", "Fig. 2d: multiplicative, dimension over the (eps, lam) grid", _grid_options
-)
+@reproduction("liu-fig2d", _grid_options)
 def fig2d(args) -> dict:
     return _fig2("multiplicative", args)
 
@@ -307,16 +305,12 @@ def _fig3(kind: str, args) -> dict:
     return summary
 
 
-@reproduction(
-    "liu-fig3a", "Fig. 3a: additive, dimension against roughness eps/lam^2", _grid_options
-)
+@reproduction("liu-fig3a", _grid_options)
 def fig3a(args) -> dict:
     return _fig3("additive", args)
 
 
-@reproduction(
-    "liu-fig3b", "Fig. 3b: multiplicative, dimension against roughness eps", _grid_options
-)
+@reproduction("liu-fig3b", _grid_options)
 def fig3b(args) -> dict:
     return _fig3("multiplicative", args)
 
@@ -345,11 +339,7 @@ def convexity_boundary(land, rays: int = 64) -> np.ndarray:
 FIG4A_GRID = 20  # gpuexp-10.py: num_grid = 20
 
 
-@reproduction(
-    "liu-fig4a",
-    "Fig. 4a: two cosines, dimension over (eps1, eps2) with the derived convexity boundary",
-    lambda parser: _grid_options(parser, FIG4A_GRID),
-)
+@reproduction("liu-fig4a", lambda parser: _grid_options(parser, FIG4A_GRID))
 def fig4a(args) -> dict:
     """Source ``gpuexp-10.py``: 20 x 20 grid, x0 = 5, sum criterion with 1e16, fit of
     :func:`source_fit` requiring more than 3 usable levels (default level 16 here; the source
@@ -660,14 +650,12 @@ def _fig4_dims(kind: str, args) -> dict:
     }
 
 
-@reproduction("liu-fig4b", "Fig. 4b: d-dimensional additive, dimension against d", _dims_options)
+@reproduction("liu-fig4b", _dims_options)
 def fig4b(args) -> dict:
     return _fig4_dims("additive", args)
 
 
-@reproduction(
-    "liu-fig4c", "Fig. 4c: d-dimensional multiplicative, dimension against d", _dims_options
-)
+@reproduction("liu-fig4c", _dims_options)
 def fig4c(args) -> dict:
     return _fig4_dims("multiplicative", args)
 
@@ -718,11 +706,7 @@ def _s3_options(parser):
     )
 
 
-@reproduction(
-    "liu-figS3",
-    "Fig. S3: multiplicative, smallest fractal eps against the divergence bound",
-    _s3_options,
-)
+@reproduction("liu-figS3", _s3_options)
 def figS3(args) -> dict:
     """The source's experiment (``gpuexp-8*.py``). ``thresholds`` lists, for every bound and
     lam, the smallest eps of the grid whose boundary is fractal (source-fit dimension above
@@ -1008,14 +992,12 @@ def _random_x0(kind: str, args) -> dict:
     }
 
 
-@reproduction("liu-figS4", "Fig. S4: additive, dimension for random x0 ~ U(-5, 5)", _x0_options)
+@reproduction("liu-figS4", _x0_options)
 def figS4(args) -> dict:
     return _random_x0("additive", args)
 
 
-@reproduction(
-    "liu-figS5", "Fig. S5: multiplicative, dimension for random x0 ~ U(-5, 5)", _x0_options
-)
+@reproduction("liu-figS5", _x0_options)
 def figS5(args) -> dict:
     return _random_x0("multiplicative", args)
 
@@ -1035,11 +1017,7 @@ def _robust_options(parser):
     )
 
 
-@reproduction(
-    "liu-label-robustness",
-    "float64 boundary labels against mpmath references (additive, eps=0.2, lam=1, x0=5)",
-    _robust_options,
-)
+@reproduction("liu-label-robustness", _robust_options)
 def label_robustness_target(args) -> dict:
     levels = _levels(args, 14)
     land = family("additive", eps=0.2, lam=1.0)
