@@ -255,3 +255,37 @@ def test_reproduce_target_help_lists_its_own_options(capsys):
         main(["reproduce", "liu-fig2a", "--help"])
     out = capsys.readouterr().out
     assert "--levels" in out and "--backend" in out and "--quick" in out
+
+
+def test_a_target_runs_from_python_with_keywords_as_on_the_command_line(capsys, tmp_path):
+    """``Reproduction.run(out, quick, **options)``: the CLI's summary, without argparse."""
+    from trainability.verify import reproductions
+    from trainability.verify._cli import to_jsonable
+
+    argv = ["reproduce", "liu-figS2", "--quick", "--levels", "8", "--backend", "jax"]
+    code, out, _ = run(capsys, *argv, "--out", str(tmp_path / "cli"), "--json")
+    assert code == 0
+    cli = json.loads(out)
+    target = reproductions()["liu-figS2"]
+    summary = target.run(tmp_path / "py" / "liu-figS2", quick=True, levels=8, backend="jax")
+    py = to_jsonable(summary)
+    assert py.pop("figure").endswith("py/liu-figS2/boundary_counts.png")
+    assert cli.pop("figure").endswith("cli/liu-figS2/boundary_counts.png")
+    assert py == cli and py["levels"] == 8 and py["backend"] == "jax"
+
+
+@pytest.mark.parametrize(
+    "options, error",
+    [
+        ({"level": 8}, TypeError),  # not an option of liu-figS2
+        ({"levels": 0}, ValueError),  # outside 1..30, as --levels 0 is
+        ({"levels": 2.5}, ValueError),
+        ({"backend": "cuda"}, ValueError),  # not one of BACKENDS
+    ],
+)
+def test_a_target_checks_python_keywords_as_the_command_line_does(tmp_path, options, error):
+    from trainability.verify import reproductions
+
+    with pytest.raises(error, match="^liu-figS2: "):  # the registry's check, before any work
+        reproductions()["liu-figS2"].run(tmp_path, quick=True, **options)
+    assert not any(tmp_path.iterdir())
