@@ -289,3 +289,56 @@ def test_a_target_checks_python_keywords_as_the_command_line_does(tmp_path, opti
     with pytest.raises(error, match="^liu-figS2: "):  # the registry's check, before any work
         reproductions()["liu-figS2"].run(tmp_path, quick=True, **options)
     assert not any(tmp_path.iterdir())
+
+
+def _documented_commands(text: str) -> list[list[str]]:
+    """The ``$ trainability ...`` lines of a console block, continuations joined, optional
+    ``[...]`` parts kept (so that they are checked too)."""
+    import re
+    import shlex
+
+    joined = re.sub(r"\\\n\s*", " ", text)
+    lines = [line.strip()[2:] for line in joined.splitlines() if line.strip().startswith("$ ")]
+    return [shlex.split(re.sub(r"\[([^\]]*)\]", r"\1", line))[1:] for line in lines]
+
+
+def test_every_command_in_usage_rst_parses(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from trainability.verify._cli import build_parser
+
+    usage = Path(__file__).parents[1] / "docs" / "usage.rst"
+    commands = _documented_commands(usage.read_text())
+    assert len(commands) >= 7 and {c[0] for c in commands} >= {"sweep", "connect", "reproduce"}
+    monkeypatch.chdir(tmp_path)  # --out store/ is checked against the working folder
+    for argv in commands:
+        build_parser(argv).parse_args(argv)  # UsageError (one line, exit 2) if not
+
+
+def test_documented_commands_extracts_what_would_fail():
+    """``connect --method dss linear`` (the old usage.rst line) is found and fails to parse."""
+    from trainability.verify._cli import UsageError, build_parser
+
+    (argv,) = _documented_commands(
+        "   $ trainability connect a.npz b.npz --threshold 1 \\\n        --method dss linear\n"
+    )
+    assert argv[-2:] == ["dss", "linear"]
+    with pytest.raises(UsageError):
+        build_parser(argv).parse_args(argv)
+
+
+def test_backend_choices_are_backends():
+    from trainability.verify._cli import build_parser
+    from trainability.verify._sweeps import BACKENDS
+
+    def walk(parser):
+        for action in parser._actions:
+            if "--backend" in action.option_strings:
+                yield action
+            for sub in getattr(action, "choices", None) or {}:
+                if isinstance(action.choices, dict):
+                    yield from walk(action.choices[sub])
+
+    found = list(walk(build_parser()))
+    assert len(found) >= 10  # sweep, grid, check and the Liu targets
+    assert all(tuple(a.choices) == BACKENDS for a in found)

@@ -82,8 +82,8 @@ class Reproduction:
     def run(self, out: Path, quick: bool = False, **options: Any) -> dict:
         """Run the target into the folder ``out`` and return its summary.
 
-        ``options`` are the target's own options by keyword name (``--grid-size`` is
-        ``grid_size``); an omitted one takes its command-line default (``trainability
+        ``options`` are the target's own options by keyword name (``--fit-from`` is
+        ``fit_from``); an omitted one takes its command-line default (``trainability
         reproduce TARGET --help`` documents names, ranges and defaults). A value is checked
         as the command line checks it: an unknown name is a :class:`TypeError`, a value
         outside its range or choices a :class:`ValueError`.
