@@ -342,3 +342,26 @@ def test_backend_choices_are_backends():
     found = list(walk(build_parser()))
     assert len(found) >= 10  # sweep, grid, check and the Liu targets
     assert all(tuple(a.choices) == BACKENDS for a in found)
+
+
+def test_quick_defaults_are_filled_in_by_the_registry(tmp_path):
+    """One place for the ``--quick`` plumbing: an omitted ``levels`` is the target's quick
+    default with ``quick=True`` (liu-figS2: 16; 20 without), as ``--help`` states."""
+    from trainability.verify import reproductions
+
+    target = reproductions()["liu-figS2"]
+    levels = target.options()["levels"]
+    assert levels.default is None and levels.quick_default == (20, 16)
+    assert "(default 20, 16 with --quick)" in levels.help
+    assert target.run(tmp_path, quick=True)["levels"] == 16
+
+
+def test_quick_default_option_rejects_defaults_outside_its_range():
+    import argparse
+
+    from trainability.verify._options import quick_default_option
+
+    with pytest.raises(ValueError, match="not an integer in 1..10"):
+        quick_default_option(
+            argparse.ArgumentParser(), "--grid", lo=1, hi=10, full=20, quick=2, help="cells"
+        )

@@ -83,8 +83,9 @@ class Reproduction:
         """Run the target into the folder ``out`` and return its summary.
 
         ``options`` are the target's own options by keyword name (``--fit-from`` is
-        ``fit_from``); an omitted one takes its command-line default (``trainability
-        reproduce TARGET --help`` documents names, ranges and defaults). A value is checked
+        ``fit_from``); an omitted one (or ``None``) takes its command-line default, the
+        ``quick`` one where it has one (``trainability reproduce TARGET --help`` documents
+        names, ranges and defaults). A value is checked
         as the command line checks it: an unknown name is a :class:`TypeError`, a value
         outside its range or choices a :class:`ValueError`.
         """
@@ -97,6 +98,10 @@ class Reproduction:
         for dest, value in options.items():
             _check_value(self.name, actions[dest], value)
             values[dest] = value
+        for dest, action in actions.items():  # the --quick plumbing of every target
+            full_and_quick = getattr(action, "quick_default", None)
+            if full_and_quick is not None and values[dest] is None:
+                values[dest] = full_and_quick[1] if quick else full_and_quick[0]
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         args = argparse.Namespace(out=out, quick=bool(quick), **values)

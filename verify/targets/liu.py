@@ -36,12 +36,18 @@ PROTOCOL = {
 }
 PAPER_DIMENSION = {"additive": (0.996, 0.005), "multiplicative": (0.837, 0.004)}
 FULL_LEVELS, QUICK_LEVELS = 22, 20
-S2_QUICK_LEVELS = 16
+S2_FULL_LEVELS, S2_QUICK_LEVELS = 20, 16
 
 
-def _levels_option(parser):
-    levels_option(parser, f"finest level (default {FULL_LEVELS}, {QUICK_LEVELS} with --quick)")
-    add_backend_option(parser)
+def levels_options(full: int, quick: int):
+    """The options of a Liu target: ``--levels`` (``full``, ``quick`` with ``--quick``) and
+    ``--backend``; every Liu target starts from these."""
+
+    def add(parser):
+        levels_option(parser, full=full, quick=quick)
+        add_backend_option(parser)
+
+    return add
 
 
 def plot_boundary_counts(counts, fit, title: str, path, paper=None):
@@ -73,12 +79,8 @@ def boundary_local_slopes(counts) -> list[float | None]:
     return [float(v) if counts[n] >= 2 and np.isfinite(v) else None for n, v in enumerate(slopes)]
 
 
-def _levels(args, full: int) -> int:
-    return args.levels if args.levels is not None else (QUICK_LEVELS if args.quick else full)
-
-
 def _fig2(kind: str, args) -> dict:
-    levels = _levels(args, FULL_LEVELS)
+    levels = args.levels
     land = family(kind, eps=PROTOCOL["eps"], lam=PROTOCOL["lam"])
     result = sweep_landscape(
         land,
@@ -130,12 +132,12 @@ def _fig2(kind: str, args) -> dict:
     }
 
 
-@reproduction("liu-fig2a", _levels_option)
+@reproduction("liu-fig2a", levels_options(FULL_LEVELS, QUICK_LEVELS))
 def fig2a(args) -> dict:
     return _fig2("additive", args)
 
 
-@reproduction("liu-fig2b", _levels_option)
+@reproduction("liu-fig2b", levels_options(FULL_LEVELS, QUICK_LEVELS))
 def fig2b(args) -> dict:
     return _fig2("multiplicative", args)
 
@@ -155,9 +157,9 @@ def quadratic_finite_step_boundary(x0: float, steps: int, bound: float) -> float
     return float(roots[0])
 
 
-@reproduction("liu-figS2", _levels_option)
+@reproduction("liu-figS2", levels_options(S2_FULL_LEVELS, S2_QUICK_LEVELS))
 def figS2(args) -> dict:
-    levels = args.levels if args.levels is not None else (S2_QUICK_LEVELS if args.quick else 20)
+    levels = args.levels
     x0, steps, bound = PROTOCOL["x0"], PROTOCOL["steps"], PROTOCOL["bound"]
     result = sweep_landscape(
         family("quadratic"),

@@ -44,11 +44,10 @@ from trainability.numeric import boundary_counts, parameter_grid
 
 from .._comparison import comparison_entry
 from .._figures import plt, save_figure
-from .._options import above, levels_option, number_option, seed_option
+from .._options import above, number_option, quick_default_option, seed_option
 from .._registry import reproduction
 from .._robustness import label_robustness
 from .._sweeps import (
-    add_backend_option,
     backend_name,
     sweep_backend,
     sweep_landscape,
@@ -63,6 +62,7 @@ from .._transition import (
     transition_verdict,
 )
 from .._verdict import Verdict
+from .liu import levels_options
 
 X0_GRID = 5.0
 EPS_AXIS = (0.01, 0.2)
@@ -84,13 +84,9 @@ SOURCE_CRITERION = {
 
 
 def _grid_options(parser, full_grid: int = FULL_GRID):
-    levels_option(parser, f"finest level (default {FULL_LEVELS}, {QUICK_LEVELS} with --quick)")
-    number_option(
-        parser,
-        "--grid",
-        lo=1,
-        hi=64,
-        help=f"cells per axis (default {full_grid}, {QUICK_GRID} with --quick)",
+    levels_options(FULL_LEVELS, QUICK_LEVELS)(parser)
+    quick_default_option(
+        parser, "--grid", lo=1, hi=64, full=full_grid, quick=QUICK_GRID, help="cells per axis"
     )
     parser.add_argument(
         "--criterion",
@@ -106,7 +102,6 @@ def _grid_options(parser, full_grid: int = FULL_GRID):
         default=None,
         help="divergence bound (default: the source's, 1e16)",
     )
-    add_backend_option(parser)
 
 
 def _rule(kind: str, args) -> tuple[str, float]:
@@ -119,22 +114,6 @@ def _rule(kind: str, args) -> tuple[str, float]:
     return criterion, float(bound)
 
 
-def _levels_option(default_full: int):
-    def add(parser):
-        levels_option(parser, f"finest level (default {default_full}, {QUICK_LEVELS} with --quick)")
-        add_backend_option(parser)
-
-    return add
-
-
-def _levels(args, full: int = FULL_LEVELS) -> int:
-    return args.levels if args.levels is not None else (QUICK_LEVELS if args.quick else full)
-
-
-def _grid_size(args, full: int = FULL_GRID) -> int:
-    return args.grid if args.grid is not None else (QUICK_GRID if args.quick else full)
-
-
 def _critical(land) -> dict | None:
     return critical_record(critical_invariant(land))
 
@@ -145,7 +124,7 @@ def _critical(land) -> dict | None:
 def _eps_lam_points(kind: str, args) -> tuple[list[dict], dict]:
     """Sweep the (eps, lam) grid, or reuse a Fig. 2c/2d summary with the same settings
     (levels, grid and engine)."""
-    n, levels = _grid_size(args), _levels(args)
+    n, levels = args.grid, args.levels
     land = family(kind)
     source = {"additive": "liu-fig2c", "multiplicative": "liu-fig2d"}[kind]
     stored = args.out.parent / source / "summary.json"
@@ -195,7 +174,7 @@ def _heatmap(points, n: int, kind: str, path):
 
 
 def _fig2(kind: str, args) -> dict:
-    n, levels = _grid_size(args), _levels(args)
+    n, levels = args.grid, args.levels
     points, timing = _eps_lam_points(kind, args)
     land = family(kind)
     crit = _critical(land)
@@ -254,7 +233,7 @@ def _grid_comparison(kind: str, points, crit) -> list[dict]:
 
 
 def _fig3(kind: str, args) -> dict:
-    levels = _levels(args)
+    levels = args.levels
     points, timing = _eps_lam_points(kind, args)
     land = family(kind)
     crit = _critical(land)
@@ -262,7 +241,7 @@ def _fig3(kind: str, args) -> dict:
     summary = {
         "family": kind,
         "levels": levels,
-        "grid": _grid_size(args),
+        "grid": args.grid,
         "x0": X0_GRID,
         "convexity": conv.condition_text(),
         "never_convex": conv.never_convex,
@@ -344,7 +323,7 @@ def fig4a(args) -> dict:
     """Source ``gpuexp-10.py``: 20 x 20 grid, x0 = 5, sum criterion with 1e16, fit of
     :func:`source_fit` requiring more than 3 usable levels (default level 16 here; the source
     runs 2^20, about 16x the work)."""
-    n, levels = _grid_size(args, FIG4A_GRID), _levels(args)
+    n, levels = args.grid, args.levels
     criterion, bound = _rule("two-cosine", args)
     land = family("two-cosine")
     conv = convexity(land)
@@ -445,13 +424,12 @@ DIMS_SOURCE = {
 QUICK_DIMS = (1, 2, 10)
 
 
-def _dims_options(parser):
-    levels_option(
-        parser,
-        "finest level (default 20 for Fig. 4b, 16 for Fig. 4c as in the source; "
-        f"{QUICK_LEVELS} with --quick)",
-    )
-    add_backend_option(parser)
+def _dims_options(kind: str):
+    return lambda parser: _dims_arguments(parser, DIMS_SOURCE[kind]["levels"])
+
+
+def _dims_arguments(parser, full_levels: int):
+    levels_options(full_levels, QUICK_LEVELS)(parser)  # the source's levels
     number_option(parser, "--eps", kind=float, lo=0, hi=1e6, default=0.2, help="roughness")
     number_option(parser, "--lam", default=0.1, help="default 0.1 (the source's)", **above(0))
     parser.add_argument(
@@ -510,9 +488,7 @@ def _reduction_check(kind, eps, lam, dims, backend) -> dict:
 
 def _fig4_dims(kind: str, args) -> dict:
     src = DIMS_SOURCE[kind]
-    levels = (
-        args.levels if args.levels is not None else (QUICK_LEVELS if args.quick else src["levels"])
-    )
+    levels = args.levels
     dims = (
         tuple(int(d) for d in args.dims.split(","))
         if args.dims
@@ -650,12 +626,12 @@ def _fig4_dims(kind: str, args) -> dict:
     }
 
 
-@reproduction("liu-fig4b", _dims_options)
+@reproduction("liu-fig4b", _dims_options("additive"))
 def fig4b(args) -> dict:
     return _fig4_dims("additive", args)
 
 
-@reproduction("liu-fig4c", _dims_options)
+@reproduction("liu-fig4c", _dims_options("multiplicative"))
 def fig4c(args) -> dict:
     return _fig4_dims("multiplicative", args)
 
@@ -696,13 +672,15 @@ def source_fit(counts, min_levels: int = 2) -> tuple[float, float]:
 
 
 def _s3_options(parser):
-    _levels_option(16)(parser)
-    number_option(
+    levels_options(16, QUICK_LEVELS)(parser)
+    quick_default_option(
         parser,
         "--grid",
         lo=1,
         hi=10,
-        help="eps and lam values per axis from the source grid (default 10, 3 with --quick)",
+        full=10,
+        quick=3,
+        help="eps and lam values per axis from the source grid",
     )
 
 
@@ -711,8 +689,8 @@ def figS3(args) -> dict:
     """The source's experiment (``gpuexp-8*.py``). ``thresholds`` lists, for every bound and
     lam, the smallest eps of the grid whose boundary is fractal (source-fit dimension above
     0.3), or None if none is."""
-    levels = _levels(args, 16)
-    n = args.grid if args.grid is not None else (3 if args.quick else 10)
+    levels = args.levels
+    n = args.grid
     if not 1 <= n <= 10:
         raise ValueError("--grid must be between 1 and 10")
     pick = np.unique(np.round(np.linspace(0, 9, n)).astype(int))
@@ -815,14 +793,14 @@ RANDOM_X0 = {
 }
 
 
-def _x0_options(parser):
-    _levels_option(20)(parser)
-    number_option(
-        parser,
-        "--count",
-        lo=1,
-        hi=10000,
-        help="number of curves per protocol (default 40 for S4, 100 for S5, 4 with --quick)",
+def _x0_options(kind: str):
+    return lambda parser: _x0_arguments(parser, RANDOM_X0[kind]["count"])
+
+
+def _x0_arguments(parser, full_count: int):
+    levels_options(20, QUICK_LEVELS)(parser)
+    quick_default_option(
+        parser, "--count", lo=1, hi=10000, full=full_count, quick=4, help="curves per protocol"
     )
     seed_option(parser)
     number_option(
@@ -899,9 +877,9 @@ def _random_x0(kind: str, args) -> dict:
     source's fixed fit range (n >= 11 for S4, n >= 10 for S5; zero counts set to 1 for the
     fixed-x0 curves, where some curves have none).
     """
-    levels = _levels(args, 20)
+    levels = args.levels
     spec = RANDOM_X0[kind]
-    count = args.count if args.count is not None else (4 if args.quick else spec["count"])
+    count = args.count
     fit_from = spec["fit_from"] if args.fit_from is None else args.fit_from
     if args.quick and args.fit_from is None:
         fit_from = max(1, min(fit_from, levels - 3))
@@ -992,12 +970,12 @@ def _random_x0(kind: str, args) -> dict:
     }
 
 
-@reproduction("liu-figS4", _x0_options)
+@reproduction("liu-figS4", _x0_options("additive"))
 def figS4(args) -> dict:
     return _random_x0("additive", args)
 
 
-@reproduction("liu-figS5", _x0_options)
+@reproduction("liu-figS5", _x0_options("multiplicative"))
 def figS5(args) -> dict:
     return _random_x0("multiplicative", args)
 
@@ -1006,7 +984,7 @@ def figS5(args) -> dict:
 
 
 def _robust_options(parser):
-    _levels_option(14)(parser)
+    levels_options(14, QUICK_LEVELS)(parser)
     number_option(parser, "--dps", lo=20, hi=10000, default=40, help="mpmath digits (default 40)")
     number_option(
         parser,
@@ -1019,7 +997,7 @@ def _robust_options(parser):
 
 @reproduction("liu-label-robustness", _robust_options)
 def label_robustness_target(args) -> dict:
-    levels = _levels(args, 14)
+    levels = args.levels
     land = family("additive", eps=0.2, lam=1.0)
     sweep = sweep_landscape(land, X0_GRID, levels=levels, progress=True, backend=args.backend)
     cap = args.max_labels if args.max_labels is not None else (40 if args.quick else None)
