@@ -71,10 +71,10 @@ TARGETS: dict[str, tuple[str, str]] = {
         "liu_theory",
         "Fig. S3: multiplicative, smallest fractal eps against the divergence bound",
     ),
-    "liu-figS4": ("liu_theory", "Fig. S4: additive, dimension for random x0 ~ U(-5, 5)"),
-    "liu-figS5": ("liu_theory", "Fig. S5: multiplicative, dimension for random x0 ~ U(-5, 5)"),
+    "liu-figS4": ("liu", "Fig. S4: additive, dimension for random x0 ~ U(-5, 5)"),
+    "liu-figS5": ("liu", "Fig. S5: multiplicative, dimension for random x0 ~ U(-5, 5)"),
     "liu-label-robustness": (
-        "liu_theory",
+        "liu",
         "float64 boundary labels against mpmath references (additive, eps=0.2, lam=1, x0=5)",
     ),
     "sohl-dickstein": (
