@@ -34,10 +34,16 @@ DEFAULT_OUT = Path("trainability-runs")
 _SHARED = ("out", "quick", "json")
 
 
+#: A registered target function: the parsed options in, the JSON summary out.
+TargetFunction = Callable[[argparse.Namespace], dict]
+#: Adds a target's own options to its parser.
+AddArguments = Callable[[argparse.ArgumentParser], None]
+
+
 @dataclass(frozen=True)
 class _Registered:
-    run: Callable[[argparse.Namespace], dict]
-    add_arguments: Callable[[argparse.ArgumentParser], None] | None
+    run: TargetFunction
+    add_arguments: AddArguments | None
 
 
 _REGISTRY: dict[str, _Registered] = {}
@@ -128,8 +134,8 @@ def _check_value(target: str, action: argparse.Action, value: Any) -> None:
 
 
 def reproduction(
-    name: str, add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
-) -> Callable:
+    name: str, add_arguments: AddArguments | None = None
+) -> Callable[[TargetFunction], TargetFunction]:
     """Decorator registering ``run(args) -> dict`` as reproduction ``name``.
 
     ``name`` must be listed in :data:`trainability.verify.targets.TARGETS` (which holds its
@@ -137,7 +143,7 @@ def reproduction(
     """
     from .targets import TARGETS
 
-    def register(run: Callable) -> Callable:
+    def register(run: TargetFunction) -> TargetFunction:
         if name not in TARGETS:
             raise RuntimeError(f"reproduction {name!r} is not listed in targets.TARGETS")
         if name in _REGISTRY:

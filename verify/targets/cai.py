@@ -31,11 +31,18 @@ from .._large_stepsize import (
     check_risk_monotone,
     large_stepsize_experiment,
 )
-from .._options import above, number_option, seed_option, steps_option
+from .._options import MAX_STEPS, above, number_option, quick_default_option, seed_option
 from .._registry import reproduction
 
 _EVERY = 10  # steps between two records of the runs compared
 MAX_POINTS = 400  # curves in the JSON are subsampled to at most this many points
+
+
+def _steps_option(parser, full: int, quick: int, lo: int) -> None:
+    """``--steps``: GD steps, ``full`` or ``quick`` with ``--quick``."""
+    quick_default_option(
+        parser, "--steps", lo=lo, hi=MAX_STEPS, full=full, quick=quick, help="GD steps"
+    )
 
 
 def _subsample(values: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
@@ -44,7 +51,7 @@ def _subsample(values: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
 
 
 def _fig4_options(parser):
-    steps_option(parser, None, "GD steps (default 100000, 5000 with --quick)", lo=10)
+    _steps_option(parser, 100000, 5000, lo=10)
     number_option(parser, "--eta", default=3.0, help="stepsize (default 3)", **above(0))
     seed_option(parser, "initialisation seed")
     number_option(
@@ -82,7 +89,7 @@ def plot_fig4(run, path):
 
 @reproduction("cai-fig4", _fig4_options)
 def fig4(args) -> dict:
-    steps = args.steps if args.steps is not None else (5000 if args.quick else 100000)
+    steps = args.steps
     steps -= steps % 10
     data = five_point_data()
     every = 10
@@ -139,12 +146,7 @@ def plot_three_panels(res, title: str, path):
 
 def _compare_options(defaults: dict):
     def add(parser):
-        steps_option(
-            parser,
-            None,
-            f"GD steps (default {defaults['steps']}, {defaults['quick_steps']} with --quick)",
-            lo=_EVERY,
-        )
+        _steps_option(parser, defaults["steps"], defaults["quick_steps"], lo=_EVERY)
         parser.add_argument(
             "--etas", default=None, help=f"comma-separated stepsizes (default {defaults['etas']})"
         )
@@ -172,8 +174,7 @@ def _parse_etas(text: str) -> list[float]:
 
 
 def _compare(data, defaults: dict, args, title: str) -> dict:
-    quick_or_full = defaults["quick_steps"] if args.quick else defaults["steps"]
-    steps = quick_or_full if args.steps is None else args.steps
+    steps = args.steps
     every = _EVERY
     steps -= steps % every
     etas = _parse_etas(args.etas or defaults["etas"])
@@ -348,14 +349,15 @@ def check_margin_reference(run, X, y, rtol: float = 1e-8):
 
 
 def _fig1_options(parser):
-    steps_option(
+    _steps_option(parser, FIG1_DEFAULTS["steps"], FIG1_DEFAULTS["quick_steps"], lo=_EVERY)
+    quick_default_option(
         parser,
-        None,
-        f"GD steps (default {FIG1_DEFAULTS['steps']}, {FIG1_DEFAULTS['quick_steps']} with --quick)",
-        lo=_EVERY,
-    )
-    number_option(
-        parser, "--width", lo=1, hi=1024, default=None, help="hidden width (default 64, 16 quick)"
+        "--width",
+        lo=1,
+        hi=1024,
+        full=FIG1_DEFAULTS["width"],
+        quick=FIG1_DEFAULTS["quick_width"],
+        help="hidden width",
     )
     seed_option(parser, "initialisation seed")
     number_option(
@@ -407,9 +409,9 @@ def fig1(args) -> dict:
     from .._large_stepsize import check_acceleration, check_margin_near_monotone
 
     quick = args.quick
-    steps = args.steps or FIG1_DEFAULTS["quick_steps" if quick else "steps"]
+    steps = args.steps
     steps -= steps % _EVERY
-    width = args.width or FIG1_DEFAULTS["quick_width" if quick else "width"]
+    width = args.width
     data = digits_data((3, 8), n_per_class=40 if quick else None)
     X = data.X * args.input_norm  # digits_data scales to max norm 1
     phi, _ = activation(FIG1_ACTIVATION).kernels("jax")
