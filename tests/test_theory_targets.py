@@ -80,7 +80,7 @@ def test_quick(target, out_dir, capsys):
 @pytest.mark.slow
 @pytest.mark.parametrize("target", TARGETS)
 def test_full(target, tmp_path, capsys):
-    """Full-size reproductions (minutes each; see verify/targets/liu_theory.py)."""
+    """Full-size reproductions (minutes each; see verify/targets/liu.py and liu_theory.py)."""
     assert main(["reproduce", target, "--out", str(tmp_path), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     if "verdict" in summary and target in ("liu-fig3a",):

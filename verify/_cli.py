@@ -223,7 +223,7 @@ def cmd_grid(args) -> dict:
         args.out,
         scheduler=args.scheduler,
         n_workers=args.workers,
-        progress=True,
+        progress=not args.quiet,
         backend=args.backend,
         **settings,
     )
@@ -270,12 +270,15 @@ def cmd_reproduce(args) -> dict:
     from ._registry import reproductions
 
     target = reproductions()[args.target]
-    args.out = Path(args.out) / args.target
-    args.out.mkdir(parents=True, exist_ok=True)
-    summary = {"target": args.target, **target.run(args)}
-    summary = to_jsonable(summary)
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
+    out = Path(args.out) / args.target
+    options = {dest: getattr(args, dest) for dest in target.options()}
+    summary = to_jsonable(target.run(out, args.quick, **options))
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+#: ``connect --method`` choices; without ``--method`` all of them run.
+CONNECT_METHODS = ("dss", "linear", "bezier", "neb")
 
 
 def cmd_connect(args) -> dict:
@@ -285,7 +288,7 @@ def cmd_connect(args) -> dict:
         args.model_a,
         args.model_b,
         args.threshold,
-        tuple(args.method or ("dss", "linear", "bezier", "neb")),
+        tuple(args.method or CONNECT_METHODS),
         figure=args.figure,
         progress=not args.quiet,
         tolerance=args.tolerance,
@@ -293,51 +296,61 @@ def cmd_connect(args) -> dict:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _json_option(p) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def _quiet_option(p) -> None:
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def _loss_options(p, expr_positional: bool, max_dim: int | None = None) -> None:
+    from ._options import MAX_DIM, number_option
+
+    if expr_positional:
+        p.add_argument(
+            "expr",
+            metavar="EXPR",
+            help="loss in x (or x1..xd) and parameters; one that starts with '-' goes last, "
+            "after '--'",
+        )
+    else:
+        g = p.add_mutually_exclusive_group(required=True)
+        g.add_argument("--family", help="built-in family (quadratic, additive, ...)")
+        g.add_argument("--expr", help="loss expression in x (or x1..xd) and parameters")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="hyperparameter value (repeatable)",
+    )
+    number_option(p, "--dim", lo=1, hi=max_dim or MAX_DIM, help="number of parameter variables")
+
+
+def _sweep_options(p, backend_default: str) -> None:
     from trainability.numeric import MAX_LEVELS
 
-    from ._check import VARY_POINTS
-    from ._derive import MAX_DERIVE_DIM
-    from ._options import (
-        MAX_DIM,
-        MAX_LR,
-        above,
-        bound_option,
-        number_option,
-        output_folder,
-        steps_option,
-    )
-    from ._registry import reproductions
+    from ._options import MAX_LR, bound_option, number_option, steps_option
     from ._sweeps import add_backend_option
 
-    parser = _Parser(prog="trainability", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p.add_argument("--x0", required=True, help="initial point: a number or x1,x2,...")
+    steps_option(p)
+    lr = {"kind": float, "lo": -MAX_LR, "hi": MAX_LR}
+    number_option(p, "--lr-min", default=0.0, help="smallest learning rate", **lr)
+    number_option(p, "--lr-max", default=1.5, help="largest learning rate", **lr)
+    number_option(
+        p, "--levels", lo=1, hi=MAX_LEVELS, default=16, help="finest grid: 2**levels + 1 points"
+    )
+    bound_option(p)
+    p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    add_backend_option(p, backend_default)
 
-    def common(p):
-        p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
-    def loss_args(p, expr_positional: bool, max_dim: int = MAX_DIM):
-        if expr_positional:
-            p.add_argument(
-                "expr",
-                metavar="EXPR",
-                help="loss in x (or x1..xd) and parameters; one that starts with '-' goes last, "
-                "after '--'",
-            )
-        else:
-            g = p.add_mutually_exclusive_group(required=True)
-            g.add_argument("--family", help="built-in family (quadratic, additive, ...)")
-            g.add_argument("--expr", help="loss expression in x (or x1..xd) and parameters")
-        p.add_argument(
-            "--param",
-            action="append",
-            metavar="NAME=VALUE",
-            help="hyperparameter value (repeatable)",
-        )
-        number_option(p, "--dim", lo=1, hi=max_dim, help="number of parameter variables")
+def _derive_parser(p) -> None:
+    from ._derive import MAX_DERIVE_DIM
+    from ._options import above, number_option
 
-    p = sub.add_parser("derive", help="derive gradient, Hessian and theory of a loss")
-    loss_args(p, expr_positional=True, max_dim=MAX_DERIVE_DIM)
+    _loss_options(p, expr_positional=True, max_dim=MAX_DERIVE_DIM)
     number_option(
         p,
         "--timeout",
@@ -347,26 +360,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="budget for the symbolic work; what does not finish reads 'unknown: timed out' "
         "(default 60)",
     )
-    common(p)
+    _json_option(p)
     p.set_defaults(func=cmd_derive, family=None)
 
-    def sweep_args(p, backend_default: str):
-        p.add_argument("--x0", required=True, help="initial point: a number or x1,x2,...")
-        steps_option(p)
-        lr = {"kind": float, "lo": -MAX_LR, "hi": MAX_LR}
-        number_option(p, "--lr-min", default=0.0, help="smallest learning rate", **lr)
-        number_option(p, "--lr-max", default=1.5, help="largest learning rate", **lr)
-        number_option(
-            p, "--levels", lo=1, hi=MAX_LEVELS, default=16, help="finest grid: 2**levels + 1 points"
-        )
-        bound_option(p)
-        p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-        add_backend_option(p, backend_default)
 
-    p = sub.add_parser("sweep", help="one learning-rate sweep with boundary counts")
-    loss_args(p, expr_positional=False)
-    sweep_args(p, "auto")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+def _sweep_parser(p) -> None:
+    from ._options import output_folder
+
+    _loss_options(p, expr_positional=False)
+    _sweep_options(p, "auto")
+    _quiet_option(p)
     p.add_argument(
         "--criterion",
         default="max",
@@ -388,11 +391,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --out: reuse valid stored chunks, compute only the rest",
     )
-    common(p)
+    _json_option(p)
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser("grid", help="a grid of sweeps over hyperparameters, on Dask")
-    loss_args(p, expr_positional=False)
+
+def _grid_parser(p) -> None:
+    from ._options import number_option, output_folder
+
+    _loss_options(p, expr_positional=False)
     p.add_argument(
         "--vary",
         action="append",
@@ -400,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=START:STOP:NUM",
         help="hyperparameter on a linspace grid (repeatable; the grid is their product)",
     )
-    sweep_args(p, "auto")
+    _sweep_options(p, "auto")
     p.add_argument(
         "--out",
         required=True,
@@ -415,19 +421,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="an existing Dask scheduler (default: a local cluster)",
     )
     number_option(p, "--workers", lo=1, hi=256, default=2, help="local cluster size (default 2)")
-    common(p)
+    _quiet_option(p)
+    _json_option(p)
     p.set_defaults(func=cmd_grid)
 
-    from ._check import DEFAULT_LEVELS, DEFAULT_OUT, DEFAULT_POINTS, DEFAULT_X0
 
-    p = sub.add_parser(
-        "check",
-        help="derive the critical roughness of a loss, measure the boundary around it, compare",
-        description="Derive the convexity condition and critical invariant of EXPR, sweep a "
-        "grid of hyperparameters around it, measure where the boundary turns fractal and "
-        "compare. Exit 0: passed or inconclusive; 1: failed; 2: bad input.",
-    )
-    loss_args(p, expr_positional=True)
+def _check_parser(p) -> None:
+    from trainability.numeric import MAX_LEVELS
+
+    from ._check import DEFAULT_LEVELS, DEFAULT_OUT, DEFAULT_POINTS, DEFAULT_X0, VARY_POINTS
+    from ._options import bound_option, number_option, output_folder, steps_option
+    from ._sweeps import add_backend_option
+
+    _loss_options(p, expr_positional=True)
     p.add_argument(
         "--vary",
         action="append",
@@ -462,29 +468,22 @@ def build_parser() -> argparse.ArgumentParser:
         type=output_folder,
         help=f"figure and summary folder (default {DEFAULT_OUT})",
     )
-    common(p)
+    _json_option(p)
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("testgen", help="write a Hypothesis test module for a loss (stdout)")
-    loss_args(p, expr_positional=True)
+
+def _testgen_parser(p) -> None:
+    from ._options import number_option
+
+    _loss_options(p, expr_positional=True)
     number_option(p, "--examples", lo=1, hi=10_000, default=10, help="Hypothesis examples per test")
-    common(p)
+    _json_option(p)
     p.set_defaults(func=cmd_testgen, family=None)
 
-    p = sub.add_parser("reproduce", help="reproduce a source paper's result")
-    targets = p.add_subparsers(dest="target", required=True, parser_class=_Parser, metavar="TARGET")
-    for name, rep in reproductions().items():
-        t = targets.add_parser(name, help=rep.help)
-        t.add_argument("--quick", action="store_true", help="small version (seconds, for CI)")
-        t.add_argument(
-            "--out", default=Path("trainability-runs"), type=output_folder, help="output folder"
-        )
-        common(t)
-        if rep.add_arguments:
-            rep.add_arguments(t)
-    p.set_defaults(func=cmd_reproduce)
 
-    p = sub.add_parser("connect", help="connect two saved models: DSS and baselines")
+def _connect_parser(p) -> None:
+    from ._options import above, number_option
+
     p.add_argument("model_a", help="model file (.npz from trainability.numeric.save_model)")
     p.add_argument("model_b", help="second model file of the same task")
     number_option(
@@ -497,8 +496,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--method",
         action="append",
-        choices=["dss", "linear", "bezier", "neb"],
-        help="method (repeatable; default all four)",
+        choices=CONNECT_METHODS,
+        help="method (repeatable: --method dss --method linear; default all four)",
     )
     number_option(
         p,
@@ -517,9 +516,67 @@ def build_parser() -> argparse.ArgumentParser:
         help="DSS trains beads to alpha*L0 (default: the task's, 0.95 or 0.98)",
     )
     p.add_argument("--figure", default=None, help="write the loss-along-path figure here")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    common(p)
+    _quiet_option(p)
+    _json_option(p)
     p.set_defaults(func=cmd_connect)
+
+
+# name -> (help, description, adds the options): the options, whose defaults and ranges
+# come from heavy modules (SymPy, JAX), are added only to the subcommand being parsed.
+_COMMANDS = {
+    "derive": ("derive gradient, Hessian and theory of a loss", None, _derive_parser),
+    "sweep": ("one learning-rate sweep with boundary counts", None, _sweep_parser),
+    "grid": ("a grid of sweeps over hyperparameters, on Dask", None, _grid_parser),
+    "check": (
+        "derive the critical roughness of a loss, measure the boundary around it, compare",
+        "Derive the convexity condition and critical invariant of EXPR, sweep a grid of "
+        "hyperparameters around it, measure where the boundary turns fractal and compare. "
+        "Exit 0: passed or inconclusive; 1: failed; 2: bad input.",
+        _check_parser,
+    ),
+    "testgen": ("write a Hypothesis test module for a loss (stdout)", None, _testgen_parser),
+    "reproduce": ("reproduce a source paper's result", None, None),
+    "connect": ("connect two saved models: DSS and baselines", None, _connect_parser),
+}
+
+
+def _positionals(argv: list[str]) -> list[str]:
+    """The leading words of ``argv`` that are not options: the command and the target."""
+    words = []
+    for word in argv:
+        if word == "--":
+            break
+        if not word.startswith("-"):
+            words.append(word)
+            if len(words) == 2 or words[0] != "reproduce":
+                break
+    return words
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The ``trainability`` parser; with ``argv``, only what parsing ``argv`` needs.
+
+    Without ``argv`` every subcommand and target gets its options (this imports every
+    target module). With ``argv`` only the subcommand (and reproduction target) it names
+    does, so that ``trainability --help`` and ``trainability reproduce --help`` import
+    neither JAX nor SymPy nor any target module.
+    """
+    from ._registry import reproductions
+
+    chosen = None if argv is None else _positionals(argv)
+    parser = _Parser(prog="trainability", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, (help, description, add_options) in _COMMANDS.items():
+        p = sub.add_parser(name, help=help, description=description)
+        if add_options is not None and (chosen is None or chosen[:1] == [name]):
+            add_options(p)
+    p = sub.choices["reproduce"]
+    targets = p.add_subparsers(dest="target", required=True, parser_class=_Parser, metavar="TARGET")
+    for name, rep in reproductions().items():
+        t = targets.add_parser(name, help=rep.help)
+        if chosen is None or chosen == ["reproduce", name]:
+            rep.add_arguments(t)
+    p.set_defaults(func=cmd_reproduce)
     return parser
 
 
@@ -530,11 +587,12 @@ def _fail(exc) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import matplotlib
-
-    matplotlib.use("Agg")  # figures go to files; the library itself leaves the backend alone
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv).parse_args(argv)
+        import matplotlib  # after parsing: --help and bad input stay fast
+
+        matplotlib.use("Agg")  # figures go to files; the library itself leaves the backend alone
         result = args.func(args)
     except KeyboardInterrupt:
         print("trainability: interrupted", file=sys.stderr)

@@ -21,6 +21,8 @@ __all__ = [
     "steps_option",
     "bound_option",
     "seed_option",
+    "levels_option",
+    "quick_default_option",
 ]
 
 MAX_SEED = 2**32 - 1  # JAX's PRNGKey takes 32 bits
@@ -122,11 +124,30 @@ def seed_option(parser, help: str = "random seed"):
     return number_option(parser, "--seed", lo=0, hi=MAX_SEED, default=0, help=help)
 
 
-def levels_option(parser, help: str, default: int | None = None):
-    """``--levels``: the finest level of a nested learning-rate grid."""
+def quick_default_option(parser, *flags: str, full: float, quick: float, help: str, **kwargs):
+    """A numeric option of a reproduction whose default is ``full``, or ``quick`` with ``--quick``.
+
+    The parser's default is ``None``; :meth:`~trainability.verify.Reproduction.run` fills in
+    ``full`` or ``quick``, so a target reads a number, and ``--help`` states both.
+    """
+    if "default" in kwargs:
+        raise TypeError("a quick-default option takes full= and quick=, not default=")
+    text = f"{help} (default {full}, {quick} with --quick)"
+    action = number_option(parser, *flags, help=text, default=None, **kwargs)
+    for value in (full, quick):
+        if not action.type.contains(value):
+            raise ValueError(f"default {value!r} of {flags[0]} is not {action.type}")
+    action.quick_default = (full, quick)  # read by Reproduction.run
+    return action
+
+
+def levels_option(parser, *, full: int, quick: int, help: str = "finest level"):
+    """``--levels``: the finest level of a nested learning-rate grid, ``full`` or ``quick``."""
     from trainability.numeric import MAX_LEVELS
 
-    return number_option(parser, "--levels", lo=1, hi=MAX_LEVELS, default=default, help=help)
+    return quick_default_option(
+        parser, "--levels", lo=1, hi=MAX_LEVELS, full=full, quick=quick, help=help
+    )
 
 
 def output_folder(text: str) -> Path:

@@ -31,11 +31,18 @@ from .._large_stepsize import (
     check_risk_monotone,
     large_stepsize_experiment,
 )
-from .._options import above, number_option, seed_option, steps_option
+from .._options import MAX_STEPS, above, number_option, quick_default_option, seed_option
 from .._registry import reproduction
 
 _EVERY = 10  # steps between two records of the runs compared
 MAX_POINTS = 400  # curves in the JSON are subsampled to at most this many points
+
+
+def _steps_option(parser, full: int, quick: int, lo: int) -> None:
+    """``--steps``: GD steps, ``full`` or ``quick`` with ``--quick``."""
+    quick_default_option(
+        parser, "--steps", lo=lo, hi=MAX_STEPS, full=full, quick=quick, help="GD steps"
+    )
 
 
 def _subsample(values: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
@@ -44,7 +51,7 @@ def _subsample(values: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
 
 
 def _fig4_options(parser):
-    steps_option(parser, None, "GD steps (default 100000, 5000 with --quick)", lo=10)
+    _steps_option(parser, 100000, 5000, lo=10)
     number_option(parser, "--eta", default=3.0, help="stepsize (default 3)", **above(0))
     seed_option(parser, "initialisation seed")
     number_option(
@@ -80,14 +87,9 @@ def plot_fig4(run, path):
     return save_figure(fig, path)
 
 
-@reproduction(
-    "cai-fig4",
-    "Fig. 4: five points, two neurons; neuron margins stay negative "
-    "while the network margin turns positive",
-    _fig4_options,
-)
+@reproduction("cai-fig4", _fig4_options)
 def fig4(args) -> dict:
-    steps = args.steps if args.steps is not None else (5000 if args.quick else 100000)
+    steps = args.steps
     steps -= steps % 10
     data = five_point_data()
     every = 10
@@ -144,12 +146,7 @@ def plot_three_panels(res, title: str, path):
 
 def _compare_options(defaults: dict):
     def add(parser):
-        steps_option(
-            parser,
-            None,
-            f"GD steps (default {defaults['steps']}, {defaults['quick_steps']} with --quick)",
-            lo=_EVERY,
-        )
+        _steps_option(parser, defaults["steps"], defaults["quick_steps"], lo=_EVERY)
         parser.add_argument(
             "--etas", default=None, help=f"comma-separated stepsizes (default {defaults['etas']})"
         )
@@ -177,8 +174,7 @@ def _parse_etas(text: str) -> list[float]:
 
 
 def _compare(data, defaults: dict, args, title: str) -> dict:
-    quick_or_full = defaults["quick_steps"] if args.quick else defaults["steps"]
-    steps = quick_or_full if args.steps is None else args.steps
+    steps = args.steps
     every = _EVERY
     steps -= steps % every
     etas = _parse_etas(args.etas or defaults["etas"])
@@ -206,9 +202,7 @@ XOR_DEFAULTS = {"steps": 20000, "quick_steps": 2000, "etas": "1,10,100,1000,3000
 DIGITS_DEFAULTS = {"steps": 20000, "quick_steps": 2000, "etas": "1,10,100,1000,3000,10000"}
 
 
-@reproduction(
-    "cai-xor", "XOR: large vs small stepsize, risk / rate / margin", _compare_options(XOR_DEFAULTS)
-)
+@reproduction("cai-xor", _compare_options(XOR_DEFAULTS))
 def xor(args) -> dict:
     n = 40 if args.quick else 100
     data = xor_data(n, 0.1, seed=0)
@@ -217,11 +211,7 @@ def xor(args) -> dict:
     )
 
 
-@reproduction(
-    "cai-digits",
-    "digits 3 vs 8: large vs small stepsize, risk / rate / margin",
-    _compare_options(DIGITS_DEFAULTS),
-)
+@reproduction("cai-digits", _compare_options(DIGITS_DEFAULTS))
 def digits(args) -> dict:
     data = digits_data((3, 8), n_per_class=40 if args.quick else None)
     return _compare(
@@ -242,11 +232,7 @@ def _horizon_options(parser):
     )
 
 
-@reproduction(
-    "cai-acceleration",
-    "eta proportional to T: risk after T steps ~ T^-2 (fitted exponent), five points",
-    _horizon_options,
-)
+@reproduction("cai-acceleration", _horizon_options)
 def acceleration(args) -> dict:
     horizons = [250, 500, 1000, 2000] if args.quick else [250, 500, 1000, 2000, 4000, 8000]
     v = acceleration_exponent(five_point_data(), horizons, args.eta_per_step)
@@ -277,10 +263,7 @@ def acceleration(args) -> dict:
 EXPONENTIAL_ETAS = (0.3, 1.0, 3.0, 10.0, 30.0)
 
 
-@reproduction(
-    "cai-exponential",
-    "exponential loss beside logistic on the five points: phases, rates, divergence",
-)
+@reproduction("cai-exponential")
 def exponential(args) -> dict:
     steps = 2000 if args.quick else 20000
     data = five_point_data()
@@ -366,14 +349,15 @@ def check_margin_reference(run, X, y, rtol: float = 1e-8):
 
 
 def _fig1_options(parser):
-    steps_option(
+    _steps_option(parser, FIG1_DEFAULTS["steps"], FIG1_DEFAULTS["quick_steps"], lo=_EVERY)
+    quick_default_option(
         parser,
-        None,
-        f"GD steps (default {FIG1_DEFAULTS['steps']}, {FIG1_DEFAULTS['quick_steps']} with --quick)",
-        lo=_EVERY,
-    )
-    number_option(
-        parser, "--width", lo=1, hi=1024, default=None, help="hidden width (default 64, 16 quick)"
+        "--width",
+        lo=1,
+        hi=1024,
+        full=FIG1_DEFAULTS["width"],
+        quick=FIG1_DEFAULTS["quick_width"],
+        help="hidden width",
     )
     seed_option(parser, "initialisation seed")
     number_option(
@@ -409,11 +393,7 @@ def plot_fig1(run, phases, path):
     return save_figure(fig, path)
 
 
-@reproduction(
-    "cai-fig1",
-    "Fig. 1: 4-layer GELU MLP, eta 0.2 vs 0.005: oscillating then monotone risk, normalized margin",
-    _fig1_options,
-)
+@reproduction("cai-fig1", _fig1_options)
 def fig1(args) -> dict:
     """The source's Fig. 1 on a real two-class subset that ships with scikit-learn.
 
@@ -429,9 +409,9 @@ def fig1(args) -> dict:
     from .._large_stepsize import check_acceleration, check_margin_near_monotone
 
     quick = args.quick
-    steps = args.steps or FIG1_DEFAULTS["quick_steps" if quick else "steps"]
+    steps = args.steps
     steps -= steps % _EVERY
-    width = args.width or FIG1_DEFAULTS["quick_width" if quick else "width"]
+    width = args.width
     data = digits_data((3, 8), n_per_class=40 if quick else None)
     X = data.X * args.input_norm  # digits_data scales to max norm 1
     phi, _ = activation(FIG1_ACTIVATION).kernels("jax")

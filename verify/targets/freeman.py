@@ -25,7 +25,7 @@ from trainability.numeric import (
 from .._comparison import comparison_entry
 from .._connect import compare_methods
 from .._figures import plt, save_figure
-from .._options import number_option
+from .._options import quick_default_option
 from .._registry import reproduction
 
 # (thresholds, seeds) per task. The polynomial tasks follow the authors' scripts
@@ -59,22 +59,37 @@ PROTOCOL = {
 }
 
 
-def _options(parser):
-    number_option(parser, "--seeds", lo=1, hi=1000, help="pairs of models per threshold")
-    parser.add_argument(
-        "--thresholds", default=None, help="comma-separated thresholds L0 (default: the protocol's)"
-    )
+def _options(name: str):
+    """The options of the DSS sweep of task ``name``: its protocol's seeds and thresholds."""
+    full, quick = PROTOCOL[name]["full"][1], PROTOCOL[name]["quick"][1]
+
+    def add(parser):
+        quick_default_option(
+            parser,
+            "--seeds",
+            lo=1,
+            hi=1000,
+            full=full,
+            quick=quick,
+            help="pairs of models per threshold",
+        )
+        parser.add_argument(
+            "--thresholds",
+            default=None,
+            help="comma-separated thresholds L0 (default: the protocol's)",
+        )
+
+    return add
 
 
 def _protocol(name: str, args):
-    thresholds, seeds = PROTOCOL[name]["quick" if args.quick else "full"]
-    if getattr(args, "thresholds", None):
+    thresholds, _ = PROTOCOL[name]["quick" if args.quick else "full"]
+    seeds = args.seeds
+    if args.thresholds:
         try:
             thresholds = [float(v) for v in args.thresholds.split(",")]
         except ValueError:
             raise ValueError(f"--thresholds expects numbers, got {args.thresholds!r}") from None
-    if getattr(args, "seeds", None) is not None:
-        seeds = args.seeds
     return thresholds, seeds
 
 
@@ -199,26 +214,22 @@ def _comparison(name: str, summary: dict) -> list:
     return rows
 
 
-@reproduction("freeman-quadratic", "DSS sweep over L0: 1-4-4-1 MLP on a quadratic target", _options)
+@reproduction("freeman-quadratic", _options("poly-quadratic"))
 def quadratic(args) -> dict:
     return _sweep_target("poly-quadratic", args)
 
 
-@reproduction("freeman-cubic", "DSS sweep over L0: 1-4-4-1 MLP on a cubic target", _options)
+@reproduction("freeman-cubic", _options("poly-cubic"))
 def cubic(args) -> dict:
     return _sweep_target("poly-cubic", args)
 
 
-@reproduction("freeman-digits", "DSS sweep over L0: MLP on scikit-learn digits", _options)
+@reproduction("freeman-digits", _options("digits"))
 def digits(args) -> dict:
     return _sweep_target("digits", args)
 
 
-@reproduction(
-    "freeman-permutation",
-    "three points in R^2, bias-free 2-3-2 ReLU net (12 parameters), two hidden units "
-    "swapped: DSS cannot connect them",
-)
+@reproduction("freeman-permutation")
 def permutation(args) -> dict:
     task, theta_a, theta_b = permutation_task()
     threshold = 0.01

@@ -163,10 +163,7 @@ def _every_alpha(fs, conditions) -> dict | None:
     }
 
 
-@reproduction(
-    "islamov-examples",
-    "alpha-beta condition: Examples 1, 2, 3, 6 (proven regions, beta = 0 counterexamples)",
-)
+@reproduction("islamov-examples")
 def examples(args) -> dict:
     samples = 2**12 if args.quick else 2**16
     count = 2 if args.quick else 12
@@ -280,10 +277,7 @@ def theorem_cases(steps: int, seeds: int) -> list[dict]:
     return cases
 
 
-@reproduction(
-    "islamov-sgd-bound",
-    "alpha-beta condition: SGD, SPS_max and NGN theorems against measured gaps, far starts",
-)
+@reproduction("islamov-sgd-bound")
 def sgd_bound(args) -> dict:
     steps = 20000
     seeds = 16 if args.quick else 128
@@ -394,11 +388,7 @@ def _mlp_options(parser):
     )
 
 
-@reproduction(
-    "islamov-mlp",
-    "alpha-beta condition: T-tracking heatmaps, MLP widths on digits and the half-space problem",
-    _mlp_options,
-)
+@reproduction("islamov-mlp", _mlp_options)
 def mlp(args) -> dict:
     if getattr(args, "widths", None):
         try:

@@ -454,9 +454,7 @@ def _ordering_entries(runs: dict) -> list[dict]:
     return out
 
 
-@reproduction(
-    "sohl-dickstein", "Fractal trainability boundary of a small network (2-D grid)", _options
-)
+@reproduction("sohl-dickstein", _options)
 def sohl_dickstein(args) -> dict:
     cpu0 = time.process_time()
     run_one = _median_zoom_out if args.estimator == "median-zoom-out" else _ols_window
