@@ -153,24 +153,6 @@ def test_cli_sgd_bound_quick(tmp_path, capsys):
         assert c["condition"].startswith("proven")
 
 
-def test_cli_mlp_quick_one_width(tmp_path, capsys):
-    """islamov-mlp --quick with one width: heatmap file, summary keys; bad --widths -> exit 2."""
-    out_dir = str(tmp_path)
-    code, out, err = _cli(
-        capsys, "reproduce", "islamov-mlp", "--quick", "--widths", "8", "--json", "--out", out_dir
-    )
-    assert code == 0, err
-    d = json.loads(out)
-    (w,) = d["widths"]
-    assert w["width"] == 8 and w["smallest_admissible"] is not None
-    assert (tmp_path / "islamov-mlp" / "mlp_heatmaps.png").exists()
-    assert d["halfspace"]["smallest_admissible"] is not None
-    code, out, err = _cli(
-        capsys, "reproduce", "islamov-mlp", "--quick", "--widths", "a,b", "--json", "--out", out_dir
-    )
-    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
-
-
 @pytest.mark.slow
 def test_cli_examples_full(tmp_path, capsys):
     code, out, err = _cli(capsys, "reproduce", "islamov-examples", "--json", "--out", str(tmp_path))
@@ -179,13 +161,32 @@ def test_cli_examples_full(tmp_path, capsys):
     assert d["all_confirmed"] and d["all_beta_zero_refuted"]
 
 
-def test_cli_examples_quick(tmp_path, capsys):
+@pytest.mark.slow
+def test_cli_examples_quick_all(tmp_path, capsys):
     """Every example: proven region confirmed, beta = 0 refuted, keys as in the issue."""
     code, out, err = _cli(
         capsys, "reproduce", "islamov-examples", "--quick", "--json", "--out", str(tmp_path)
     )
     assert code == 0, err
     d = json.loads(out)
+    assert [e["name"] for e in d["examples"]] == [f"example-{n}" for n in (1, 2, 3, 6)]
+    _assert_examples_summary(d)
+
+
+def test_cli_examples_quick_two(tmp_path, capsys):
+    """Examples 1 (unbounded S) and 6 (a saddle) in the CI suite: the same checks; a number
+    outside the paper's examples is one line, exit 2."""
+    argv = ["reproduce", "islamov-examples", "--quick", "--json", "--out", str(tmp_path)]
+    code, out, err = _cli(capsys, *argv, "--examples", "1,6")
+    assert code == 0, err
+    d = json.loads(out)
+    assert len(d["examples"]) == 2
+    _assert_examples_summary(d)
+    code, out, err = _cli(capsys, *argv, "--examples", "4")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+
+
+def _assert_examples_summary(d):
     assert d["all_confirmed"] and d["all_beta_zero_refuted"]
     for e in d["examples"]:
         assert {"name", "proven", "checks"} <= set(e)
@@ -316,24 +317,24 @@ def test_width_trend(alphas, rises, monotone):
     assert t["monotone"] == monotone
 
 
-def test_cli_mlp_quick_trend_and_comparison(tmp_path, capsys):
-    """Three widths: the summary carries the width trend and its comparison entry."""
-    code, out, err = _cli(
-        capsys,
-        "reproduce",
-        "islamov-mlp",
-        "--quick",
-        "--widths",
-        "4,8,16",
-        "--json",
-        "--out",
-        str(tmp_path),
-    )
+def test_cli_mlp_quick_widths_trend_and_bad_input(tmp_path, capsys):
+    """islamov-mlp on three small widths (short runs): heatmap file, summary keys, the width
+    trend and its comparison entries; bad --widths -> exit 2, one line."""
+    out_dir = str(tmp_path)
+    argv = ["reproduce", "islamov-mlp", "--quick", "--steps", "40", "--seeds", "1"]
+    code, out, err = _cli(capsys, *argv, "--widths", "4,8,16", "--json", "--out", out_dir)
     assert code == 0, err
     d = json.loads(out)
+    assert [w["width"] for w in d["widths"]] == [4, 8, 16]
+    assert all(w["smallest_admissible"] is not None for w in d["widths"])
+    assert d["protocol"]["steps"] == 40 and d["protocol"]["seeds"] == 1
+    assert (tmp_path / "islamov-mlp" / "mlp_heatmaps.png").exists()
+    assert d["halfspace"]["smallest_admissible"] is not None
     t = d["width_trend"]
     assert t["widths"] == [4, 8, 16] and len(t["smallest_alpha"]) == 3
     c_alpha, c_beta = d["comparison"]
     for c, key in ((c_alpha, "alpha"), (c_beta, "beta_at_alpha_2_trend")):
         assert c["paper"] == 1 and c["measured"] == int(t[key]["rises_then_falls"])
         assert c["agrees"] is t[key]["rises_then_falls"]
+    code, out, err = _cli(capsys, *argv, "--widths", "a,b", "--json", "--out", out_dir)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1

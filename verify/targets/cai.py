@@ -33,6 +33,7 @@ from .._large_stepsize import (
 )
 from .._options import MAX_STEPS, above, number_option, quick_default_option, seed_option
 from .._registry import reproduction
+from .._verdict import Verdict
 
 _EVERY = 10  # steps between two records of the runs compared
 MAX_POINTS = 400  # curves in the JSON are subsampled to at most this many points
@@ -316,7 +317,7 @@ def gelu_reference(z):
     return 0.5 * z * (1.0 + erf(z / np.sqrt(2.0)))
 
 
-def check_margin_reference(run, X, y, rtol: float = 1e-8):
+def check_margin_reference(run, X, y, rtol: float = 1e-8) -> Verdict:
     """The recorded final normalized margin against an independent NumPy forward pass.
 
     Reference: ``min_i y_i f(theta; x_i) / ||theta||^L`` with ``f`` evaluated layer by layer
@@ -325,8 +326,6 @@ def check_margin_reference(run, X, y, rtol: float = 1e-8):
     ``||theta||^L`` normalization, disagrees far beyond ``rtol``.
     """
     from trainability.numeric import mlp_forward_numpy
-
-    from .._verdict import Verdict
 
     worst = 0.0
     rows = []

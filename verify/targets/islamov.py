@@ -50,6 +50,7 @@ from .._alphabeta import (
 )
 from .._comparison import comparison_entry
 from .._figures import plt, save_figure
+from .._options import MAX_STEPS, quick_default_option
 from .._registry import reproduction
 from ._islamov_examples import alpha_beta_example, remark1_family
 
@@ -163,13 +164,33 @@ def _every_alpha(fs, conditions) -> dict | None:
     }
 
 
-@reproduction("islamov-examples")
+def _examples_options(parser):
+    parser.add_argument(
+        "--examples",
+        type=str,
+        default=None,
+        help=f"comma-separated example numbers, among {','.join(map(str, EXAMPLES))} (default all)",
+    )
+
+
+@reproduction("islamov-examples", _examples_options)
 def examples(args) -> dict:
     samples = 2**12 if args.quick else 2**16
     count = 2 if args.quick else 12
+    numbers = EXAMPLES
+    if getattr(args, "examples", None):
+        try:
+            numbers = tuple(int(n) for n in args.examples.split(","))
+        except ValueError:
+            numbers = ()
+        if not numbers or not set(numbers) <= set(EXAMPLES):
+            raise ValueError(
+                f"--examples expects numbers among {','.join(map(str, EXAMPLES))}, "
+                f"got {args.examples!r}"
+            )
     out = []
-    bar = Progress(len(EXAMPLES), "islamov-examples", "examples")
-    for number in EXAMPLES:
+    bar = Progress(len(numbers), "islamov-examples", "examples")
+    for number in numbers:
         fs = alpha_beta_example(number)
         S = fs.minimizers()
         corner, inside = proven_pairs(fs, count, seed=number)
@@ -277,10 +298,16 @@ def theorem_cases(steps: int, seeds: int) -> list[dict]:
     return cases
 
 
-@reproduction("islamov-sgd-bound")
+def _sgd_bound_options(parser):
+    quick_default_option(
+        parser, "--steps", lo=100, hi=MAX_STEPS, full=20000, quick=2000, help="steps per run"
+    )
+    quick_default_option(parser, "--seeds", lo=2, hi=1024, full=128, quick=16, help="runs")
+
+
+@reproduction("islamov-sgd-bound", _sgd_bound_options)
 def sgd_bound(args) -> dict:
-    steps = 20000
-    seeds = 16 if args.quick else 128
+    steps, seeds = args.steps, args.seeds
     cases = theorem_cases(steps, seeds)
     fig, ax = plt.subplots(figsize=(5.6, 3.2))
     x = np.arange(len(cases))
@@ -386,6 +413,10 @@ def _mlp_options(parser):
         default=None,
         help="comma-separated hidden widths (default 8,...,512 doubling; 8,32 with --quick)",
     )
+    quick_default_option(
+        parser, "--steps", lo=10, hi=MAX_STEPS, full=1000, quick=150, help="SGD steps per run"
+    )
+    quick_default_option(parser, "--seeds", lo=1, hi=64, full=3, quick=2, help="runs per width")
 
 
 @reproduction("islamov-mlp", _mlp_options)
@@ -401,8 +432,7 @@ def mlp(args) -> dict:
             raise ValueError("--widths must be between 1 and 4096")
     else:
         widths = [8, 32] if args.quick else [8, 16, 32, 64, 128, 256, 512]
-    steps = 150 if args.quick else 1000
-    seeds = 2 if args.quick else 3
+    steps, seeds = args.steps, args.seeds
     protocol = {
         "dataset": "sklearn digits (1797 x 64, scaled to [0, 1])",
         "depth": 2,
