@@ -107,11 +107,25 @@ def test_smoothness_exact_and_above_sampled_hessian_norm(number, expected):
 
 
 def test_critical_points_include_saddle_and_local_minimum():
-    """Example 6 has the saddle (1/2, 1/2) (symmetry); Example 3 a local min near (0.08, 0.08)."""
+    """Example 6 has the saddle (1/2, 1/2) (symmetry); Example 3 a local min near (0.08, 0.08).
+
+    Reference for Example 3: by symmetry the point is (t, t) with t the root near 0.08 of
+    d/dt [f1 + f2](t, t), f1 = (1 + 2t^2)/(4 + 2t^2), f2 = s/(1 + s), s = 2(t - 5/2)^2,
+    found by mpmath at 30 digits (independent of the package's SymPy/SciPy search)."""
+    import mpmath
+
     c6 = critical_points(alpha_beta_example(6))
     assert np.min(np.abs(c6 - 0.5).max(1)) < 1e-9
+    with mpmath.workdps(30):
+
+        def diagonal(t):
+            s = 2 * (t - mpmath.mpf(5) / 2) ** 2
+            return (1 + 2 * t**2) / (4 + 2 * t**2) + s / (1 + s)
+
+        t = mpmath.findroot(lambda t: mpmath.diff(diagonal, t), 0.08)
+        assert mpmath.diff(diagonal, t, 2) > 0  # a minimum along the diagonal
     c3 = critical_points(alpha_beta_example(3))
-    assert np.min(np.abs(c3 - 0.0804147).max(1)) < 1e-6
+    assert np.min(np.abs(c3 - float(t)).max(1)) < 1e-6
 
 
 def test_remark1_family_contains_example2():
