@@ -23,7 +23,7 @@ PACKAGES = (trainability.analytic, trainability.numeric, trainability.verify)
 def api_page(tmp_path_factory) -> str:
     src = tmp_path_factory.mktemp("api")
     # Only autodoc and napoleon with the real conf's settings: the theme and the bundled
-    # MathJax are tested in test_toolkit_docs.py, and skipping them keeps this build short.
+    # MathJax are tested in test_verify_sphinx.py, and skipping them keeps this build short.
     conf = (DOCS / "conf.py").read_text()
     settings = "\n".join(
         line for line in conf.splitlines() if line.startswith(("autodoc_", "napoleon_"))

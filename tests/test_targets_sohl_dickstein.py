@@ -122,7 +122,7 @@ def test_median_zoom_out_ordering_contract(tmp_path, capsys):
 
 def _porespy_slopes(score):
     """Local slopes of one frame, recomputed with the loop transcription of porespy."""
-    from test_box_counting import porespy_boxcount_loop
+    from test_numeric_box_counting import porespy_boxcount_loop
 
     from trainability.numeric import boundary_pixels
 
