@@ -112,16 +112,16 @@ def test_fixed_points_stable_on_their_interval(land):
 
 def test_fixed_point_property_catches_a_wrong_interval(monkeypatch):
     """Mutant: the stability interval is 10% too long (2.2/h instead of 2/h)."""
-    real = props._exact_fixed_points(props._shape_key(ADDITIVE))
+    real = props._exact_fixed_points(ADDITIVE)
     wrong = tuple(
         dataclasses.replace(p, stable_for=(0, p.stable_for[1] * sympy.Rational(11, 10)))
         for p in real
     )
-    monkeypatch.setattr(props, "_exact_fixed_points", lambda key: wrong)
+    monkeypatch.setattr(props, "_exact_fixed_points", lambda land: wrong)
     with pytest.raises(AssertionError, match="unstable at s"):
         props.fixed_points_stable_on_interval(ADDITIVE)
     short = tuple(dataclasses.replace(p, stable_for=(0, p.stable_for[1] * 0.9)) for p in real)
-    monkeypatch.setattr(props, "_exact_fixed_points", lambda key: short)
+    monkeypatch.setattr(props, "_exact_fixed_points", lambda land: short)
     with pytest.raises(AssertionError, match="stable at s"):
         props.fixed_points_stable_on_interval(ADDITIVE)
 

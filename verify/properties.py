@@ -18,7 +18,6 @@ True
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import TYPE_CHECKING
 
@@ -26,11 +25,11 @@ import numpy as np
 import sympy
 
 from trainability.analytic import (
+    ArtifactCache,
     Landscape,
     as_expression,
     convexity,
     fixed_points,
-    gradient,
     numpy_kernels,
     renormalization,
     rescaled,
@@ -63,23 +62,25 @@ def require(verdict: Verdict) -> Verdict:
     return verdict
 
 
-def _shape_key(land: Landscape) -> tuple:
-    # Values are passed at call time: one generated callable serves every draw.
-    return (land.expr, land.variables, land.hyperparameters)
+# Values are passed at call time: one generated callable (one derivation) serves every draw.
+_HESSIANS_NUMPY: ArtifactCache = ArtifactCache("NumPy Hessians", maxsize=128)
+_EXACT_FIXED_POINTS: ArtifactCache[tuple] = ArtifactCache("exact fixed points", maxsize=128)
 
 
-@functools.lru_cache(maxsize=128)
-def _hessian_numpy(key: tuple):
-    expr, xs, hyper = key
-    h = sympy.Matrix(len(xs), len(xs), lambda i, j: sympy.diff(expr, xs[i], xs[j]))
-    return sympy.lambdify([*xs, *hyper], list(h), modules="numpy", cse=True)
+def _hessian_numpy(land: Landscape):
+    def build():
+        xs, expr = land.variables, land.expr
+        h = sympy.Matrix(len(xs), len(xs), lambda i, j: sympy.diff(expr, xs[i], xs[j]))
+        return sympy.lambdify([*xs, *land.hyperparameters], list(h), modules="numpy", cse=True)
+
+    return _HESSIANS_NUMPY(land, build)
 
 
 def _hessians(land: Landscape, points: np.ndarray) -> np.ndarray:
     """Hessians ``(n, d, d)`` at ``points (n, d)``: SymPy's derivative evaluated in NumPy
     (nothing of the convexity analysis: no TR8, no harmonics, no interval arithmetic)."""
     d = land.dim
-    raw = _hessian_numpy(_shape_key(land))(*points.T, *land.parameter_values())
+    raw = _hessian_numpy(land)(*points.T, *land.parameter_values())
     entries = [np.broadcast_to(np.asarray(e, dtype=np.float64), points.shape[:1]) for e in raw]
     return np.stack(entries, -1).reshape(-1, d, d)
 
@@ -170,10 +171,9 @@ def convexity_matches_curvature(
 # ------------------------------------------------------------------------- fixed points
 
 
-@functools.lru_cache(maxsize=128)
-def _exact_fixed_points(key: tuple) -> tuple:
-    expr, xs, hyper = key
-    return tuple(fixed_points(Landscape(expr, xs, hyper), numeric=False))
+def _exact_fixed_points(land: Landscape) -> tuple:
+    shape = Landscape(land.expr, land.variables, land.hyperparameters, domains=land.domains)
+    return _EXACT_FIXED_POINTS(land, lambda: tuple(fixed_points(shape, numeric=False)))
 
 
 def _number(e, values: dict) -> float:
@@ -194,7 +194,7 @@ def stable_intervals(land: Landscape) -> list[tuple[tuple[float, ...], tuple[flo
     linearly stable for some learning rate at the landscape's values (floats)."""
     values = _symbol_values(land)
     out = []
-    for p in _exact_fixed_points(_shape_key(land)):
+    for p in _exact_fixed_points(land):
         if p.stable_for is None:
             continue
         if not all(_number(h, values) > 0 for h in p.curvatures):
@@ -205,24 +205,17 @@ def stable_intervals(land: Landscape) -> list[tuple[tuple[float, ...], tuple[flo
     return out
 
 
-@functools.lru_cache(maxsize=128)
-def _gradient_numpy(key: tuple):
-    expr, xs, hyper = key
-    grad = gradient(Landscape(expr, xs, hyper))
-    return sympy.lambdify([*xs, *hyper], list(grad), modules="numpy", cse=True)
-
-
 def _jacobian_fd(land: Landscape, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
     """Hessian at ``x`` by central differences of the gradient: no symbolic curvature."""
-    g = _gradient_numpy(_shape_key(land))
+    grad = numpy_kernels(land).grad  # cached per expression
     params = land.parameter_values()
     d = land.dim
     cols = []
     for j in range(d):
         e = np.zeros(d)
         e[j] = h * max(1.0, abs(x[j]))
-        up = np.asarray(g(*(x + e), *params), dtype=np.float64)
-        dn = np.asarray(g(*(x - e), *params), dtype=np.float64)
+        up = np.asarray(grad(np.asarray(x + e, np.float64)[None], params)[0], dtype=np.float64)
+        dn = np.asarray(grad(np.asarray(x - e, np.float64)[None], params)[0], dtype=np.float64)
         cols.append((up - dn) / (2 * e[j]))
     return np.stack(cols, -1)
 
@@ -237,7 +230,7 @@ def fixed_points_stable_on_interval(land: Landscape, delta: float = 1e-4) -> Ver
     curvature ``<= 0`` (within the difference error).
     """
     values = _symbol_values(land)
-    points = _exact_fixed_points(_shape_key(land))
+    points = _exact_fixed_points(land)
     problems, checked = [], 0
     for p in points:
         loc = np.array([_number(c, values) for c in p.location], dtype=np.float64)

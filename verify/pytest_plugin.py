@@ -74,7 +74,9 @@ class KernelCache:
         self.built: int = 0
 
     def __call__(self, land: Landscape, backend: str = "numpy") -> Kernels | SweepBackend:
-        key = (land.expr, land.variables, land.hyperparameters, backend)
+        from trainability.analytic import ArtifactCache
+
+        key = ArtifactCache.key(land, backend)
         if key not in self._cache:
             self._cache[key] = self._build(land, backend)
             self.built += 1
