@@ -78,6 +78,23 @@ class Range:
         return above and below
 
 
+def number_list(flag: str, text: str, valid: Range) -> tuple:
+    """The comma-separated numbers ``text`` of option ``flag``, each checked by ``valid``.
+
+    Raises ``ValueError`` (one line, exit 2 on the command line) naming the option.
+
+    >>> number_list("--widths", "8,32", Range(int, 1, 4096))
+    (8, 32)
+    """
+    try:
+        values = tuple(valid(item) for item in text.split(","))
+    except argparse.ArgumentTypeError:
+        raise ValueError(
+            f"{flag} expects comma-separated values, each {valid}, got {text!r}"
+        ) from None
+    return values
+
+
 def above(lo: float, hi: float = 1e6) -> dict:
     """Keyword arguments of :func:`number_option` for a float in ``(lo, hi]``."""
     return {"kind": float, "lo": lo, "hi": hi, "lo_open": True}

@@ -50,7 +50,7 @@ from .._alphabeta import (
 )
 from .._comparison import comparison_entry
 from .._figures import plt, save_figure
-from .._options import MAX_STEPS, quick_default_option
+from .._options import MAX_STEPS, Range, number_list, quick_default_option
 from .._registry import reproduction
 from ._islamov_examples import alpha_beta_example, remark1_family
 
@@ -179,11 +179,8 @@ def examples(args) -> dict:
     count = 2 if args.quick else 12
     numbers = EXAMPLES
     if getattr(args, "examples", None):
-        try:
-            numbers = tuple(int(n) for n in args.examples.split(","))
-        except ValueError:
-            numbers = ()
-        if not numbers or not set(numbers) <= set(EXAMPLES):
+        numbers = number_list("--examples", args.examples, Range(int, 1, max(EXAMPLES)))
+        if not set(numbers) <= set(EXAMPLES):
             raise ValueError(
                 f"--examples expects numbers among {','.join(map(str, EXAMPLES))}, "
                 f"got {args.examples!r}"
@@ -422,14 +419,7 @@ def _mlp_options(parser):
 @reproduction("islamov-mlp", _mlp_options)
 def mlp(args) -> dict:
     if getattr(args, "widths", None):
-        try:
-            widths = [int(w) for w in args.widths.split(",")]
-        except ValueError:
-            raise ValueError(
-                f"--widths expects comma-separated integers, got {args.widths!r}"
-            ) from None
-        if not widths or min(widths) < 1 or max(widths) > 4096:
-            raise ValueError("--widths must be between 1 and 4096")
+        widths = list(number_list("--widths", args.widths, Range(int, 1, 4096)))
     else:
         widths = [8, 32] if args.quick else [8, 16, 32, 64, 128, 256, 512]
     steps, seeds = args.steps, args.seeds
