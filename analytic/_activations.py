@@ -24,7 +24,9 @@ marked ``"numeric"`` (not certified).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy
 
@@ -71,7 +73,7 @@ class Bound:
     method: str
     closed_form: sympy.Expr | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "value": self.value,
             "enclosure": list(self.enclosure),
@@ -105,7 +107,7 @@ class ActivationConstants:
     near_homogeneous: bool
     smooth: bool
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "c": self.c.to_dict(),
@@ -134,7 +136,7 @@ class Activation:
     values: tuple[tuple[str, float], ...] = ()
     name: str = "expression"
     closed_forms: tuple[tuple[str, sympy.Expr], ...] = ()
-    _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def parameters(self) -> tuple[sympy.Symbol, ...]:
@@ -163,7 +165,7 @@ class Activation:
             self._cache["constants"] = activation_constants(self)
         return self._cache["constants"]
 
-    def kernels(self, backend: str = "jax"):
+    def kernels(self, backend: str = "jax") -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
         """``(phi, dphi)`` as elementwise callables for ``"jax"`` or ``"numpy"`` arrays.
 
         The derivative is symbolic (not ``jax.grad``), so Piecewise-free kernels stay NaN-free.
@@ -393,7 +395,7 @@ def activation(spec: str | sympy.Expr, **values: float) -> Activation:
     return act
 
 
-_MEMO: dict = {}
+_MEMO: dict[str, Any] = {}
 
 
 # --- suprema over the real line ------------------------------------------------------
@@ -579,7 +581,7 @@ def _abs_sup(expr: sympy.Expr) -> Bound:
     return up if up.value >= down.value else down
 
 
-def _exact(closed: sympy.Expr, subs: dict) -> Bound:
+def _exact(closed: sympy.Expr, subs: dict[str, Any]) -> Bound:
     e = sympy.simplify(closed.subs(subs))
     v = float(e)
     return Bound(v, (v, v), "exact", e)

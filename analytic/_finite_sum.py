@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy
@@ -52,7 +52,7 @@ class FiniteSum:
     name: str = "finite-sum"
     proven: tuple[tuple[str, object], ...] = ()
     box: tuple[tuple[float, float], ...] = ()
-    _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    _cache: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -68,7 +68,7 @@ class FiniteSum:
         return sympy.Add(*self.pieces) / self.n
 
     @property
-    def proven_region(self) -> dict:
+    def proven_region(self) -> dict[str, Any]:
         return dict(self.proven)
 
     def piece(self, i: int) -> Landscape:

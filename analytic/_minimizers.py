@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -50,7 +51,7 @@ class MinimizerSet:
         dirs = np.array([[float(v) for v in u] for u in self.directions], dtype=np.float64)
         return pts, dirs.reshape(len(self.directions), pts.shape[1])
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "points": [[str(v) for v in p] for p in self.points],
@@ -70,7 +71,7 @@ def _is_rational(expr: sympy.Expr, xs) -> bool:
         return False
 
 
-def _symbolic_candidates(expr: sympy.Expr, xs) -> list[dict] | None:
+def _symbolic_candidates(expr: sympy.Expr, xs) -> list[dict[sympy.Symbol, sympy.Expr]] | None:
     """Real critical points of a rational ``expr`` by ``sympy.solve`` (None if it fails)."""
     if not _is_rational(expr, xs) or sympy.count_ops(expr) > 400:
         return None

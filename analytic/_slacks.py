@@ -19,6 +19,9 @@ from ._finite_sum import FiniteSum
 from ._minimizers import piece_minima, projection
 from ._parse import symbol
 
+# A constant of an inequality: a number, or an exact SymPy number (kept exact by nsimplify).
+Number = float | int | sympy.Expr
+
 __all__ = [
     "aiming_slack",
     "alpha_beta_slack",
@@ -28,7 +31,9 @@ __all__ = [
 ]
 
 
-def alpha_beta_terms(fs: FiniteSum, x_p: sympy.Matrix, piece_star: Sequence[sympy.Expr]):
+def alpha_beta_terms(
+    fs: FiniteSum, x_p: sympy.Matrix, piece_star: Sequence[sympy.Expr]
+) -> list[tuple[sympy.Expr, sympy.Expr, sympy.Expr]]:
     r"""``(A_i, B_i, C_i)`` per piece, so that the slack is :math:`A_i - \alpha B_i + \beta C_i`.
 
     :math:`A_i = \langle \nabla f_i(x), x - x_p \rangle`, ``B_i = f_i(x) - f_i(x_p)``,
@@ -47,7 +52,9 @@ def alpha_beta_terms(fs: FiniteSum, x_p: sympy.Matrix, piece_star: Sequence[symp
     return out
 
 
-def alpha_beta_slack(fs: FiniteSum, alpha=None, beta=None, which: int = 0):
+def alpha_beta_slack(
+    fs: FiniteSum, alpha: Number | None = None, beta: Number | None = None, which: int = 0
+) -> tuple[sympy.Expr, ...]:
     """The alpha-beta inequality as ``lhs - rhs`` per piece (non-negative where it holds).
 
     ``alpha`` and ``beta`` default to symbols ``alpha``, ``beta``; numbers are substituted.
@@ -70,14 +77,14 @@ def alpha_beta_slack(fs: FiniteSum, alpha=None, beta=None, which: int = 0):
     return tuple(A - a * B + b * C for A, B, C in alpha_beta_terms(fs, x_p, stars))
 
 
-def pl_slack(fs: FiniteSum, mu=None) -> sympy.Expr:
+def pl_slack(fs: FiniteSum, mu: Number | None = None) -> sympy.Expr:
     r"""PL: :math:`\|\nabla f(x)\|^2 - 2\mu (f(x) - f^*)`."""
     m = symbol("mu") if mu is None else sympy.nsimplify(mu)
     g = gradient(fs.landscape())
     return sum(gi**2 for gi in g) - 2 * m * (fs.loss - fs.minimizers().value)
 
 
-def aiming_slack(fs: FiniteSum, theta=None, which: int = 0) -> sympy.Expr:
+def aiming_slack(fs: FiniteSum, theta: Number | None = None, which: int = 0) -> sympy.Expr:
     """Aiming: ``<grad f(x), x - Proj(x, S)> - theta (f(x) - f*)`` (``theta f`` when f* = 0)."""
     t = symbol("theta") if theta is None else sympy.nsimplify(theta)
     x = sympy.Matrix(list(fs.variables))
@@ -86,7 +93,9 @@ def aiming_slack(fs: FiniteSum, theta=None, which: int = 0) -> sympy.Expr:
     return (g.T * (x - x_p))[0, 0] - t * (fs.loss - fs.minimizers().value)
 
 
-def quasar_convexity_slack(fs: FiniteSum, theta=None, which: int = 0) -> sympy.Expr:
+def quasar_convexity_slack(
+    fs: FiniteSum, theta: Number | None = None, which: int = 0
+) -> sympy.Expr:
     r"""Quasar-convexity about the minimizer ``x*``:
     :math:`\langle \nabla f, x - x^* \rangle - \theta (f - f^*)`."""
     S = fs.minimizers()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._ols import ols_line
 
@@ -55,7 +56,7 @@ class DimensionFit:
     intercept: float = 0.0
 
 
-def fit_dimension(counts, min_count: int = 2, min_levels: int = 3) -> DimensionFit:
+def fit_dimension(counts: ArrayLike, min_count: int = 2, min_levels: int = 3) -> DimensionFit:
     r"""Least-squares slope of ``log2 B_N`` vs level over levels with
     :math:`B_N \ge \text{min_count}`.
 

@@ -10,6 +10,7 @@ land, so a grid interrupted at any point resumes by running it again with ``resu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ._progress import Progress
 
@@ -41,15 +42,15 @@ def _client(scheduler: str | None, n_workers: int, threads_per_worker: int, proc
 
 
 def dask_map(
-    task: Callable[[Mapping], dict],
-    configs: Sequence[Mapping],
+    task: Callable[[Mapping[str, Any]], dict],
+    configs: Sequence[Mapping[str, Any]],
     *,
     scheduler: str | None = None,
     n_workers: int = 2,
     threads_per_worker: int = 1,
     processes: bool = False,
     progress: bool = False,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Run ``task(config)`` for every configuration on Dask; results in input order.
 
     Args:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import mpmath
 import numpy as np
+from numpy.typing import ArrayLike
 
 from trainability.analytic import Landscape, mpmath_kernels
 from trainability.numeric import SweepResult
@@ -31,7 +34,7 @@ def robust_indices(labels: np.ndarray, margin: int = 1) -> np.ndarray:
 def check_labels_against_reference(
     land: Landscape,
     result: SweepResult,
-    x0,
+    x0: ArrayLike,
     *,
     samples: int = 20,
     seed: int = 0,
@@ -71,7 +74,7 @@ def check_labels_against_reference(
 
 
 def check_gradient_against_mpmath(
-    land: Landscape, points, *, dps: int = 30, rel_tol: float = 1e-15
+    land: Landscape, points: Iterable[Sequence[float]], *, dps: int = 30, rel_tol: float = 1e-15
 ) -> Verdict:
     """The derived gradient at each point against mpmath's numerical derivative of the loss.
 

@@ -10,6 +10,7 @@ target states (the spread a protocol difference or a finite grid can explain). `
 from __future__ import annotations
 
 import math
+from typing import Any
 
 __all__ = ["compare", "comparison_entry"]
 
@@ -23,7 +24,7 @@ def comparison_entry(
     paper_stderr: float = 0.0,
     tol: float = 0.0,
     note: str = "",
-) -> dict:
+) -> dict[str, Any]:
     """One ``{"quantity", "paper", "measured", "stderr", "agrees", "note"}`` record.
 
     >>> comparison_entry("dimension", 0.996, 0.99, 0.004, paper_stderr=0.005)["agrees"]
@@ -48,6 +49,6 @@ def comparison_entry(
     }
 
 
-def compare(*entries: dict) -> list[dict]:
+def compare(*entries: dict[str, Any]) -> list[dict[str, Any]]:
     """The ``comparison`` list of a summary (a tuple of entries, in order)."""
     return list(entries)

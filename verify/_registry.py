@@ -85,7 +85,7 @@ class Reproduction:
         self.add_arguments(parser)
         return {a.dest: a for a in parser._actions if a.dest not in _SHARED}
 
-    def run(self, out: Path, quick: bool = False, **options: Any) -> dict:
+    def run(self, out: Path, quick: bool = False, **options: Any) -> dict[str, Any]:
         """Run the target into the folder ``out`` and return its summary.
 
         ``options`` are the target's own options by keyword name (``--fit-from`` is

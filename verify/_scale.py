@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from trainability.analytic import family, from_expression
 from trainability.numeric import dask_map
@@ -14,7 +16,7 @@ __all__ = ["sweep_config", "dask_sweeps"]
 _SWEEP_KEYS = ("levels", "lr_min", "lr_max", "steps", "bound", "dtype")
 
 
-def sweep_config(config: Mapping) -> dict:
+def sweep_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """Run one sweep described by a JSON-able ``config`` into its store; return a summary.
 
     Keys: ``family`` (name) or ``expr`` (text), ``params`` (dict), ``dim``, ``x0``,
@@ -51,16 +53,16 @@ def sweep_config(config: Mapping) -> dict:
 
 
 def dask_sweeps(
-    configs: Sequence[Mapping],
-    out,
+    configs: Sequence[Mapping[str, Any]],
+    out: str | Path,
     *,
     scheduler: str | None = None,
     resume: bool = True,
     n_workers: int = 2,
     processes: bool = False,
     progress: bool = False,
-    **common,
-) -> list[dict]:
+    **common: Any,
+) -> list[dict[str, Any]]:
     """Run a grid of sweeps on Dask (local cluster unless ``scheduler`` is an address).
 
     Every configuration gets ``out``, ``resume`` and the ``common`` keys (its own keys win),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 from trainability.analytic import Landscape, convexity, critical_invariant, renormalization
 
@@ -21,7 +22,7 @@ from .properties import stable_intervals
 __all__ = ["convex_values", "testgen_source"]
 
 
-def convex_values(land: Landscape) -> dict | None:
+def convex_values(land: Landscape) -> dict[str, Any] | None:
     """Values at which ``land`` is certified convex: its own, or (through the critical
     invariant) one hyperparameter moved so the invariant sits at half (or twice) its critical
     value. ``None`` when neither gives a convex landscape."""

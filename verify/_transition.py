@@ -6,11 +6,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sympy
+from numpy.typing import ArrayLike
 
-from trainability.analytic import Landscape, critical_invariant, symbol
+from trainability.analytic import CriticalInvariant, Landscape, critical_invariant, symbol
 from trainability.numeric import GridResult, grid_sweep
 
 from ._sweeps import backend_name, sweep_backend, sweep_protocol
@@ -32,7 +35,7 @@ __all__ = [
 MIN_BOUNDARIES = 16
 
 
-def critical_record(crit) -> dict | None:
+def critical_record(crit: CriticalInvariant | None) -> dict[str, Any] | None:
     """JSON form ``{"invariant", "value", "numeric", "convex_when", "exact"}`` of a
     :class:`~trainability.analytic.CriticalInvariant` (``None`` stays ``None``)."""
     if crit is None:
@@ -61,7 +64,9 @@ def roughness_values(land: Landscape, params: np.ndarray) -> np.ndarray | None:
     return np.broadcast_to(np.asarray(out, dtype=np.float64), (params.shape[0],)).copy()
 
 
-def grid_records(land: Landscape, result: GridResult, extra: dict | None = None) -> list[dict]:
+def grid_records(
+    land: Landscape, result: GridResult, extra: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Per-cell records ``{params..., "roughness", "dimension", "dimension_stderr",
     "boundary_counts", "resolved"}`` (``x0`` too in one dimension; ``extra`` adds columns)."""
     rough = roughness_values(land, result.params)
@@ -81,7 +86,7 @@ def grid_records(land: Landscape, result: GridResult, extra: dict | None = None)
     return points
 
 
-def grid_protocol(result: GridResult, dtype: str = "float64") -> dict:
+def grid_protocol(result: GridResult, dtype: str = "float64") -> dict[str, Any]:
     """The ``protocol`` block (:func:`~trainability.verify.sweep_protocol`) of a grid sweep."""
     x0 = result.x0[0] if np.all(result.x0 == result.x0[0]) else result.x0
     return sweep_protocol(
@@ -97,7 +102,7 @@ def grid_protocol(result: GridResult, dtype: str = "float64") -> dict:
     )
 
 
-def grid_run(result: GridResult, dtype: str = "float64") -> dict:
+def grid_run(result: GridResult, dtype: str = "float64") -> dict[str, Any]:
     """``{"backend", "protocol", "seconds", "learning_rates_per_second"}`` of a grid sweep."""
     return {
         "backend": result.backend,
@@ -110,7 +115,7 @@ def grid_run(result: GridResult, dtype: str = "float64") -> dict:
 def sweep_points(
     land: Landscape,
     params: np.ndarray,
-    x0,
+    x0: ArrayLike,
     *,
     levels: int,
     steps: int = 1000,
@@ -120,7 +125,7 @@ def sweep_points(
     progress: bool = True,
     backend: str = "auto",
     criterion: str = "max",
-) -> tuple[list[dict], GridResult]:
+) -> tuple[list[dict[str, Any]], GridResult]:
     """Grid sweep of ``land`` over hyperparameter rows ``params`` ``(cells, P)``.
 
     ``backend`` is one of :data:`~trainability.verify.BACKENDS` (``"auto"``: the compiled
@@ -147,7 +152,7 @@ def sweep_points(
 
 
 def transition_verdict(
-    points: Sequence[dict],
+    points: Sequence[dict[str, Any]],
     critical: float,
     convex_when: str = "below",
     *,
@@ -248,7 +253,7 @@ def transition_verdict(
     )
 
 
-def _resolved(point: dict, min_boundaries: int) -> bool:
+def _resolved(point: dict[str, Any], min_boundaries: int) -> bool:
     counts = point.get("boundary_counts")
     if counts is None:
         return True
@@ -256,7 +261,15 @@ def _resolved(point: dict, min_boundaries: int) -> bool:
     return bool(counts[-1] >= min_boundaries and np.count_nonzero(counts >= 2) >= 3)
 
 
-def roughness_plot(points, critical, label: str, path, *, x_key: str = "roughness", log=True):
+def roughness_plot(
+    points: Sequence[dict[str, Any]],
+    critical: float | None,
+    label: str,
+    path: str | Path,
+    *,
+    x_key: str = "roughness",
+    log: bool = True,
+) -> str:
     """Boundary dimension against ``x_key`` (roughness) with the derived critical line.
 
     Resolved points with error bars, unresolved ones hollow; ``critical`` ``None`` draws no

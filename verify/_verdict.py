@@ -28,7 +28,7 @@ class Verdict:
     passed: bool
     why: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def __bool__(self) -> bool:
