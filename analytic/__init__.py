@@ -68,6 +68,7 @@ from ._parse import (
     ALLOWED_FUNCTIONS,
     ExpressionError,
     as_expression,
+    parameter_variables,
     parse_expression,
     symbol,
 )
@@ -150,6 +151,7 @@ __all__ = [
     "minimizer_set",
     "mpmath_kernels",
     "numpy_kernels",
+    "parameter_variables",
     "parse_expression",
     "piece_minima",
     "pl_slack",

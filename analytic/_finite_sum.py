@@ -15,7 +15,13 @@ import numpy as np
 import sympy
 
 from ._landscape import Landscape
-from ._parse import ExpressionError, as_expression, split_symbols, symbol
+from ._parse import (
+    ExpressionError,
+    as_expression,
+    parameter_variables,
+    split_symbols,
+    with_variables,
+)
 
 if TYPE_CHECKING:
     from ._minimizers import MinimizerSet
@@ -23,10 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["FiniteSum", "finite_sum"]
 
 NUMERIC_DPS = 40
-
-
-def _variables(dim: int) -> tuple[sympy.Symbol, ...]:
-    return tuple(symbol(f"x{i}") for i in range(1, dim + 1))
 
 
 def plain_landscape(expr: sympy.Expr, xs, name: str) -> Landscape:
@@ -125,8 +127,8 @@ def finite_sum(
     d = used if dim is None else int(dim)
     if d < used or d < 1 or d > 64:
         raise ExpressionError(f"dimension must be between {used} and 64, got {d}")
-    xs = _variables(d)
-    exprs = [e.xreplace({symbol("x"): xs[0]}) for e in exprs]
+    xs = parameter_variables(d, indexed=True)
+    exprs = [with_variables(e, xs) for e in exprs]
     if box is not None:
         box = tuple((float(lo), float(hi)) for lo, hi in box)
         if len(box) != d or any(not lo < hi for lo, hi in box):

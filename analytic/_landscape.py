@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 import sympy
 
-from ._parse import ExpressionError, parse_expression, split_symbols, symbol
+from ._parse import (
+    ExpressionError,
+    parameter_variables,
+    parse_expression,
+    split_symbols,
+    symbol,
+    with_variables,
+)
 
 __all__ = ["Landscape", "family", "FAMILIES", "from_expression"]
 
@@ -107,12 +114,6 @@ class Landscape:
         return self.expr.xreplace(forward), back
 
 
-def _variables(dim: int) -> tuple[sympy.Symbol, ...]:
-    if dim == 1:
-        return (symbol("x"),)
-    return tuple(symbol(f"x{i}") for i in range(1, dim + 1))
-
-
 def from_expression(
     text: str, values: Mapping[str, float] | None = None, dim: int | None = None
 ) -> Landscape:
@@ -133,34 +134,30 @@ def from_expression(
         raise ExpressionError(f"dimension {d} is smaller than the highest variable index {used}")
     if d < 1 or d > 4096:
         raise ExpressionError(f"dimension must be between 1 and 4096, got {d}")
-    if d > 1 and variables and variables[0].name == "x":
-        # A 1-D expression asked for in d dimensions: treat x as x1.
-        expr = expr.xreplace({variables[0]: symbol("x1")})
-    if d == 1 and variables and variables[0].name == "x1":
-        # The one variable of a 1-D landscape is named x: x1 alone is that x (the fuzzer
-        # found x1 left as neither variable nor hyperparameter).
-        expr = expr.xreplace({variables[0]: symbol("x")})
-    land = Landscape(expr, _variables(d), tuple(hyper), name="expression")
+    xs = parameter_variables(d)
+    # A 1-D x asked for in d dimensions is x1; x1 alone in one dimension is x (the fuzzer
+    # found x1 left as neither variable nor hyperparameter).
+    land = Landscape(with_variables(expr, xs), xs, tuple(hyper), name="expression")
     return land.with_values(values or {})
 
 
 def _additive(d: int):
     eps, lam = symbol("eps"), symbol("lam")
-    xs = _variables(d)
+    xs = parameter_variables(d)
     expr = sum(x**2 + eps * sympy.cos(2 * sympy.pi * x / lam) for x in xs)
     return expr, xs, (eps, lam), {}
 
 
 def _multiplicative(d: int):
     eps, lam = symbol("eps"), symbol("lam")
-    xs = _variables(d)
+    xs = parameter_variables(d)
     # Cosines are summed, not averaged (reference: multiplicative, d dims).
     expr = sum(x**2 for x in xs) * (1 + eps * sum(sympy.cos(2 * sympy.pi * x / lam) for x in xs))
     return expr, xs, (eps, lam), {}
 
 
 def _quadratic(d: int):
-    xs = _variables(d)
+    xs = parameter_variables(d)
     return sum(x**2 for x in xs), xs, (), {}
 
 

@@ -11,6 +11,7 @@ import ast
 import math
 import numbers
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -248,3 +249,25 @@ def split_symbols(expr: sympy.Expr) -> tuple[list[sympy.Symbol], list[sympy.Symb
     variables.sort(key=lambda v: 0 if v.name == "x" else int(v.name[1:]))
     hyper.sort(key=lambda h: h.name)
     return variables, hyper
+
+
+def parameter_variables(dim: int, indexed: bool = False) -> tuple[sympy.Symbol, ...]:
+    """The parameter variables of a ``dim``-dimensional loss, the one naming rule.
+
+    ``(x,)`` in one dimension and ``(x1, ..., xd)`` otherwise; ``indexed=True`` gives
+    ``(x1, ..., xd)`` in every dimension (the pieces of a finite sum are indexed by coordinate).
+
+    >>> parameter_variables(1), parameter_variables(1, indexed=True), parameter_variables(2)
+    ((x,), (x1,), (x1, x2))
+    """
+    if dim == 1 and not indexed:
+        return (symbol("x"),)
+    return tuple(symbol(f"x{i}") for i in range(1, dim + 1))
+
+
+def with_variables(expr: sympy.Expr, xs: Sequence[sympy.Symbol]) -> sympy.Expr:
+    """``expr`` written in the variables ``xs``: a 1-D ``x`` becomes ``x1`` (or ``x1`` alone
+    becomes ``x``) when ``xs`` names the first variable the other way."""
+    first = xs[0].name
+    other = symbol("x1" if first == "x" else "x")
+    return expr.xreplace({other: xs[0]}) if first in ("x", "x1") else expr

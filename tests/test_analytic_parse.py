@@ -207,3 +207,17 @@ def test_as_expression_routes_text_through_the_parser():
     for bad in (float("nan"), True, None, [1]):
         with pytest.raises(ExpressionError):
             as_expression(bad)
+
+
+def test_one_naming_rule_for_landscapes_and_finite_sums():
+    """Landscapes name their one variable x; finite sums index theirs (x1) in every
+    dimension; both accept either spelling of a 1-D variable and rename it the same way."""
+    from trainability.analytic import finite_sum, from_expression, parameter_variables
+
+    x1, x2 = sympy.Symbol("x1", real=True), sympy.Symbol("x2", real=True)
+    assert parameter_variables(1) == (x,) and parameter_variables(1, indexed=True) == (x1,)
+    assert parameter_variables(3, indexed=True) == parameter_variables(3) == (x1, x2, symbol("x3"))
+    assert from_expression("x1**2").variables == (x,) and from_expression("x1**2").expr == x**2
+    assert from_expression("x**2", dim=2).expr == x1**2  # a 1-D x in d dimensions is x1
+    fs = finite_sum(["(x - 1)**2", "(x1 + 1)**2"])
+    assert fs.variables == (x1,) and fs.loss == ((x1 - 1) ** 2 + (x1 + 1) ** 2) / 2

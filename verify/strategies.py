@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
 
-from trainability.analytic import Landscape, family, from_expression
+from trainability.analytic import Landscape, family, from_expression, parameter_variables
 
 if TYPE_CHECKING:
     from trainability.analytic import FiniteSum
@@ -231,7 +231,7 @@ def landscapes(draw, max_dim: int = 3, kinds=PERTURBATION_KINDS, separable: bool
     (``separable=False``); ``None`` draws either. ``eps`` in [0, 0.05], ``lam`` in [0.1, 2].
     """
     d = draw(st.integers(1, max_dim))
-    names = ["x"] if d == 1 else [f"x{i}" for i in range(1, d + 1)]
+    names = [v.name for v in parameter_variables(d)]
     text = draw(perturbations(kinds, variable="XVAR"))
     sep = draw(st.booleans()) if separable is None else separable
     if sep or d == 1:
