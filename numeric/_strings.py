@@ -130,6 +130,11 @@ class StringSampler:
         length_mask: boolean mask of shape ``(P,)``: the coordinates that count in the
             string's length (the authors' ``SpringNorm`` measures weights only, not biases);
             default all.
+        refine: refine an interior maximum of the scan with a bounded 1-D maximiser (the
+            default). ``False`` takes the max over the scan points only, as the authors'
+            ``InterpBeadError`` does (``max`` over ``t = k/100``): a peak between two scan
+            points is then underestimated, and a segment can pass whose true max is above
+            ``tolerance * L0``.
     """
 
     def __init__(
@@ -147,6 +152,7 @@ class StringSampler:
         max_beads: int = 257,
         placement: str = "worst",
         length_mask: ArrayLike | None = None,
+        refine: bool = True,
     ) -> None:
         if not 0 < alpha <= 1:
             raise ValueError(f"alpha must lie in (0, 1], got {alpha}")
@@ -157,6 +163,7 @@ class StringSampler:
         if placement not in ("worst", "midpoint"):
             raise ValueError(f"placement must be 'worst' or 'midpoint', got {placement!r}")
         self.placement: str = placement
+        self.refine: bool = bool(refine)
         self.length_mask: NDArray[np.bool_] | None = (
             None if length_mask is None else np.asarray(length_mask, dtype=bool)
         )
@@ -184,7 +191,8 @@ class StringSampler:
         """Max of the interpolated loss between beads ``a`` and ``b`` (each ``(P,)``).
 
         Dense scan at ``n_scan`` points; an interior maximum is refined by a bounded 1-D
-        maximiser (Brent) on the two neighbouring scan cells.
+        maximiser (Brent) on the two neighbouring scan cells unless ``refine`` is off (the
+        source's scan-only max).
 
         Returns:
             ``(max_loss, t_star, interior)``; ``interior`` is false when the scan's max sits at
@@ -196,6 +204,8 @@ class StringSampler:
         if k == 0 or k == curve.size - 1:
             return best, 0.5, False
         ts = np.asarray(self.ts)
+        if not self.refine:
+            return best, float(ts[k]), True
         res = minimize_scalar(
             lambda t: -float(self._point(a, b, t)),
             method="bounded",

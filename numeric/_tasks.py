@@ -205,8 +205,9 @@ def polynomial_task(
     or ``8x^3 - 10x^2 + 3x`` (cubic: biases and a linear output), see
     :data:`POLYNOMIAL_NETWORKS`. The DSS protocol of the scripts rides along in
     :attr:`Task.sampler_defaults`: beads start at the midpoint of every segment above
-    ``1.1 L0``, segments are scanned at ``t = k/100``, at most 10 rounds, and the string's
-    length counts weights only (``SpringNorm``).
+    ``1.1 L0``, segments are scanned at ``t = k/100`` and their max is the scan's (no
+    refinement between scan points), at most 10 rounds, and the string's length counts
+    weights only (``SpringNorm``).
     """
     if target not in POLYNOMIALS:
         raise ValueError(f"unknown polynomial target {target!r}; choose from {sorted(POLYNOMIALS)}")
@@ -246,6 +247,7 @@ def polynomial_task(
             "n_scan": 101,
             "tolerance": 1.1,
             "max_depth": 10,
+            "refine": False,  # InterpBeadError: max over t = k/100 only, no refinement
             "max_steps": 200000,  # the scripts train each bead until it gets there
             "length_mask": weights_mask(init_params(jax.random.PRNGKey(0))),
         },

@@ -204,3 +204,31 @@ def test_midpoint_placement_and_weights_only_length():
     assert res.length == pytest.approx(2.0) and worst.length == pytest.approx(np.sqrt(29.0))
     with pytest.raises(ValueError):
         StringSampler(hump2, placement="random")
+
+
+# --- the segment max: refined (default) or the source's scan-only max --------------------
+
+
+def spike(theta):
+    """A broad hump peaking at 0.3 (height 0.5) plus a narrow spike of height 0.5 at 0.305,
+    halfway between the scan points t = 0.30 and 0.31 of the segment from 0 to 1."""
+    x = theta[0]
+    return 0.5 * jnp.exp(-((x - 0.3) ** 2) / 0.1) + 0.5 * jnp.exp(-((x - 0.305) ** 2) / 1e-5)
+
+
+def spike_np(x):
+    return 0.5 * np.exp(-((x - 0.3) ** 2) / 0.1) + 0.5 * np.exp(-((x - 0.305) ** 2) / 1e-5)
+
+
+def test_refined_and_scan_only_segment_max():
+    """Reference: NumPy on the source's grid t = k/100 (InterpBeadError's max, k < 100) and on
+    a 10^6-point grid (the true max, about 1.0). ``refine=False`` must return the grid max
+    exactly, ``refine=True`` (default) the true max; the two differ by about 0.46."""
+    a, b = jnp.array([0.0]), jnp.array([1.0])
+    grid = float(spike_np(np.arange(100) / 100).max())
+    dense = float(spike_np(np.linspace(0.0, 1.0, 1_000_001)).max())
+    scan_only = StringSampler(spike, n_scan=101, refine=False).segment_max(a, b)
+    refined = StringSampler(spike, n_scan=101).segment_max(a, b)
+    assert scan_only[0] == pytest.approx(grid, abs=1e-12) and scan_only[1] == 0.3
+    assert refined[0] == pytest.approx(dense, abs=1e-6)
+    assert refined[0] - scan_only[0] > 0.4

@@ -85,6 +85,12 @@ def test_cli_fig1_quick(tmp_path, capsys):
     assert all(v["passed"] for v in out["verdicts"]), out["verdicts"]
     assert [c["agrees"] for c in out["comparison"]] == [True, True, True]
     assert "CIFAR-10" in out["differences_from_source"]
+    # what the source's Fig. 1 caption states (eta 0.2 vs 0.005, four GELU layers) is what ran;
+    # what it leaves unstated (width, biases) is recorded as unknown, not invented
+    src = out["source_protocol"]
+    assert out["protocol"]["etas"] == src["etas"] == [0.2, 0.005]
+    assert len(out["protocol"]["dims"]) - 1 == 4 and out["protocol"]["activation"] == "gelu"
+    assert src["width"] is None and src["biases"] is None
     assert (tmp_path / "cai-fig1" / "fig1.png").exists()
 
 

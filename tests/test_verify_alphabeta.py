@@ -322,18 +322,29 @@ def test_cli_mlp_quick_widths_trend_and_bad_input(tmp_path, capsys):
     trend and its comparison entries; bad --widths -> exit 2, one line."""
     out_dir = str(tmp_path)
     argv = ["reproduce", "islamov-mlp", "--quick", "--steps", "40", "--seeds", "1"]
-    code, out, err = _cli(capsys, *argv, "--widths", "4,8,16", "--json", "--out", out_dir)
+    from trainability.verify.targets.islamov import width_trend
+
+    code, out, err = _cli(capsys, *argv, "--widths", "8,32,128,512", "--json", "--out", out_dir)
     assert code == 0, err
     d = json.loads(out)
-    assert [w["width"] for w in d["widths"]] == [4, 8, 16]
+    assert [w["width"] for w in d["widths"]] == [8, 32, 128, 512]
     assert all(w["smallest_admissible"] is not None for w in d["widths"])
     assert d["protocol"]["steps"] == 40 and d["protocol"]["seeds"] == 1
     assert (tmp_path / "islamov-mlp" / "mlp_heatmaps.png").exists()
     assert d["halfspace"]["smallest_admissible"] is not None
     t = d["width_trend"]
-    assert t["widths"] == [4, 8, 16] and len(t["smallest_alpha"]) == 3
-    c_alpha, c_beta = d["comparison"]
-    for c, key in ((c_alpha, "alpha"), (c_beta, "beta_at_alpha_2_trend")):
+    assert t["widths"] == [8, 32, 128, 512] and len(t["smallest_alpha"]) == 4
+    # the paper's sizes (Fashion-MNIST 3-layer MLP, second layer 32..4096); lr/seeds unstated
+    paper = d["paper_protocol"]
+    assert paper["widths"] == [32, 128, 512, 1024, 2048, 4096] and paper["lr"] is None
+    # the trend on the paper's widths among ours (32, 128, 512) is width_trend of those alone
+    assert t["alpha_on_paper_widths"] == width_trend([32, 128, 512], t["smallest_alpha"][1:])
+    c_alpha, c_beta, c_paper = d["comparison"]
+    for c, key in (
+        (c_alpha, "alpha"),
+        (c_beta, "beta_at_alpha_2_trend"),
+        (c_paper, "alpha_on_paper_widths"),
+    ):
         assert c["paper"] == 1 and c["measured"] == int(t[key]["rises_then_falls"])
         assert c["agrees"] is t[key]["rises_then_falls"]
     code, out, err = _cli(capsys, *argv, "--widths", "a,b", "--json", "--out", out_dir)

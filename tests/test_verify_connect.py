@@ -105,14 +105,31 @@ def test_reproduce_freeman_quadratic_quick(capsys, tmp_path):
     )
     assert code == 0
     result = json.loads(out)
-    assert set(result) == KEYS | {"comparison", "follows", "protocol"}
+    assert set(result) == KEYS | {"comparison", "follows", "protocol", "bead_check"}
     assert result["follows"].endswith("QUADRATICS.py")
     # the paper's high-L0 values (normalized length near 1, 3 beads) beside ours at 0.125
     rows = {c["quantity"]: c for c in result["comparison"]}
-    assert set(rows) == {"normalized length at L0 = 0.125", "beads at L0 = 0.125"}
+    check = result["bead_check"]
+    n = check["pairs"]
+    assert n == 2 and check["threshold"] == 0.125 and check["acceptance_level"] == 1.1 * 0.125
+    frac = f"fraction of pairs with 3 beads at L0 = 0.125 ({n} pairs, source max)"
+    assert set(rows) == {
+        "normalized length at L0 = 0.125",
+        "beads at L0 = 0.125",
+        f"beads at L0 = 0.125, {n} pairs, source max",
+        f"beads at L0 = 0.125, {n} pairs, refined max",
+        frac,
+    }
     for c in rows.values():
-        tol = 0.1 if c["paper"] == 1.0 else 0.0
+        tol = 0.1 if c["quantity"].startswith("normalized") else 0.0
         assert c["agrees"] is (abs(c["measured"] - c["paper"]) <= tol + 2 * c["stderr"])
+    # the source's count: the final string with both ends, so a pair has 3 beads exactly when
+    # both segments around its first bead peak below 1.1 L0 (an independent depth-1 run)
+    src = np.array(check["beads"]["source"])
+    worst = np.array(check["first_round_worst"])
+    assert src.min() >= 3
+    np.testing.assert_array_equal(src == 3, worst <= check["acceptance_level"])
+    assert rows[frac]["measured"] == np.mean(src == 3) and rows[frac]["paper"] == 1.0
     proto = result["protocol"]
     assert proto["thresholds"] == result["thresholds"] and proto["seeds"] == 1
     assert proto["sampler"]["tolerance"] == 1.1 and proto["saved_models"]["init_seeds"] == [0, 1]

@@ -43,6 +43,9 @@ PROTOCOL = {
         "sampler": {},
         "train_steps": 400000,
         "script": "LaunchScripts/QUADRATICS.py",
+        # (L0, pairs full, pairs quick) of the bead-count check against the paper's 3 beads
+        # at the highest L0: cheap there (about 8 s a pair), so more pairs than the sweep.
+        "bead_check": (0.125, 12, 2),
     },
     "poly-cubic": {
         "full": ([0.32, 0.16, 0.08, 0.04, 0.02, 0.01], 8),
@@ -151,7 +154,15 @@ def _sweep_target(name: str, args) -> dict:
         pair, ends = 0, tuple(train_model(task, k, level)[0] for k in (0, 1))
     for k in (0, 1):
         save_model(args.out / f"model_{'ab'[k]}.npz", task, ends[k])
-    out = {**summary, "figure": figure, "comparison": _comparison(name, summary)}
+    check = None
+    if "bead_check" in proto:
+        level, full, quick = proto["bead_check"]
+        check = bead_count_check(
+            task, level, quick if args.quick else full, proto.get("train_steps", 50000)
+        )
+    out = {**summary, "figure": figure, "comparison": _comparison(name, summary, check)}
+    if check is not None:
+        out["bead_check"] = check
     out["protocol"] = {
         "task": task.name,
         "task_options": task.options,
@@ -172,6 +183,100 @@ def _sweep_target(name: str, args) -> dict:
     return out
 
 
+def bead_count_check(task, level: float, pairs: int, max_train_steps: int) -> dict:
+    """Bead counts at one ``L0`` over ``pairs`` pairs, with the source's segment max and the
+    refined one side by side, and the worst segment after the first bead.
+
+    The count is the source's ``len(test.AllBeads)`` (``convex-nets/LaunchScripts/
+    QUADRATICS.py``): the final string, both end models included, nothing pruned; 3 is the
+    minimum (one bead, placed before any check). A pair ends with 3 beads exactly when both
+    segments around the first bead peak below ``tolerance * L0`` (``first_round_worst``).
+    ``"source"`` takes the max over the scan points ``t = k/100`` (``InterpBeadError``);
+    ``"refined"`` refines it between scan points (``refine=True``), which can only raise it.
+    Pair ``j`` uses initialisations ``2j`` and ``2j + 1``, as the sweep.
+    """
+    samplers = {
+        "source": task.sampler(refine=False),
+        "refined": task.sampler(refine=True),
+    }
+    first = task.sampler(refine=False, max_depth=1)
+    beads = {k: [] for k in samplers}
+    worst, skipped = [], 0
+    for j in range(pairs):
+        ends = [train_model(task, 2 * j + k, level, max_train_steps) for k in (0, 1)]
+        if any(e[1] > level for e in ends):
+            skipped += 1
+            continue
+        for key, sampler in samplers.items():
+            res = sampler.connect(ends[0][0], ends[1][0], level)
+            beads[key].append(res.n_beads if res.connected else float("nan"))
+        worst.append(float(first.connect(ends[0][0], ends[1][0], level).max_loss))
+    tolerance = samplers["source"].tolerance
+    return {
+        "threshold": float(level),
+        "pairs": int(pairs),
+        "pairs_without_ends": skipped,
+        "init_seeds": "pair j: 2j and 2j + 1",
+        "beads": beads,
+        "acceptance_level": tolerance * level,
+        "first_round_worst": worst,
+        "counting": "len(AllBeads) of the final string: end models included, no pruning "
+        "(the source's numbeads); 3 = one bead",
+    }
+
+
+def _mean_sem(values) -> tuple:
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return None, None
+    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else 0.0
+
+
+def _bead_check_rows(check: dict) -> list:
+    """The paper's 3 beads at the check's ``L0`` against both maxima, and the fraction of
+    pairs with one bead: a mean of counts that are all >= 3 equals 3 only if every pair
+    had 3, so the paper's value implies a fraction 1."""
+    level, n = check["threshold"], check["pairs"] - check["pairs_without_ends"]
+    acc = check["acceptance_level"]
+    worst = np.asarray(check["first_round_worst"], float)
+    why = (
+        f"after the first bead the worst segment peaks at {worst.min():.4g}..{worst.max():.4g} "
+        f"(median {np.median(worst):.4g}) against 1.1 L0 = {acc:.4g}: the pairs straddle the "
+        "acceptance level, so a share of them need a second round"
+        if worst.size
+        else "no pair reached L0"
+    )
+    rows = []
+    for key, what in (
+        ("source", "the source's scan-only max (t = k/100)"),
+        ("refined", "max refined between scan points (corrected)"),
+    ):
+        mean, sem = _mean_sem(check["beads"][key])
+        rows.append(
+            comparison_entry(
+                f"beads at L0 = {level:g}, {n} pairs, {key} max",
+                3.0,
+                mean,
+                sem,
+                note=f"{what}; counted as the source (ends included, final string); {why}",
+            )
+        )
+    src = np.asarray(check["beads"]["source"], float)
+    if src.size:
+        frac = float(np.mean(src == 3))
+        rows.append(
+            comparison_entry(
+                f"fraction of pairs with 3 beads at L0 = {level:g} ({n} pairs, source max)",
+                1.0,
+                frac,
+                float(np.sqrt(frac * (1 - frac) / src.size)),
+                note="the paper's mean of 3 over counts >= 3 means every pair had one bead",
+            )
+        )
+    return rows
+
+
 #: Values the paper shows (read off its figures, hence the tolerances), per task:
 #: ``(quantity key, L0, paper value, absolute tolerance, what)``.
 PAPER_VALUES = {
@@ -183,7 +288,7 @@ PAPER_VALUES = {
 }
 
 
-def _comparison(name: str, summary: dict) -> list:
+def _comparison(name: str, summary: dict, check: dict | None = None) -> list:
     """The paper's numbers beside ours at the L0 where the sweep has them, and the fitted
     power-law exponent of the bead count in L0 (the paper says "roughly a power law" and
     gives no exponent, so ``agrees`` is None there)."""
@@ -199,6 +304,8 @@ def _comparison(name: str, summary: dict) -> list:
             value = sem = None  # no connected pair there
         label = f"{key.replace('_', ' ')} at L0 = {th[i]:g}"
         rows.append(comparison_entry(label, paper, value, sem, tol=tol, note=note))
+    if check is not None:
+        rows.extend(_bead_check_rows(check))
     beads = np.asarray(summary["beads"], float)
     ok = np.isfinite(beads)
     if name in PAPER_VALUES and ok.sum() >= 3:
