@@ -11,8 +11,10 @@ is scikit-learn's soft-margin ``LinearSVC`` and the reported margin is negative.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "ClassificationData",
@@ -45,7 +47,7 @@ class ClassificationData:
     direction: np.ndarray
     margin: float
     separable: bool
-    info: dict = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -77,7 +79,7 @@ def _feasible(Z: np.ndarray) -> np.ndarray | None:
     return res.x if res.status == 0 else None
 
 
-def max_margin(X, y) -> tuple[np.ndarray, float, bool]:
+def max_margin(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, float, bool]:
     """Linear max-margin direction through the origin.
 
     Args:
@@ -129,7 +131,9 @@ def max_margin(X, y) -> tuple[np.ndarray, float, bool]:
     return u, margin, bool(w0 is not None and margin > 0)
 
 
-def classification_data(name: str, X, y, info: dict | None = None) -> ClassificationData:
+def classification_data(
+    name: str, X: ArrayLike, y: ArrayLike, info: dict[str, Any] | None = None
+) -> ClassificationData:
     """Wrap inputs ``(n, d)`` and labels ``(n,)`` in ``{-1, +1}`` with their max-margin data."""
     X, y = _check(X, y)
     info = {} if info is None else info

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _x64  # noqa: F401  (float64 switch)
 from ._datasets import load_digits
@@ -57,7 +59,9 @@ POLYNOMIALS = {
 MLP_ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu, "tanh": jnp.tanh}
 
 
-def mlp_init(key, sizes, bias_scale: float = 1.0, init: str = "uniform"):
+def mlp_init(
+    key: jax.Array, sizes: Sequence[int], bias_scale: float = 1.0, init: str = "uniform"
+) -> list[dict[str, jax.Array]]:
     """Parameters of a fully connected network as a list of ``{"w", "b"}`` dicts.
 
     ``init="uniform"`` (the DSS source's): weights ``U(-1, 1) * sqrt(3 / fan_in)`` for wide
@@ -79,13 +83,20 @@ def mlp_init(key, sizes, bias_scale: float = 1.0, init: str = "uniform"):
     return params
 
 
-def mlp_cross_entropy(params, x, y, activation: str = "relu"):
+def mlp_cross_entropy(
+    params: Sequence[Mapping[str, jax.Array]], x: jax.Array, y: jax.Array, activation: str = "relu"
+) -> jax.Array:
     """Mean softmax cross-entropy of :func:`mlp_apply`; ``x (N, d_in)``, integer ``y (N,)``."""
     logits = mlp_apply(params, x, activation)
     return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], 1))
 
 
-def mlp_apply(params, x, activation: str = "sigmoid", output: str | None = None):
+def mlp_apply(
+    params: Sequence[Mapping[str, jax.Array]],
+    x: jax.Array,
+    activation: str = "sigmoid",
+    output: str | None = None,
+) -> jax.Array:
     """Network output for inputs ``x`` of shape ``(N, d_in)``: hidden layers use
     ``activation``, the output layer is linear (or ``output``, a name of
     :data:`MLP_ACTIVATIONS`). A layer without ``"b"`` has no bias. Returns ``(N, d_out)``."""
@@ -119,22 +130,22 @@ class Task:
     """
 
     name: str
-    options: dict
-    init: Callable
-    train_loss: Callable
-    test_loss: Callable
-    unravel: Callable
+    options: dict[str, Any]
+    init: Callable[[int], jax.Array]
+    train_loss: Callable[[jax.Array], jax.Array]
+    test_loss: Callable[[jax.Array], jax.Array]
+    unravel: Callable[[jax.Array], Any]
     optimizer: Adam
     alpha: float
-    metrics: dict = field(default_factory=dict)
-    sampler_defaults: dict = field(default_factory=dict)
+    metrics: dict[str, Callable[[jax.Array], jax.Array]] = field(default_factory=dict)
+    sampler_defaults: dict[str, Any] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
         """Number of parameters ``P``."""
         return int(self.init(0).size)
 
-    def sampler(self, **options) -> StringSampler:
+    def sampler(self, **options: Any) -> StringSampler:
         """A :class:`StringSampler` on ``test_loss`` trained by ``train_loss`` (task defaults)."""
         options.setdefault("alpha", self.alpha)
         options.setdefault("optimizer", self.optimizer)
@@ -174,7 +185,7 @@ def _flat_task(
     )
 
 
-def weights_mask(params) -> np.ndarray:
+def weights_mask(params: Sequence[Mapping[str, jax.Array]]) -> np.ndarray:
     """Boolean mask ``(P,)`` over the flat model: True on ``"w"`` leaves, False on biases."""
     marked = [{k: jnp.full(v.shape, k == "w") for k, v in layer.items()} for layer in params]
     return np.asarray(ravel_model(marked)[0], dtype=bool)
@@ -311,7 +322,7 @@ def _bias_free_relu(params, x):
     return jax.nn.relu(x @ params[0]) @ params[1]
 
 
-def permutation_task(learning_rate: float = 1e-2):
+def permutation_task(learning_rate: float = 1e-2) -> tuple[Task, jax.Array, jax.Array]:
     """Freeman & Bruna's permutation example: three points in R^2, a bias-free 2-3-2 ReLU
     network (12 parameters), and the same network with two hidden units swapped.
 
@@ -358,7 +369,7 @@ def permutation_task(learning_rate: float = 1e-2):
 TASKS = ("poly-quadratic", "poly-cubic", "digits", "permutation")
 
 
-def make_task(name: str, **options) -> Task:
+def make_task(name: str, **options: Any) -> Task:
     """Build a task by name (one of :data:`TASKS`) with its options."""
     if name == "poly-quadratic":
         return polynomial_task("quadratic", **options)
@@ -374,7 +385,9 @@ def make_task(name: str, **options) -> Task:
 _TRAINERS: dict[tuple, tuple] = {}
 
 
-def train_model(task: Task, seed: int, threshold: float, max_steps: int = 50000):
+def train_model(
+    task: Task, seed: int, threshold: float, max_steps: int = 50000
+) -> tuple[jax.Array, float, int]:
     """Train a model from initialisation ``seed`` until its held-out loss is ``<= threshold``.
 
     Returns:
@@ -399,7 +412,7 @@ def train_model(task: Task, seed: int, threshold: float, max_steps: int = 50000)
 # --------------------------------------------------------------------------- model files
 
 
-def save_model(path, task: Task, theta) -> str:
+def save_model(path: str | Path, task: Task, theta: ArrayLike) -> str:
     """Save a flat model as ``.npz``: ``theta`` (float64 ``(P,)``), ``task`` (name) and
     ``options`` (JSON of the task's options). Returns the path."""
     theta = np.asarray(theta, dtype=np.float64)
@@ -414,7 +427,7 @@ def save_model(path, task: Task, theta) -> str:
     return str(path)
 
 
-def load_model(path):
+def load_model(path: str | Path) -> tuple[Task, jax.Array]:
     """Load a model saved by :func:`save_model`; returns ``(task, theta)``."""
     path = Path(path)
     if not path.is_file():
@@ -480,7 +493,7 @@ class ConnectivitySweep:
             )
         return np.array(mean), np.array(sem)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """Per-threshold mean and standard error over connected pairs, and connected fraction."""
         nl, nl_sem = self._mean_sem(self.normalized_length)
         beads, beads_sem = self._mean_sem(self.beads)
@@ -496,12 +509,12 @@ class ConnectivitySweep:
 
 def connectivity_sweep(
     task: Task,
-    thresholds,
-    seeds,
+    thresholds: Iterable[float],
+    seeds: Iterable[int],
     *,
     progress: bool = True,
     max_train_steps: int = 50000,
-    **sampler_options,
+    **sampler_options: Any,
 ) -> ConnectivitySweep:
     """Freeman & Bruna's experiment: for each ``L0`` and seed, train two models to ``L0`` from
     different initialisations, run DSS between them, and record the outcome.

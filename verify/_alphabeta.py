@@ -9,12 +9,15 @@ admissible ``(alpha, beta)`` region and checks the SGD theorem of Islamov et al.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import jax.numpy as jnp
 import mpmath
 import numpy as np
 import sympy
+from numpy.typing import ArrayLike
 
 from trainability.analytic import (
     FiniteSum,
@@ -27,6 +30,7 @@ from trainability.analytic import (
     smoothness_constant,
 )
 from trainability.numeric import (
+    AdmissibleRegion,
     admissible_region,
     affine_projector,
     aiming_constant,
@@ -110,7 +114,9 @@ def finite_sum_callables(fs: FiniteSum, S: MinimizerSet | None = None) -> Finite
     return out
 
 
-def slack_at(fs: FiniteSum, alpha: float, beta: float, point, dps: int = 50) -> float:
+def slack_at(
+    fs: FiniteSum, alpha: float, beta: float, point: Sequence[float], dps: int = 50
+) -> float:
     """The smallest slack over pieces at ``point``, from the symbolic slack at ``dps`` digits.
 
     The projection is the nearest point of ``S`` (closed form for an affine ``S``). ``alpha``
@@ -136,7 +142,7 @@ def alpha_beta_worst_slack(
     refine: int = 8,
     seed: int = 0,
     tol: float = 1e-9,
-) -> dict:
+) -> dict[str, Any]:
     """Worst slack of the inequality over the example's box, with the point where it occurs.
 
     The measured worst slack is re-evaluated at 50 digits on the symbolic slack; ``holds``
@@ -226,7 +232,9 @@ def proven_region(fs: FiniteSum) -> ProvenRegion:
     raise ValueError(f"no proven region is known for {fs.name!r}")
 
 
-def proven_pairs(fs: FiniteSum, count: int = 8, seed: int = 0) -> tuple[list, list]:
+def proven_pairs(
+    fs: FiniteSum, count: int = 8, seed: int = 0
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
     r"""``(boundary, random)``: the proven region's corner pair(s) and random pairs inside.
 
     Example 1: :math:`\alpha \ge 5/2`, :math:`4\alpha/5 \le \beta < \alpha`; Example 2:
@@ -246,7 +254,9 @@ def proven_pairs(fs: FiniteSum, count: int = 8, seed: int = 0) -> tuple[list, li
     return [(a0, a0 - gap)], [(float(x), float(x - gap)) for x in a]
 
 
-def alpha_beta_region(fs: FiniteSum, alphas, betas, samples: int = 2**14, seed: int = 0):
+def alpha_beta_region(
+    fs: FiniteSum, alphas: ArrayLike, betas: ArrayLike, samples: int = 2**14, seed: int = 0
+) -> AdmissibleRegion:
     """The sampled admissible region of a finite sum on an ``(alpha, beta)`` grid."""
     cb = finite_sum_callables(fs)
     lo, hi = fs.region()
@@ -255,7 +265,7 @@ def alpha_beta_region(fs: FiniteSum, alphas, betas, samples: int = 2**14, seed: 
     )
 
 
-def compare_conditions(fs: FiniteSum, samples: int = 2**15, seed: int = 0) -> dict:
+def compare_conditions(fs: FiniteSum, samples: int = 2**15, seed: int = 0) -> dict[str, Any]:
     """PL, aiming and quasar-convexity constants on the example's box (sampled).
 
     The critical points of ``f`` (:func:`~trainability.analytic.critical_points`) are examined
@@ -300,7 +310,7 @@ def compare_conditions(fs: FiniteSum, samples: int = 2**15, seed: int = 0) -> di
 
 def sgd_bound(
     *, alpha: float, beta: float, L: float, gamma: float, sigma2: float, dist2: float, steps: int
-) -> dict:
+) -> dict[str, Any]:
     r"""SGD with constant step :math:`\gamma \le (\alpha - \beta)/(2L)` (Islamov et al., Theorem 1).
 
     .. math::
@@ -331,7 +341,7 @@ def sps_max_bound(
     sigma2: float,
     dist2: float,
     steps: int,
-) -> dict:
+) -> dict[str, Any]:
     r"""SPS_max,
     :math:`\gamma_k = \min\left(\frac{f_i - f_i^*}{c \|\nabla f_i\|^2}, \gamma_b\right)`, with
     :math:`c > 1/(2(\alpha-\beta))`.
@@ -371,7 +381,7 @@ def ngn_bound(
     piece_star_mean: float,
     dist2: float,
     steps: int,
-) -> dict:
+) -> dict[str, Any]:
     r"""NGN, :math:`\gamma_k = \frac{\gamma}{1 + \gamma \|\nabla f_i\|^2/(2 f_i)}`,
     :math:`\alpha \ge \beta + 1`, :math:`f_i \ge 0`.
 
@@ -407,7 +417,7 @@ def check_theorem(
     method: str,
     alpha: float,
     beta: float,
-    x0,
+    x0: ArrayLike,
     steps: int = 1000,
     seeds: int = 200,
     seed: int = 0,
@@ -439,7 +449,7 @@ def check_theorem(
     x0 = np.asarray(x0, dtype=np.float64)
     dist2 = float(np.sum((x0 - np.asarray(cb.project(jnp.asarray(x0)))) ** 2))
     sigma2 = cb.f_star - float(np.mean(cb.piece_star))
-    run_kw: dict = {}
+    run_kw: dict[str, Any] = {}
     if method == "sgd":
         gmax = (alpha - beta) / (2 * L)
         gamma = gmax if gamma is None else float(gamma)
@@ -527,7 +537,7 @@ def check_theorem(
     )
 
 
-def check_sgd_bound(fs: FiniteSum, *args, **kwargs) -> Verdict:
+def check_sgd_bound(fs: FiniteSum, *args: Any, **kwargs: Any) -> Verdict:
     """SGD theorem: ``min_{k<K} E[f(x_k) - f*]`` against :func:`sgd_bound`; the arguments
     of :func:`check_theorem` after ``method`` (``alpha, beta, x0, steps, seeds, seed``,
     keyword ``gamma``)."""
@@ -568,7 +578,9 @@ def _certified_minimizer_1d(expr: sympy.Expr, x: sympy.Symbol, point) -> Minimiz
     )
 
 
-def certify_alpha_beta_1d(fs: FiniteSum, alpha, beta, digits: int = 9) -> dict:
+def certify_alpha_beta_1d(
+    fs: FiniteSum, alpha: float, beta: float, digits: int = 9
+) -> dict[str, Any]:
     r"""Prove the alpha-beta condition on all of R for a 1-D finite sum of rational pieces
     whose ``S`` is one rational point.
 

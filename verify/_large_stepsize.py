@@ -19,11 +19,14 @@ the claims of the theory into :class:`~trainability.verify.Verdict` objects:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from trainability.analytic import activation, large_stepsize_predictions
+from trainability.analytic import Activation, activation, large_stepsize_predictions
 from trainability.numeric import (
     ClassificationData,
     PhaseSummary,
@@ -36,6 +39,9 @@ from trainability.numeric import (
 )
 
 from ._verdict import Verdict
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 __all__ = [
     "LargeStepsizeResult",
@@ -67,11 +73,11 @@ class LargeStepsizeResult:
     data: ClassificationData
     run: TwoLayerRun
     phases: list[PhaseSummary]
-    constants: dict
-    predictions: list[dict]
-    verdicts: dict = field(default_factory=dict)
+    constants: dict[str, Any]
+    predictions: list[dict[str, Any]]
+    verdicts: dict[str, Any] = field(default_factory=dict)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """JSON-able per-stepsize summary (phases, margins, predictions, verdicts)."""
         rows = []
         for k, ph in enumerate(self.phases):
@@ -102,12 +108,12 @@ class LargeStepsizeResult:
         return out
 
 
-def fitted_step(risk, n: int) -> int | None:
+def fitted_step(risk: ArrayLike, n: int) -> int | None:
     """First step with ``L <= ln 2 / n``: every point then has margin ``y_i f(x_i) >= 0``."""
     return steps_to_risk(risk, math.log(2) / n)
 
 
-def check_risk_monotone(risk, start: int | None, rtol: float = 1e-12) -> Verdict:
+def check_risk_monotone(risk: ArrayLike, start: int | None, rtol: float = 1e-12) -> Verdict:
     """Claim 1: a stable phase is reached and the risk never increases after it."""
     risk = np.asarray(risk)
     if start is None:
@@ -223,7 +229,9 @@ def check_stable_rate(
     )
 
 
-def check_threshold(risk, phase: PhaseSummary, predicted: float, rtol: float = 1e-12) -> Verdict:
+def check_threshold(
+    risk: ArrayLike, phase: PhaseSummary, predicted: float, rtol: float = 1e-12
+) -> Verdict:
     """Claim 1 quantitatively: every step with risk below the predicted threshold is stable.
 
     Passes when the risk falls below ``predicted`` (the theory's ``min(1/eta, 1/n)``-type
@@ -293,10 +301,10 @@ def check_acceleration(
 
 def acceleration_exponent(
     data: ClassificationData,
-    horizons,
+    horizons: Sequence[int],
     eta_per_step: float = 0.05,
     width: int = 2,
-    act=None,
+    act: Activation | None = None,
     seed: int = 0,
     init_scale: float = 0.1,
     reference_eta: float | None = 1.0,
@@ -351,15 +359,15 @@ def acceleration_exponent(
 
 def large_stepsize_experiment(
     data: ClassificationData,
-    etas,
+    etas: Sequence[float],
     steps: int,
     width: int = 2,
-    act=None,
+    act: Activation | None = None,
     seed: int = 0,
     init_scale: float = 1.0,
     every: int = 10,
     margin_tol: float = 0.05,
-    W0=None,
+    W0: ArrayLike | None = None,
     progress: bool = False,
     loss: str = "logistic",
 ) -> LargeStepsizeResult:
@@ -419,7 +427,7 @@ def large_stepsize_experiment(
     return LargeStepsizeResult(data, run, phases, const.to_dict(), preds, verdicts)
 
 
-def _nonseparable_predictions(eta, n, kappa, beta, m) -> dict:
+def _nonseparable_predictions(eta, n, kappa, beta, m) -> dict[str, Any]:
     from trainability.analytic import stable_phase_threshold
 
     return {
@@ -436,7 +444,9 @@ def _nonseparable_predictions(eta, n, kappa, beta, m) -> dict:
     }
 
 
-def separable_datasets(n_min: int = 4, n_max: int = 24, dims=(2, 3, 4), min_margin=0.05):
+def separable_datasets(
+    n_min: int = 4, n_max: int = 24, dims: Sequence[int] = (2, 3, 4), min_margin: float = 0.05
+) -> SearchStrategy[ClassificationData]:
     """Hypothesis strategy: random linearly separable data sets with a planted margin.
 
     Points are uniform in the unit ball of ``R^d``; labels ``sign(x . u)`` for a random unit

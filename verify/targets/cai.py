@@ -20,13 +20,27 @@ with a seed, both options.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from trainability.analytic import activation
-from trainability.numeric import digits_data, five_point_data, phase_summary, xor_data
+from trainability.numeric import (
+    MLPRun,
+    PhaseSummary,
+    TwoLayerRun,
+    digits_data,
+    five_point_data,
+    phase_summary,
+    xor_data,
+)
 
 from .._figures import plt, save_figure
 from .._large_stepsize import (
+    LargeStepsizeResult,
     acceleration_exponent,
     check_risk_monotone,
     large_stepsize_experiment,
@@ -64,7 +78,7 @@ def _fig4_options(parser):
     )
 
 
-def plot_fig4(run, path):
+def plot_fig4(run: TwoLayerRun, path: str | Path) -> str:
     """Three panels: risk, network normalized margin, each neuron's normalized margin."""
     t = np.arange(run.risk.shape[1])
     rs = np.maximum(run.record_steps, 1)
@@ -89,7 +103,7 @@ def plot_fig4(run, path):
 
 
 @reproduction("cai-fig4", _fig4_options)
-def fig4(args) -> dict:
+def fig4(args) -> dict[str, Any]:
     steps = args.steps
     steps -= steps % 10
     data = five_point_data()
@@ -119,7 +133,7 @@ def fig4(args) -> dict:
     }
 
 
-def plot_three_panels(res, title: str, path):
+def plot_three_panels(res: LargeStepsizeResult, title: str, path: str | Path) -> str:
     """The paper's layout: risk, rate (risk * eta * t) and normalized margin against steps."""
     run = res.run
     t = np.arange(1, run.risk.shape[1])
@@ -145,7 +159,7 @@ def plot_three_panels(res, title: str, path):
     return save_figure(fig, path)
 
 
-def _compare_options(defaults: dict):
+def _compare_options(defaults: dict[str, Any]):
     def add(parser):
         _steps_option(parser, defaults["steps"], defaults["quick_steps"], lo=_EVERY)
         parser.add_argument(
@@ -174,7 +188,7 @@ def _parse_etas(text: str) -> list[float]:
     return etas
 
 
-def _compare(data, defaults: dict, args, title: str) -> dict:
+def _compare(data, defaults: dict[str, Any], args, title: str) -> dict[str, Any]:
     steps = args.steps
     every = _EVERY
     steps -= steps % every
@@ -199,12 +213,20 @@ def _compare(data, defaults: dict, args, title: str) -> dict:
     return summary
 
 
-XOR_DEFAULTS = {"steps": 20000, "quick_steps": 2000, "etas": "1,10,100,1000,3000,10000"}
-DIGITS_DEFAULTS = {"steps": 20000, "quick_steps": 2000, "etas": "1,10,100,1000,3000,10000"}
+XOR_DEFAULTS: dict[str, Any] = {
+    "steps": 20000,
+    "quick_steps": 2000,
+    "etas": "1,10,100,1000,3000,10000",
+}
+DIGITS_DEFAULTS: dict[str, Any] = {
+    "steps": 20000,
+    "quick_steps": 2000,
+    "etas": "1,10,100,1000,3000,10000",
+}
 
 
 @reproduction("cai-xor", _compare_options(XOR_DEFAULTS))
-def xor(args) -> dict:
+def xor(args) -> dict[str, Any]:
     n = 40 if args.quick else 100
     data = xor_data(n, 0.1, seed=0)
     return _compare(
@@ -213,7 +235,7 @@ def xor(args) -> dict:
 
 
 @reproduction("cai-digits", _compare_options(DIGITS_DEFAULTS))
-def digits(args) -> dict:
+def digits(args) -> dict[str, Any]:
     data = digits_data((3, 8), n_per_class=40 if args.quick else None)
     return _compare(
         data,
@@ -234,7 +256,7 @@ def _horizon_options(parser):
 
 
 @reproduction("cai-acceleration", _horizon_options)
-def acceleration(args) -> dict:
+def acceleration(args) -> dict[str, Any]:
     horizons = [250, 500, 1000, 2000] if args.quick else [250, 500, 1000, 2000, 4000, 8000]
     v = acceleration_exponent(five_point_data(), horizons, args.eta_per_step)
     m = v.measured
@@ -265,7 +287,7 @@ EXPONENTIAL_ETAS = (0.3, 1.0, 3.0, 10.0, 30.0)
 
 
 @reproduction("cai-exponential")
-def exponential(args) -> dict:
+def exponential(args) -> dict[str, Any]:
     steps = 2000 if args.quick else 20000
     data = five_point_data()
     rows = []
@@ -314,7 +336,7 @@ FIG1_DEFAULTS = {"steps": 10000, "quick_steps": 400, "width": 64, "quick_width":
 #: found (searched the search tool's code, pages, docs and issues corpora for the title, the
 #: authors and "four-layer MLP GELU CIFAR-10"; repositories whose names contain yuhangcai
 #: (8, course labs only) or large-stepsize (none)); ``None`` marks them.
-FIG1_SOURCE = {
+FIG1_SOURCE: dict[str, Any] = {
     "source": "Cai et al. 2024, Fig. 1 caption (NeurIPS 2024 poster digest "
     "deep-diver/neurips2024 content/posters/chLoLUHnai/index.md)",
     "model": "non-homogeneous four-layer MLP, GELU activation",
@@ -328,14 +350,14 @@ FIG1_SOURCE = {
 }
 
 
-def gelu_reference(z):
+def gelu_reference(z: ArrayLike) -> np.ndarray:
     """Exact GELU ``z Phi(z) = z (1 + erf(z / sqrt 2)) / 2`` in NumPy/SciPy (the reference)."""
     from scipy.special import erf
 
     return 0.5 * z * (1.0 + erf(z / np.sqrt(2.0)))
 
 
-def check_margin_reference(run, X, y, rtol: float = 1e-8) -> Verdict:
+def check_margin_reference(run: MLPRun, X: ArrayLike, y: ArrayLike, rtol: float = 1e-8) -> Verdict:
     """The recorded final normalized margin against an independent NumPy forward pass.
 
     Reference: ``min_i y_i f(theta; x_i) / ||theta||^L`` with ``f`` evaluated layer by layer
@@ -386,7 +408,7 @@ def _fig1_options(parser):
     )
 
 
-def plot_fig1(run, phases, path):
+def plot_fig1(run: MLPRun, phases: Sequence[PhaseSummary], path: str | Path) -> str:
     """Two panels as in the source's Fig. 1: risk and normalized margin against steps."""
     t = np.arange(1, run.risk.shape[1])
     rs = np.maximum(run.record_steps, 1)
@@ -411,7 +433,7 @@ def plot_fig1(run, phases, path):
 
 
 @reproduction("cai-fig1", _fig1_options)
-def fig1(args) -> dict:
+def fig1(args) -> dict[str, Any]:
     """The source's Fig. 1 on a real two-class subset that ships with scikit-learn.
 
     Protocol (source: a 4-layer GELU MLP on CIFAR-10 airplane vs automobile, full-batch GD,

@@ -9,10 +9,13 @@ for the source's MNIST), and the constructed permutation example that cannot be 
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from trainability.numeric import (
+    Task,
     connectivity_sweep,
     linear_path,
     make_task,
@@ -36,7 +39,7 @@ from .._registry import reproduction
 # 6 min 46 s wall, 3 min 7 s CPU, the L0 = 0.0025 pair alone ~3.5 min; two pairs: ~6 min CPU
 # (~13 min wall at that load); the default itself then took 7 min 28 s wall (5 min 31 s CPU,
 # load ~4). The script takes the pair count on its command line.
-PROTOCOL = {
+PROTOCOL: dict[str, Any] = {
     "poly-quadratic": {
         "full": ([0.125, 0.1, 0.075, 0.05, 0.025, 0.01, 0.0075, 0.005, 0.0025], 2),
         "quick": ([0.125, 0.025], 1),
@@ -96,7 +99,9 @@ def _protocol(name: str, args):
     return thresholds, seeds
 
 
-def plot_sweep(summary: dict, title: str, path, example=None):
+def plot_sweep(
+    summary: dict[str, Any], title: str, path: str | Path, example: object = None
+) -> str:
     """Normalized length and bead count against ``L0`` (mean +- s.e.m.), and the PCA
     projection of one string (beads numbered along the string)."""
     th = np.asarray(summary["thresholds"], float)
@@ -128,7 +133,7 @@ def plot_sweep(summary: dict, title: str, path, example=None):
     return save_figure(fig, path)
 
 
-def _sweep_target(name: str, args) -> dict:
+def _sweep_target(name: str, args) -> dict[str, Any]:
     task = make_task(name)
     thresholds, seeds = _protocol(name, args)
     proto = PROTOCOL[name]
@@ -183,7 +188,7 @@ def _sweep_target(name: str, args) -> dict:
     return out
 
 
-def bead_count_check(task, level: float, pairs: int, max_train_steps: int) -> dict:
+def bead_count_check(task: Task, level: float, pairs: int, max_train_steps: int) -> dict[str, Any]:
     """Bead counts at one ``L0`` over ``pairs`` pairs, with the source's segment max and the
     refined one side by side, and the worst segment after the first bead.
 
@@ -233,7 +238,7 @@ def _mean_sem(values) -> tuple:
     return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else 0.0
 
 
-def _bead_check_rows(check: dict) -> list:
+def _bead_check_rows(check: dict[str, Any]) -> list:
     """The paper's 3 beads at the check's ``L0`` against both maxima, and the fraction of
     pairs with one bead: a mean of counts that are all >= 3 equals 3 only if every pair
     had 3, so the paper's value implies a fraction 1."""
@@ -288,7 +293,7 @@ PAPER_VALUES = {
 }
 
 
-def _comparison(name: str, summary: dict, check: dict | None = None) -> list:
+def _comparison(name: str, summary: dict[str, Any], check: dict[str, Any] | None = None) -> list:
     """The paper's numbers beside ours at the L0 where the sweep has them, and the fitted
     power-law exponent of the bead count in L0 (the paper says "roughly a power law" and
     gives no exponent, so ``agrees`` is None there)."""
@@ -322,22 +327,22 @@ def _comparison(name: str, summary: dict, check: dict | None = None) -> list:
 
 
 @reproduction("freeman-quadratic", _options("poly-quadratic"))
-def quadratic(args) -> dict:
+def quadratic(args) -> dict[str, Any]:
     return _sweep_target("poly-quadratic", args)
 
 
 @reproduction("freeman-cubic", _options("poly-cubic"))
-def cubic(args) -> dict:
+def cubic(args) -> dict[str, Any]:
     return _sweep_target("poly-cubic", args)
 
 
 @reproduction("freeman-digits", _options("digits"))
-def digits(args) -> dict:
+def digits(args) -> dict[str, Any]:
     return _sweep_target("digits", args)
 
 
 @reproduction("freeman-permutation")
-def permutation(args) -> dict:
+def permutation(args) -> dict[str, Any]:
     task, theta_a, theta_b = permutation_task()
     threshold = 0.01
     paths = compare_methods(task, theta_a, theta_b, threshold, progress=True)

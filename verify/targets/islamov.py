@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -59,7 +61,7 @@ EXAMPLES = (1, 2, 3, 6)
 LINE_GAP = {2: 8.0, 3: 1.0, 6: 1.0}
 
 
-def _line_threshold(fs, gap: float, samples: int, seed: int) -> dict:
+def _line_threshold(fs, gap: float, samples: int, seed: int) -> dict[str, Any]:
     """Smallest alpha on ``beta = alpha - gap`` over samples of a wide box (sampled sup).
 
     On that line the slack is ``A - gap C + alpha (f_i(x_p) - f_i^*)``, so the threshold is
@@ -123,7 +125,7 @@ REMARK1_CENTERS = ((0.0, 0.0), (2.0, 0.0), (1.0, 2.0))
 REMARK1_WEIGHTS = ((1.0, 1.0), (1.0, 2.0), (2.0, 1.0))
 
 
-def _family_entry(profile: str, samples: int) -> dict:
+def _family_entry(profile: str, samples: int) -> dict[str, Any]:
     """A Remark-1 family member (n = 3): no proven region, so measure one and check it."""
     fs = remark1_family(REMARK1_CENTERS, REMARK1_WEIGHTS, profile)
     line = _line_threshold(fs, 1.0, samples, seed=11)
@@ -142,7 +144,7 @@ def _family_entry(profile: str, samples: int) -> dict:
     }
 
 
-def _every_alpha(fs, conditions) -> dict | None:
+def _every_alpha(fs, conditions) -> dict[str, Any] | None:
     """A critical point x_c outside S refutes beta = 0 for every alpha at once.
 
     There grad f = 0, so the mean over i of the slack is -alpha (f(x_c) - f*) < 0 and some
@@ -174,7 +176,7 @@ def _examples_options(parser):
 
 
 @reproduction("islamov-examples", _examples_options)
-def examples(args) -> dict:
+def examples(args) -> dict[str, Any]:
     samples = 2**12 if args.quick else 2**16
     count = 2 if args.quick else 12
     numbers = EXAMPLES
@@ -247,10 +249,10 @@ LEAST_SQUARES = (
 METHODS = ("sgd", "sps_max", "ngn")
 #: Starts far from S, so that each bound lies below the initial gap f(x0) - f* (the paper's
 #: examples have f_i < 1: there f - f* < 1 and a bound above 1 cannot fail).
-FAR_START = {"least-squares": (20.0, -20.0), "tilted-well": (-25.0,)}
+FAR_START: dict[str, tuple[float, ...]] = {"least-squares": (20.0, -20.0), "tilted-well": (-25.0,)}
 
 
-def theorem_cases(steps: int, seeds: int) -> list[dict]:
+def theorem_cases(steps: int, seeds: int) -> list[dict[str, Any]]:
     """SGD, SPS_max and NGN on least squares (convex: ``(1, 0)``) and on the tilted well
     (``(530, 528.05)``, proven on R), each from a far start.
 
@@ -303,7 +305,7 @@ def _sgd_bound_options(parser):
 
 
 @reproduction("islamov-sgd-bound", _sgd_bound_options)
-def sgd_bound(args) -> dict:
+def sgd_bound(args) -> dict[str, Any]:
     steps, seeds = args.steps, args.seeds
     cases = theorem_cases(steps, seeds)
     fig, ax = plt.subplots(figsize=(5.6, 3.2))
@@ -351,7 +353,7 @@ def _heatmap(ax, region, title):
     ax.set_ylabel("alpha", fontsize=7)
 
 
-def _summary(region) -> dict:
+def _summary(region) -> dict[str, Any]:
     best = smallest_admissible(region)
     beta_min = {}
     for a in (1.0, 2.0, 5.0, 10.0):
@@ -367,7 +369,7 @@ def _summary(region) -> dict:
     }
 
 
-def width_trend(widths, alphas) -> dict:
+def width_trend(widths: Sequence[int], alphas: Sequence[float]) -> dict[str, Any]:
     """Does the smallest admissible ``alpha`` first grow, then shrink with the width?
 
     Args:
@@ -412,7 +414,7 @@ def width_trend(widths, alphas) -> dict:
 #: "Fashion-MNIST"; repositories whose names contain Islamov, Rustem-Islamov (7 repositories,
 #: none for this paper), Ajroldi (16, none), alpha-beta, alpha_beta, landscape; the exact
 #: string "alpha-beta-condition": no hit). ``None`` marks what the source leaves unstated.
-PAPER_MLP = {
+PAPER_MLP: dict[str, Any] = {
     "source": "Islamov et al. 2024, Fig. 3 and appendix figure captions (NeurIPS 2024 poster "
     "digest deep-diver/neurips2024 content/posters/h0a3p5WtXU/index.md)",
     "model": "3-layer MLP",
@@ -441,7 +443,7 @@ def _mlp_options(parser):
 
 
 @reproduction("islamov-mlp", _mlp_options)
-def mlp(args) -> dict:
+def mlp(args) -> dict[str, Any]:
     if getattr(args, "widths", None):
         widths = list(number_list("--widths", args.widths, Range(int, 1, 4096)))
     else:
@@ -582,7 +584,15 @@ def mlp(args) -> dict:
     }
 
 
-HALFSPACE = {"n": 40, "d": 2, "variance": 2.0, "mean": 1.0, "lam": 1e-5, "lr": 0.25, "batch": 1}
+HALFSPACE: dict[str, Any] = {
+    "n": 40,
+    "d": 2,
+    "variance": 2.0,
+    "mean": 1.0,
+    "lam": 1e-5,
+    "lr": 0.25,
+    "batch": 1,
+}
 
 
 def _halfspace(steps: int, seeds: int):
