@@ -37,6 +37,7 @@ from ._derive import (
     hessian,
     learning_rate_symbol,
 )
+from ._exp import EXP, ExpPolynomial, exp_error_bound, exp_numpy
 from ._finite_sum import FiniteSum, finite_sum
 from ._fixed_points import (
     FixedPoint,
@@ -117,6 +118,8 @@ __all__ = [
     "DerivationTimeout",
     "GlobalMinimum",
     "Renormalization",
+    "EXP",
+    "ExpPolynomial",
     "HALFTURN",
     "SINCOS",
     "SinCosPolynomial",
@@ -157,6 +160,8 @@ __all__ = [
     "quasar_convexity_slack",
     "renormalization",
     "rescaled",
+    "exp_error_bound",
+    "exp_numpy",
     "sincos_error_bound",
     "sincos_numpy",
     "smoothness_constant",

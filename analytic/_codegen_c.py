@@ -25,6 +25,7 @@ from sympy.printing.c import C99CodePrinter
 
 from ._cache import ArtifactCache
 from ._derive import gradient
+from ._exp import EXP
 from ._landscape import Landscape
 from ._sincos import HALFTURN, SINCOS
 
@@ -63,6 +64,10 @@ class _Printer(C99CodePrinter):
 
     def _print_cos(self, expr):
         return f"{self._name(expr, 'cos')}({self._print(expr.args[0])})"
+
+    def _print_exp(self, expr):
+        # The certified polynomial exp (EXP) is valid on the whole real line: no fallback.
+        return f"{'tr_exp' if self.fast else 'exp'}({self._print(expr.args[0])})"
 
 
 _PRELUDE = r"""
@@ -135,6 +140,24 @@ static inline double tr_hcos(double u) {{
 {hcos_horner}
     double v = 1.0 + z * c;
     return odd ? -v : v;
+}}
+/* exp x = 2^n exp(r) (EXP): clamp (NaN passes), n = round(x log2e) by the magic number,
+   Cody-Waite r = (x - n L1) - n L2, Taylor polynomial of degree {exp_degree}, and 2^n as
+   2^floor(n/2) 2^ceil(n/2) from exponent bits (subnormal results round once). Branch-free
+   and with logical shifts only, so loops over lanes vectorise (AVX2). */
+static inline double tr_exp(double x) {{
+    x = x < {exp_min!r} ? {exp_min!r} : x;
+    x = x > {exp_max!r} ? {exp_max!r} : x;
+    double t = x * {log2e!r} + 6755399441055744.0;
+    double n = t - 6755399441055744.0;
+    double r = (x - n * {L1!r}) - n * {L2!r};
+    double z = r;
+{exp_horner}
+    uint64_t k; memcpy(&k, &t, 8);
+    k = k - 0x4338000000000000ull + 2048u;
+    uint64_t k1 = k >> 1, b1 = (k1 - 1u) << 52, b2 = (k - k1 - 1u) << 52;
+    double s1, s2; memcpy(&s1, &b1, 8); memcpy(&s2, &b2, 8);
+    return q * s1 * s2;
 }}
 """
 
@@ -451,6 +474,10 @@ void tr_sincos(long n, const double *u, double *s, double *c) {{
 void tr_hsincos(long n, const double *u, double *s, double *c) {{
     for (long i = 0; i < n; ++i) {{ s[i] = tr_hsin(u[i]); c[i] = tr_hcos(u[i]); }}
 }}
+/* The polynomial exponential itself (for certification tests and timing). */
+void tr_expv(long n, const double *x, double *y) {{
+    for (long i = 0; i < n; ++i) y[i] = tr_exp(x[i]);
+}}
 """
 
 
@@ -635,6 +662,13 @@ def _c_sweep_source(land: Landscape, transcendentals: str, half_turn: bool) -> s
         H3=h.P3,
         hsin_horner=_horner("s", h.sin_coefficients),
         hcos_horner=_horner("c", h.cos_coefficients),
+        exp_degree=len(EXP.coefficients) - 1,
+        exp_min=EXP.x_min,
+        exp_max=EXP.x_max,
+        log2e=EXP.log2e,
+        L1=EXP.L1,
+        L2=EXP.L2,
+        exp_horner=_horner("q", EXP.coefficients),
         d=d,
         tile=_TILE,
         np=max(npar, 1),

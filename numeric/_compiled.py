@@ -251,7 +251,7 @@ class CSweepKernel:
             path, self.flags = _compile(self.source)
             try:
                 lib = ctypes.CDLL(str(path))
-                _ = lib.tr_sweep_cells, lib.tr_eval, lib.tr_sincos  # a complete kernel
+                _ = lib.tr_sweep_cells, lib.tr_eval, lib.tr_sincos, lib.tr_expv  # complete
             except (OSError, AttributeError) as exc:  # e.g. libgomp missing where it runs
                 raise CompileError(f"loading the compiled kernel failed: {exc}") from None
             vp, lg = ctypes.c_void_p, ctypes.c_long
@@ -277,6 +277,8 @@ class CSweepKernel:
             for fn in (lib.tr_sincos, lib.tr_hsincos):
                 fn.restype = None
                 fn.argtypes = [lg, vp, vp, vp]
+            lib.tr_expv.restype = None
+            lib.tr_expv.argtypes = [lg, vp, vp]
             self._lib = lib
 
     def __reduce__(
@@ -434,6 +436,13 @@ class CSweepKernel:
         fn = self._lib.tr_sincos if turn == "quarter" else self._lib.tr_hsincos
         fn(u.size, u.ctypes.data, s.ctypes.data, c.ctypes.data)
         return s, c
+
+    def exp(self, x: ArrayLike) -> np.ndarray:
+        """The compiled polynomial ``exp x`` (:data:`EXP`, any float64 ``x``), shape ``(C,)``."""
+        x = np.ascontiguousarray(np.asarray(x, np.float64).reshape(-1))
+        y = np.empty_like(x)
+        self._lib.tr_expv(x.size, x.ctypes.data, y.ctypes.data)
+        return y
 
 
 _CRITERION_CODE = {"max": 0, "sum": 1, "above": 2}

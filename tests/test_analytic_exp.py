@@ -1,0 +1,151 @@
+"""The polynomial exponential: its error bound against mpmath, and the kernels that use it.
+
+Independent references: mpmath evaluates ``exp`` of the exact binary value of each float64
+argument at 40 digits; every implementation (NumPy mirror, compiled C) must stay within the
+relative bound derived by ``exp_error_bound`` wherever the result is normal (and within the
+smallest subnormal where it is not). Labels of the Gaussian-bump sweep are checked against
+the ``c-libm`` kernel (libm ``exp``), a brute-force NumPy loop (``np.exp``) and 50-digit
+mpmath orbits (``reference_label``) at hand-picked learning rates.
+"""
+
+import dataclasses
+
+import mpmath
+import numpy as np
+import pytest
+
+from trainability.analytic import EXP, exp_error_bound, exp_numpy, from_expression
+from trainability.numeric import CompileError, learning_rates
+from trainability.verify import c_sweep_kernel, reference_label
+
+BOUND = exp_error_bound()
+TINY = 2.0**-1022  # smallest normal float64
+GAUSS = from_expression("x**2 + eps*exp(-(x/lam)**2)", {"eps": 0.2, "lam": 0.1})
+
+
+def _arguments(n=3000, seed=0):
+    """Uniform over the finite range, log-uniform magnitudes, next to odd multiples of
+    ln2/2 (where n rounds either way: the largest |r|), subnormal results, and the edges."""
+    rng = np.random.default_rng(seed)
+    k = rng.integers(-1075, 1024, n // 3)
+    half = (k + 0.5) * np.log(2)
+    half = half + rng.integers(-4, 5, half.size) * np.spacing(np.abs(half) + 1)
+    parts = [
+        rng.uniform(-745.0, 709.7, n // 3),
+        rng.choice([-1, 1], n // 3) * 10 ** rng.uniform(-18, np.log10(700), n // 3),
+        half[(half > -745.1) & (half < 709.78)],
+        rng.uniform(-745.1, -708.4, 50),  # subnormal results
+        np.array([0.0, -0.0, 5e-324, 1e-300, 709.78, np.log(2) / 2, -np.log(2) / 2]),
+    ]
+    return np.concatenate(parts)
+
+
+def _max_errors(x, y):
+    """(max relative error over normal results, max absolute error over subnormal ones)."""
+    rel = sub = mpmath.mpf(0)
+    with mpmath.workdps(40):
+        for xi, yi in zip(x.tolist(), y.tolist(), strict=True):
+            e = mpmath.exp(mpmath.mpf(xi))
+            if e >= TINY:
+                rel = max(rel, abs(mpmath.mpf(yi) / e - 1))
+            else:
+                sub = max(sub, abs(mpmath.mpf(yi) - e))
+    return float(rel), float(sub)
+
+
+@pytest.fixture(scope="module")
+def args():
+    return _arguments()
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    try:
+        return c_sweep_kernel(GAUSS, "poly")
+    except CompileError as exc:  # pragma: no cover - no compiler on this machine
+        pytest.skip(str(exc))
+
+
+def test_bound_is_a_few_roundings():
+    """The certified relative bound is a few units of 2**-53, truncation far below one."""
+    assert 0 < BOUND["total"] < 4 * 2.0**-53
+    assert BOUND["truncation"] < 0.1 * 2.0**-53
+    assert BOUND["r_max"] < np.log(2) / 2 * (1 + 1e-12)
+
+
+def test_numpy_mirror_within_bound(args):
+    rel, sub = _max_errors(args, exp_numpy(args))
+    assert rel <= BOUND["total"]
+    assert sub <= BOUND["subnormal_absolute"]
+    assert rel > 0.2 * BOUND["total"]  # the bound is not loose by more than a factor 5
+
+
+def test_compiled_c_within_bound(args, kernel):
+    rel, sub = _max_errors(args, kernel.exp(args))
+    assert rel <= BOUND["total"]
+    assert sub <= BOUND["subnormal_absolute"]
+
+
+def test_special_values_like_libm(kernel):
+    """Overflow, underflow, infinities and NaN give what libm gives (labels depend on it)."""
+    x = np.array([np.inf, -np.inf, np.nan, 709.8, 710.0, 711.0, 1e300, -745.2, -746.0, -1e300])
+    expected = np.array([np.inf, 0.0, np.nan, np.inf, np.inf, np.inf, np.inf, 0.0, 0.0, 0.0])
+    for y in (kernel.exp(x), exp_numpy(x)):
+        np.testing.assert_array_equal(y, expected)
+    assert kernel.exp(np.array([709.78]))[0] == pytest.approx(np.exp(709.78), rel=1e-15)
+
+
+MUTANTS = {
+    "reduction constant L2 dropped": {"L2": 0.0},
+    "L1 rounded to float32": {"L1": float(np.float32(EXP.L1))},
+    "coefficient of r**4 off by 1e-12": {
+        "coefficients": (*EXP.coefficients[:4], EXP.coefficients[4] * (1 + 1e-12))
+        + EXP.coefficients[5:]
+    },
+    # (Degree 12 alone stays inside this bound on these arguments: it is 1.5 roundings off.)
+    "degree 11 instead of 13": {"coefficients": EXP.coefficients[:-2]},
+}
+
+
+@pytest.mark.parametrize("change", MUTANTS.values(), ids=MUTANTS.keys())
+def test_the_check_catches_wrong_polynomials(args, change):
+    """Each wrong polynomial (a bad reduction constant, a wrong coefficient, two terms too
+    few) leaves the certified bound somewhere on the test arguments."""
+    bad = dataclasses.replace(EXP, **change)
+    rel, _ = _max_errors(args, exp_numpy(args, bad))
+    assert rel > BOUND["total"]
+
+
+def _numpy_gauss_labels(lrs, steps, bound):
+    """Brute-force reference: the Gaussian-bump protocol as a NumPy loop with ``np.exp``."""
+    eps, lam = 0.2, 0.1
+    x = np.ones_like(lrs)
+    ok = np.ones(lrs.size, bool)
+    with np.errstate(all="ignore"):
+        for k in range(steps + 1):
+            e = np.exp(-((x / lam) ** 2))
+            ok &= x * x + eps * e <= bound
+            if k < steps:
+                x = x - lrs * (2 * x - 2 * eps * x / lam**2 * e)
+    return ok
+
+
+def test_gauss_labels_agree_with_libm_and_numpy(kernel):
+    """Level 12 over [0, 1.5]: the polynomial kernel's labels differ from libm's and from
+    the NumPy loop only on a rounding-sensitive fraction (both ways, below 0.2 %)."""
+    lrs = learning_rates(12, 0.0, 1.5)
+    params = GAUSS.parameter_values()
+    poly, _ = kernel(lrs, [1.0], params, 1000, 1e8)
+    libm, _ = c_sweep_kernel(GAUSS, "libm")(lrs, [1.0], params, 1000, 1e8)
+    ref = _numpy_gauss_labels(lrs, 1000, 1e8)
+    assert 0.3 < poly.mean() < 0.9  # both labels occur in bulk
+    assert np.mean(poly != libm) < 2e-3
+    assert np.mean(poly != ref) < 2e-3
+
+
+@pytest.mark.parametrize("lr", [0.004, 0.26, 0.61, 0.93, 1.02, 1.37])
+def test_gauss_labels_equal_mpmath_orbits(kernel, lr):
+    """Hand-picked learning rates (settling, chaotic and divergent orbits) against the
+    50-digit mpmath orbit."""
+    labels, _ = kernel(np.array([lr]), [1.0], GAUSS.parameter_values(), 1000, 1e8)
+    assert bool(labels[0]) == reference_label(GAUSS, lr, 1.0, steps=1000, bound=1e8)
