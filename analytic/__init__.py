@@ -37,7 +37,7 @@ from ._derive import (
     hessian,
     learning_rate_symbol,
 )
-from ._exp import EXP, ExpPolynomial, exp_error_bound, exp_numpy
+from ._exp import EXP, ExpPolynomial, exp_error_bound, exp_numpy, tanh_error_bound, tanh_numpy
 from ._finite_sum import FiniteSum, finite_sum
 from ._fixed_points import (
     FixedPoint,
@@ -167,6 +167,8 @@ __all__ = [
     "smoothness_constant",
     "stability_interval",
     "stable_phase_rate_bound",
+    "tanh_error_bound",
+    "tanh_numpy",
     "stable_phase_threshold",
     "symbol",
     "time_budget",

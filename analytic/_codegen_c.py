@@ -25,7 +25,7 @@ from sympy.printing.c import C99CodePrinter
 
 from ._cache import ArtifactCache
 from ._derive import gradient
-from ._exp import EXP
+from ._exp import EXP, TANH_X_MAX
 from ._landscape import Landscape
 from ._sincos import HALFTURN, SINCOS
 
@@ -68,6 +68,10 @@ class _Printer(C99CodePrinter):
     def _print_exp(self, expr):
         # The certified polynomial exp (EXP) is valid on the whole real line: no fallback.
         return f"{'tr_exp' if self.fast else 'exp'}({self._print(expr.args[0])})"
+
+    def _print_tanh(self, expr):
+        # Likewise the certified tanh (tanh_error_bound).
+        return f"{'tr_tanh' if self.fast else 'tanh'}({self._print(expr.args[0])})"
 
 
 _PRELUDE = r"""
@@ -141,23 +145,42 @@ static inline double tr_hcos(double u) {{
     double v = 1.0 + z * c;
     return odd ? -v : v;
 }}
-/* exp x = 2^n exp(r) (EXP): clamp (NaN passes), n = round(x log2e) by the magic number,
-   Cody-Waite r = (x - n L1) - n L2, Taylor polynomial of degree {exp_degree}, and 2^n as
+/* exp x = 2^n exp(r) (EXP): n = round(x log2e) by the magic number (*k = n as an
+   integer), Cody-Waite r = (x - n L1) - n L2 (returned), for |x| <= 746. */
+static inline double tr_ereduce(double x, uint64_t *k) {{
+    double t = x * {log2e!r} + 6755399441055744.0;
+    double n = t - 6755399441055744.0;
+    memcpy(k, &t, 8);
+    *k -= 0x4338000000000000ull;
+    return (x - n * {L1!r}) - n * {L2!r};
+}}
+/* exp: clamp (NaN passes), reduce, Taylor polynomial of degree {exp_degree}, and 2^n as
    2^floor(n/2) 2^ceil(n/2) from exponent bits (subnormal results round once). Branch-free
    and with logical shifts only, so loops over lanes vectorise (AVX2). */
 static inline double tr_exp(double x) {{
     x = x < {exp_min!r} ? {exp_min!r} : x;
     x = x > {exp_max!r} ? {exp_max!r} : x;
-    double t = x * {log2e!r} + 6755399441055744.0;
-    double n = t - 6755399441055744.0;
-    double r = (x - n * {L1!r}) - n * {L2!r};
-    double z = r;
+    uint64_t k;
+    double z = tr_ereduce(x, &k);
 {exp_horner}
-    uint64_t k; memcpy(&k, &t, 8);
-    k = k - 0x4338000000000000ull + 2048u;
+    k += 2048u;
     uint64_t k1 = k >> 1, b1 = (k1 - 1u) << 52, b2 = (k - k1 - 1u) << 52;
     double s1, s2; memcpy(&s1, &b1, 8); memcpy(&s2, &b2, 8);
     return q * s1 * s2;
+}}
+/* tanh x = sign(x) e/(e + 2), e = expm1(2|x|) = 2^n (r h(r)) + (2^n - 1) (tanh_error_bound):
+   the same reduction and coefficients as tr_exp, exp(r) - 1 without the leading 1, |x|
+   clamped at {tanh_max!r} (tanh rounds to +-1 there; NaN passes). */
+static inline double tr_tanh(double x) {{
+    double ax = fabs(x);
+    ax = ax > {tanh_max!r} ? {tanh_max!r} : ax;
+    uint64_t k;
+    double z = tr_ereduce(ax + ax, &k);
+{tanh_horner}
+    k = (k + 1023u) << 52;
+    double s; memcpy(&s, &k, 8);
+    double e = s * (z * h) + (s - 1.0);
+    return copysign(e / (e + 2.0), x);
 }}
 """
 
@@ -478,6 +501,9 @@ void tr_hsincos(long n, const double *u, double *s, double *c) {{
 void tr_expv(long n, const double *x, double *y) {{
     for (long i = 0; i < n; ++i) y[i] = tr_exp(x[i]);
 }}
+void tr_tanhv(long n, const double *x, double *y) {{
+    for (long i = 0; i < n; ++i) y[i] = tr_tanh(x[i]);
+}}
 """
 
 
@@ -669,6 +695,8 @@ def _c_sweep_source(land: Landscape, transcendentals: str, half_turn: bool) -> s
         L1=EXP.L1,
         L2=EXP.L2,
         exp_horner=_horner("q", EXP.coefficients),
+        tanh_horner=_horner("h", EXP.coefficients[1:]),
+        tanh_max=TANH_X_MAX,
         d=d,
         tile=_TILE,
         np=max(npar, 1),

@@ -1,4 +1,4 @@
-"""The certified polynomial exponential of the fast C kernels.
+"""The certified polynomial exponential and hyperbolic tangent of the fast C kernels.
 
 ``exp x = 2**n * exp(r)``: the argument is clamped to ``[x_min, x_max]`` (outside, float64
 ``exp`` is ``0`` or ``inf`` anyway), reduced by ``ln 2`` with a two-part Cody-Waite constant
@@ -9,6 +9,11 @@ libm's). Every step is branch-free, so gcc vectorises a loop that calls it.
 (reduction, coefficient rounding, truncation, Horner rounding), and the tests check it
 against mpmath. The same operations run in NumPy (:func:`exp_numpy`) and in the generated
 C (``c_sweep_source``).
+
+``tanh`` reuses the reduction and the coefficients: ``tanh x = sign(x) e/(e + 2)`` with
+``e = expm1(2|x|) = 2**n (exp(r) - 1) + (2**n - 1)``, where ``exp(r) - 1 = r h(r)`` is
+evaluated without the leading 1 (so small ``|x|``, where ``n = 0``, loses nothing to
+cancellation); :func:`tanh_error_bound` certifies it.
 """
 
 from __future__ import annotations
@@ -21,7 +26,14 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["EXP", "ExpPolynomial", "exp_error_bound", "exp_numpy"]
+__all__ = [
+    "EXP",
+    "ExpPolynomial",
+    "exp_error_bound",
+    "exp_numpy",
+    "tanh_error_bound",
+    "tanh_numpy",
+]
 
 _MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer (|v| < 2**51)
 
@@ -88,6 +100,93 @@ def exp_numpy(x: ArrayLike, poly: ExpPolynomial | None = None) -> NDArray[np.flo
         s1 = ((k1 - np.uint64(1)) << np.uint64(52)).view(np.float64)
         s2 = ((k - k1 - np.uint64(1)) << np.uint64(52)).view(np.float64)
         return q * s1 * s2
+
+
+#: ``tanh x`` rounds to ``sign(x)`` beyond ``|x| = 19.1`` (``1 - tanh < 2**-54``): the
+#: argument is clamped there, so ``2|x| < 2**6 ln 2`` and ``2**n`` needs one factor.
+TANH_X_MAX = 20.0
+
+
+def tanh_numpy(x: ArrayLike, poly: ExpPolynomial | None = None) -> NDArray[np.float64]:
+    """NumPy mirror of the polynomial ``tanh`` (the C code's operations), any float64 ``x``.
+
+    ``tanh(+-inf) = +-1``, NaN propagates; ``poly`` defaults to :data:`EXP` (its reduction
+    constants and its coefficients from ``r**1`` on).
+    """
+    p = EXP if poly is None else poly
+    x = np.asarray(x, dtype=np.float64)
+    ax = np.abs(x)
+    ax = np.where(ax > TANH_X_MAX, TANH_X_MAX, ax)  # NaN passes through
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = ax + ax
+        t = y * p.log2e + _MAGIC
+        n = t - _MAGIC
+        r = (y - n * p.L1) - n * p.L2
+        h = np.full_like(r, p.coefficients[-1])
+        for c in p.coefficients[-2:0:-1]:
+            h = c + r * h
+        q = r * h  # exp(r) - 1
+        k = (t.view(np.int64) - np.float64(_MAGIC).view(np.int64) + 1023).view(np.uint64)
+        s = (k << np.uint64(52)).view(np.float64)
+        e = s * q + (s - 1.0)
+        return np.copysign(e / (e + 2.0), x)
+
+
+def tanh_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:
+    """Rigorous bound on the relative error ``|poly_tanh(x)/tanh(x) - 1|``, normal ``x``.
+
+    Same model as :func:`exp_error_bound`. With ``y = 2|x|`` and ``n = round(y log2e)``:
+
+    - ``expm1_small`` (``n = 0``): ``r = y`` exactly, ``e = r h(r)``; Horner error of ``h``,
+      coefficient rounding and Lagrange remainder of ``(e**r - 1)/r``, plus the product's
+      rounding, relative to ``expm1(y) >= y``.
+    - ``expm1_large`` (``n >= 1``): ``e = 2**n q + (2**n - 1)`` (``2**n - 1`` is exact, one
+      rounding for the sum); the absolute error ``2**n (|q - expm1 r| + reduction)`` over the
+      smallest ``expm1(y) = 2**n exp(-r_max) - 1`` (at ``n = 1``: the worst case).
+    - the quotient ``e/(e + 2)``: a relative error ``eta`` of ``e`` gives at most
+      ``eta/(1 - eta)`` (its sensitivity ``2/(e + 2)`` is at most 1 for ``e >= 0``), plus the
+      roundings of the sum and the division.
+
+    Returns a dict with ``expm1_small``, ``expm1_large``, ``x_max`` and ``total``.
+    """
+    import mpmath
+
+    p = EXP if poly is None else poly
+    base = exp_error_bound(p)
+    with mpmath.workdps(60):
+        u = mpmath.mpf(2) ** -53
+        r_max = mpmath.mpf(base["r_max"])
+        reduction = mpmath.mpf(base["reduction"])
+        coefs = [mpmath.mpf(c) for c in p.coefficients[1:]]  # h(r) = sum r**k / (k+1)!
+        N = len(coefs) - 1
+        n_top = int(mpmath.floor(2 * TANH_X_MAX / mpmath.log(2) + 1))
+        assert n_top < 1023  # one normal factor 2**n
+
+        def h_errors(rm):
+            V, E = abs(coefs[-1]), mpmath.mpf(0)
+            for c in coefs[-2::-1]:
+                prod = rm * V
+                E = rm * E + u * prod + u * (abs(c) + prod)
+                V = abs(c) + prod
+            coef = sum(abs(c - 1 / mpmath.factorial(k + 1)) * rm**k for k, c in enumerate(coefs))
+            trunc = rm ** (N + 1) / mpmath.factorial(N + 2) * mpmath.exp(rm)
+            return V, E + coef + trunc
+
+        # n = 0: 0 <= y = r <= r_max; expm1(y)/y >= 1 and h >= 1.
+        V0, A0 = h_errors(r_max)
+        small = (A0 + u * V0) * (1 + u)
+        # n >= 1: |r| <= r_max; |q~ - (e**r~ - 1)| <= |r|(A + u V), then the reduction.
+        V1, A1 = h_errors(r_max)
+        q_err = r_max * (A1 + u * V1) + mpmath.exp(r_max) * (mpmath.exp(reduction) - 1)
+        large = max(2**n * q_err / (2**n * mpmath.exp(-r_max) - 1) + u for n in range(1, n_top + 1))
+        eta = max(small, large)
+        total = (1 + eta / (1 - eta)) * (1 + u) / (1 - u) - 1
+        return {
+            "x_max": TANH_X_MAX,
+            "expm1_small": float(small),
+            "expm1_large": float(large),
+            "total": float(total),
+        }
 
 
 def exp_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:

@@ -277,8 +277,9 @@ class CSweepKernel:
             for fn in (lib.tr_sincos, lib.tr_hsincos):
                 fn.restype = None
                 fn.argtypes = [lg, vp, vp, vp]
-            lib.tr_expv.restype = None
-            lib.tr_expv.argtypes = [lg, vp, vp]
+            for fn in (lib.tr_expv, lib.tr_tanhv):
+                fn.restype = None
+                fn.argtypes = [lg, vp, vp]
             self._lib = lib
 
     def __reduce__(
@@ -439,9 +440,17 @@ class CSweepKernel:
 
     def exp(self, x: ArrayLike) -> np.ndarray:
         """The compiled polynomial ``exp x`` (:data:`EXP`, any float64 ``x``), shape ``(C,)``."""
+        return self._elementwise(self._lib.tr_expv, x)
+
+    def tanh(self, x: ArrayLike) -> np.ndarray:
+        """The compiled polynomial ``tanh x`` (``tanh_error_bound``, any float64 ``x``)."""
+        return self._elementwise(self._lib.tr_tanhv, x)
+
+    @staticmethod
+    def _elementwise(fn, x: ArrayLike) -> np.ndarray:
         x = np.ascontiguousarray(np.asarray(x, np.float64).reshape(-1))
         y = np.empty_like(x)
-        self._lib.tr_expv(x.size, x.ctypes.data, y.ctypes.data)
+        fn(x.size, x.ctypes.data, y.ctypes.data)
         return y
 
 

@@ -1,4 +1,4 @@
-"""The polynomial exponential: its error bound against mpmath, and the kernels that use it.
+"""The polynomial exp and tanh: their error bounds against mpmath, and the kernels using them.
 
 Independent references: mpmath evaluates ``exp`` of the exact binary value of each float64
 argument at 40 digits; every implementation (NumPy mirror, compiled C) must stay within the
@@ -14,7 +14,14 @@ import mpmath
 import numpy as np
 import pytest
 
-from trainability.analytic import EXP, exp_error_bound, exp_numpy, from_expression
+from trainability.analytic import (
+    EXP,
+    exp_error_bound,
+    exp_numpy,
+    from_expression,
+    tanh_error_bound,
+    tanh_numpy,
+)
 from trainability.numeric import CompileError, learning_rates
 from trainability.verify import c_sweep_kernel, reference_label
 
@@ -95,27 +102,6 @@ def test_special_values_like_libm(kernel):
     assert kernel.exp(np.array([709.78]))[0] == pytest.approx(np.exp(709.78), rel=1e-15)
 
 
-MUTANTS = {
-    "reduction constant L2 dropped": {"L2": 0.0},
-    "L1 rounded to float32": {"L1": float(np.float32(EXP.L1))},
-    "coefficient of r**4 off by 1e-12": {
-        "coefficients": (*EXP.coefficients[:4], EXP.coefficients[4] * (1 + 1e-12))
-        + EXP.coefficients[5:]
-    },
-    # (Degree 12 alone stays inside this bound on these arguments: it is 1.5 roundings off.)
-    "degree 11 instead of 13": {"coefficients": EXP.coefficients[:-2]},
-}
-
-
-@pytest.mark.parametrize("change", MUTANTS.values(), ids=MUTANTS.keys())
-def test_the_check_catches_wrong_polynomials(args, change):
-    """Each wrong polynomial (a bad reduction constant, a wrong coefficient, two terms too
-    few) leaves the certified bound somewhere on the test arguments."""
-    bad = dataclasses.replace(EXP, **change)
-    rel, _ = _max_errors(args, exp_numpy(args, bad))
-    assert rel > BOUND["total"]
-
-
 def _numpy_gauss_labels(lrs, steps, bound):
     """Brute-force reference: the Gaussian-bump protocol as a NumPy loop with ``np.exp``."""
     eps, lam = 0.2, 0.1
@@ -149,3 +135,111 @@ def test_gauss_labels_equal_mpmath_orbits(kernel, lr):
     50-digit mpmath orbit."""
     labels, _ = kernel(np.array([lr]), [1.0], GAUSS.parameter_values(), 1000, 1e8)
     assert bool(labels[0]) == reference_label(GAUSS, lr, 1.0, steps=1000, bound=1e8)
+
+
+TANH_BOUND = tanh_error_bound()
+TANH_LAND = from_expression("x**2 + eps*tanh(x/lam)**2", {"eps": 0.2, "lam": 0.1})
+
+
+def _tanh_arguments(n=2400, seed=2):
+    """Uniform over [-22, 22] (beyond the clamp at 20 too), log-uniform magnitudes down to
+    1e-300 (n = 0: no cancellation allowed), and next to the switches of n (2|x| at odd
+    multiples of ln2/2, where |r| is largest and n = 1 is the worst case)."""
+    rng = np.random.default_rng(seed)
+    k = rng.integers(0, 58, n // 3)
+    edge = (k + 0.5) * np.log(2) / 2
+    edge = edge + rng.integers(-4, 5, edge.size) * np.spacing(edge)
+    sign = rng.choice([-1.0, 1.0], n // 3)
+    parts = [
+        rng.uniform(-22, 22, n // 3),
+        sign * 10 ** rng.uniform(-300, 1.3, n // 3),
+        sign * edge,
+        np.array([0.1733, 0.5199, 19.0, 19.5, -20.0, 2.0**-1022]),
+    ]
+    return np.concatenate(parts)
+
+
+def _tanh_max_error(x, y):
+    err = mpmath.mpf(0)
+    with mpmath.workdps(40):
+        for xi, yi in zip(x.tolist(), y.tolist(), strict=True):
+            err = max(err, abs(mpmath.mpf(yi) / mpmath.tanh(mpmath.mpf(xi)) - 1))
+    return float(err)
+
+
+@pytest.fixture(scope="module")
+def tanh_args():
+    return _tanh_arguments()
+
+
+def test_tanh_bound_is_ulp_scale():
+    assert 0 < TANH_BOUND["total"] < 12 * 2.0**-53
+    assert TANH_BOUND["expm1_small"] < 4 * 2.0**-53  # n = 0: no amplification
+
+
+def test_tanh_numpy_and_compiled_within_bound(tanh_args, kernel):
+    for y in (tanh_numpy(tanh_args), kernel.tanh(tanh_args)):
+        assert _tanh_max_error(tanh_args, y) <= TANH_BOUND["total"]
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 5e-324, -1e-310, 25.0, -1e300])
+    expected = np.array([1.0, -1.0, np.nan, 0.0, -0.0, 5e-324, -1e-310, 1.0, -1.0])
+    for y in (tanh_numpy(x), kernel.tanh(x)):
+        np.testing.assert_array_equal(y, expected)
+        np.testing.assert_array_equal(np.signbit(y), np.signbit(expected))
+
+
+def _coefficient_off(k):
+    c = EXP.coefficients
+    return {"coefficients": (*c[:k], c[k] * (1 + 1e-12), *c[k + 1 :])}
+
+
+# (Degree 12 alone stays inside both bounds on these arguments: it is 1.5 roundings off.)
+MUTANTS = {
+    "exp: reduction constant L2 dropped": ("exp", {"L2": 0.0}),
+    "exp: L1 rounded to float32": ("exp", {"L1": float(np.float32(EXP.L1))}),
+    "exp: coefficient of r**4 off by 1e-12": ("exp", _coefficient_off(4)),
+    "exp: degree 11 instead of 13": ("exp", {"coefficients": EXP.coefficients[:-2]}),
+    "tanh: reduction constant L2 dropped": ("tanh", {"L2": 0.0}),
+    "tanh: coefficient of r**2 off by 1e-12": ("tanh", _coefficient_off(2)),
+    "tanh: degree 11 instead of 13": ("tanh", {"coefficients": EXP.coefficients[:-2]}),
+}
+
+
+@pytest.mark.parametrize(("function", "change"), MUTANTS.values(), ids=MUTANTS.keys())
+def test_the_checks_catch_wrong_polynomials(args, tanh_args, function, change):
+    """Each wrong polynomial (a bad reduction constant, a wrong coefficient, two terms too
+    few) leaves its certified bound somewhere on the test arguments."""
+    bad = dataclasses.replace(EXP, **change)
+    if function == "exp":
+        assert _max_errors(args, exp_numpy(args, bad))[0] > BOUND["total"]
+    else:
+        assert _tanh_max_error(tanh_args, tanh_numpy(tanh_args, bad)) > TANH_BOUND["total"]
+
+
+def test_tanh_kernel_labels_agree_with_libm_and_numpy():
+    """A tanh bump sweep (level 11): labels as c-libm's and a NumPy loop's up to a
+    rounding-sensitive fraction; loss and gradient match NumPy's to ~1e-15 relative."""
+    try:
+        k = c_sweep_kernel(TANH_LAND, "poly")
+    except CompileError as exc:  # pragma: no cover - no compiler on this machine
+        pytest.skip(str(exc))
+    params = TANH_LAND.parameter_values()
+    lrs = learning_rates(11, 0.0, 1.5)
+    poly, _ = k(lrs, [1.0], params, 600, 1e8)
+    libm, _ = c_sweep_kernel(TANH_LAND, "libm")(lrs, [1.0], params, 600, 1e8)
+    eps, lam = 0.2, 0.1
+    x = np.ones_like(lrs)
+    ref = np.ones(lrs.size, bool)
+    with np.errstate(all="ignore"):
+        for step in range(601):
+            t = np.tanh(x / lam)
+            ref &= x * x + eps * t * t <= 1e8
+            if step < 600:
+                x = x - lrs * (2 * x + 2 * eps * t * (1 - t * t) / lam)
+    assert 0.3 < poly.mean() < 0.9
+    assert np.mean(poly != libm) < 3e-3 and np.mean(poly != ref) < 3e-3
+    xs = np.random.default_rng(3).uniform(-3, 3, (500, 1))
+    f, g = k.loss_and_grad(xs, params)
+    t = np.tanh(xs[:, 0] / lam)
+    np.testing.assert_allclose(f, xs[:, 0] ** 2 + eps * t * t, rtol=1e-14, atol=1e-300)
+    g_ref = 2 * xs[:, 0] + 2 * eps * t * (1 - t * t) / lam
+    np.testing.assert_allclose(g[:, 0], g_ref, rtol=1e-12, atol=1e-13)
