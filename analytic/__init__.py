@@ -37,7 +37,18 @@ from ._derive import (
     hessian,
     learning_rate_symbol,
 )
-from ._exp import EXP, ExpPolynomial, exp_error_bound, exp_numpy, tanh_error_bound, tanh_numpy
+from ._exp import (
+    EXP,
+    LOG,
+    ExpPolynomial,
+    LogPolynomial,
+    exp_error_bound,
+    exp_numpy,
+    log_error_bound,
+    log_numpy,
+    tanh_error_bound,
+    tanh_numpy,
+)
 from ._finite_sum import FiniteSum, finite_sum
 from ._fixed_points import (
     FixedPoint,
@@ -120,6 +131,8 @@ __all__ = [
     "Renormalization",
     "EXP",
     "ExpPolynomial",
+    "LOG",
+    "LogPolynomial",
     "HALFTURN",
     "SINCOS",
     "SinCosPolynomial",
@@ -162,6 +175,8 @@ __all__ = [
     "rescaled",
     "exp_error_bound",
     "exp_numpy",
+    "log_error_bound",
+    "log_numpy",
     "sincos_error_bound",
     "sincos_numpy",
     "smoothness_constant",

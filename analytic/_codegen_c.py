@@ -20,12 +20,13 @@ already checked against the bound, so the lane is trainable at every later step.
 
 from __future__ import annotations
 
+import numpy as np
 import sympy
 from sympy.printing.c import C99CodePrinter
 
 from ._cache import ArtifactCache
 from ._derive import gradient
-from ._exp import EXP, TANH_X_MAX
+from ._exp import EXP, LOG, TANH_X_MAX
 from ._landscape import Landscape
 from ._sincos import HALFTURN, SINCOS
 
@@ -70,8 +71,11 @@ class _Printer(C99CodePrinter):
         return f"{'tr_exp' if self.fast else 'exp'}({self._print(expr.args[0])})"
 
     def _print_tanh(self, expr):
-        # Likewise the certified tanh (tanh_error_bound).
+        # Likewise the certified tanh (tanh_error_bound) and log (log_error_bound).
         return f"{'tr_tanh' if self.fast else 'tanh'}({self._print(expr.args[0])})"
+
+    def _print_log(self, expr):  # (SymPy's log has one argument: log(x, b) is log(x)/log(b))
+        return f"{'tr_log' if self.fast else 'log'}({self._print(expr.args[0])})"
 
 
 _PRELUDE = r"""
@@ -181,6 +185,24 @@ static inline double tr_tanh(double x) {{
     double s; memcpy(&s, &k, 8);
     double e = s * (z * h) + (s - 1.0);
     return copysign(e / (e + 2.0), x);
+}}
+/* log x = e ln2 + 2 atanh(s), s = (m - 1)/(m + 1), x = 2^e m, m in [sqrt(1/2), sqrt2) from
+   the bits (subnormal x scaled by 2^54 first; LOG, log_error_bound); e as a double by the
+   2^52 trick (AVX2 has no int64 -> double conversion). log 0 = -inf, log(x < 0) = NaN. */
+static inline double tr_log(double x) {{
+    const int sub = x < 0x1p-1022;
+    const double xs = sub ? x * 0x1p54 : x;
+    uint64_t t; memcpy(&t, &xs, 8);
+    t += 0x3ff0000000000000ull - {sqrt_half_bits}ull;
+    uint64_t mb = (t & 0xfffffffffffffull) + {sqrt_half_bits}ull;
+    uint64_t eb = (t >> 52) | 0x4330000000000000ull;
+    double m, ed; memcpy(&m, &mb, 8); memcpy(&ed, &eb, 8);
+    const double e = (ed - 4503599627370496.0) - (sub ? 1077.0 : 1023.0);
+    const double f = m - 1.0, s = f / (2.0 + f), z = s * s;
+{log_horner}
+    const double res = e * {L1!r} + (e * {L2!r} + (s * (z * q) + (s + s)));
+    const double special = x == 0.0 ? -INFINITY : (x < 0.0 ? NAN : x + x);
+    return (x > 0.0) & (x < INFINITY) ? res : special;
 }}
 """
 
@@ -504,6 +526,9 @@ void tr_expv(long n, const double *x, double *y) {{
 void tr_tanhv(long n, const double *x, double *y) {{
     for (long i = 0; i < n; ++i) y[i] = tr_tanh(x[i]);
 }}
+void tr_logv(long n, const double *x, double *y) {{
+    for (long i = 0; i < n; ++i) y[i] = tr_log(x[i]);
+}}
 """
 
 
@@ -697,6 +722,8 @@ def _c_sweep_source(land: Landscape, transcendentals: str, half_turn: bool) -> s
         exp_horner=_horner("q", EXP.coefficients),
         tanh_horner=_horner("h", EXP.coefficients[1:]),
         tanh_max=TANH_X_MAX,
+        sqrt_half_bits=hex(int(np.float64(np.sqrt(0.5)).view(np.uint64))),
+        log_horner=_horner("q", LOG.coefficients),
         d=d,
         tile=_TILE,
         np=max(npar, 1),

@@ -28,9 +28,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXP",
+    "LOG",
     "ExpPolynomial",
+    "LogPolynomial",
     "exp_error_bound",
     "exp_numpy",
+    "log_error_bound",
+    "log_numpy",
     "tanh_error_bound",
     "tanh_numpy",
 ]
@@ -257,3 +261,115 @@ def exp_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:
             "subnormal_absolute": float(mpmath.mpf(2) ** -1074),
             "total": float(total),
         }
+
+
+@dataclass(frozen=True)
+class LogPolynomial:
+    """``log x = e ln2 + log m`` in float64, for the C kernels.
+
+    ``x = 2**e m`` with ``m`` in ``[sqrt(1/2), sqrt(2))`` from the exponent bits (subnormal
+    ``x`` scaled by ``2**54`` first), ``f = m - 1`` (exact, Sterbenz), ``s = f/(2 + f)``,
+    ``log m = 2 atanh(s) = 2s + s z P(z)`` with ``z = s*s`` and ``P`` the atanh series
+    ``2/3 + 2/5 z + ...`` (``coefficients``), and ``e ln2`` as ``e*L1`` (exact) ``+ e*L2``.
+    """
+
+    L1: float
+    L2: float
+    coefficients: tuple[float, ...]  # of z**0, z**1, ... in P(z): 2/3, 2/5, ...
+
+
+def _make_log(terms: int = 10) -> LogPolynomial:
+    import mpmath
+
+    with mpmath.workdps(60):
+        coefs = tuple(float(mpmath.mpf(2) / (2 * k + 1)) for k in range(1, terms + 1))
+    return LogPolynomial(EXP.L1, EXP.L2, coefs)
+
+
+#: The polynomial logarithm of the C kernels (10 atanh-series terms after ``2s``: the
+#: truncation stays below 0.01 roundings on ``|s| <= 3 - 2 sqrt 2``).
+LOG = _make_log()
+_SQRT_HALF_BITS = np.float64(np.sqrt(0.5)).view(np.uint64)
+
+
+def log_numpy(x: ArrayLike, poly: LogPolynomial | None = None) -> NDArray[np.float64]:
+    """NumPy mirror of the polynomial ``log`` (the C code's operations), any float64 ``x``.
+
+    ``log 0 = -inf``, ``log x = NaN`` for ``x < 0``, ``log inf = inf``, NaN propagates;
+    ``poly`` defaults to :data:`LOG`.
+    """
+    p = LOG if poly is None else poly
+    x = np.asarray(x, dtype=np.float64)
+    sub = x < 2.0**-1022  # subnormal (and non-positive: replaced below)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        xs = np.where(sub, x * 2.0**54, x)
+        # Adding bits(1) - bits(sqrt(1/2)) carries into the exponent exactly when the
+        # significand is >= sqrt(2): m = significand re-biased to [sqrt(1/2), sqrt(2)).
+        t = xs.view(np.uint64) + (np.float64(1.0).view(np.uint64) - _SQRT_HALF_BITS)
+        m = ((t & np.uint64(2**52 - 1)) + _SQRT_HALF_BITS).view(np.float64)
+        eb = ((t >> np.uint64(52)) | np.uint64(0x4330000000000000)).view(np.float64)
+        e = (eb - 4503599627370496.0) - np.where(sub, 1023.0 + 54.0, 1023.0)
+        f = m - 1.0
+        s = f / (2.0 + f)
+        z = s * s
+        q = np.full_like(z, p.coefficients[-1])
+        for c in p.coefficients[-2::-1]:
+            q = c + z * q
+        lm = s * (z * q) + (s + s)
+        res = e * p.L1 + (e * p.L2 + lm)
+        special = np.where(x == 0, -np.inf, np.where(x < 0, np.nan, x + x))
+        return np.where((x > 0) & (x < np.inf), res, special)
+
+
+def log_error_bound(poly: LogPolynomial | None = None) -> dict[str, float]:
+    """Rigorous bound on the relative error ``|poly_log(x)/log(x) - 1|``, positive finite ``x``.
+
+    Same model as :func:`exp_error_bound`:
+
+    - ``log_m``: ``s = f/(2 + f)`` carries two roundings (relative sensitivity of
+      ``2 atanh s`` to ``s`` is at most ``1/(1 - s**2)``); then the running error of ``z``,
+      of the Horner evaluation of ``P`` and of ``s z P + 2s``, relative to
+      ``|log m| >= 2|s|``; plus the atanh series' remainder.
+    - ``total``: ``e = 0`` gives ``log_m``; for ``e != 0`` the roundings of ``e*L2 + log m``
+      and of the final sum and the tail ``|e| |ln2 - L1 - L2|``, relative to
+      ``|log x| >= |e| ln2 - max|log m|``, maximised over every exponent ``e``.
+
+    Returns a dict with ``s_max``, ``log_m`` and ``total``.
+    """
+    import mpmath
+
+    p = LOG if poly is None else poly
+    with mpmath.workdps(60):
+        u = mpmath.mpf(2) ** -53
+        ln2 = mpmath.log(2)
+        # |s| = 3 - 2 sqrt2 at both ends m = sqrt(1/2), sqrt2 (the ends are float64
+        # roundings of these: a relative slack of a few u).
+        s_max = (3 - 2 * mpmath.sqrt(2)) * (1 + 4 * u)
+        sigma = (1 + u) ** 2 / (1 - u) - 1  # s~ = s (1 + sigma)
+        sens = 1 / (1 - s_max**2)
+        s_max = s_max * (1 + sigma)
+        coefs = [mpmath.mpf(c) for c in p.coefficients]
+        K = len(coefs)
+        z_max = s_max**2 * (1 + u)
+        dz = u * s_max**2
+        V, E = abs(coefs[-1]), mpmath.mpf(0)
+        for c in coefs[-2::-1]:
+            prod = z_max * V
+            E = z_max * E + V * dz + u * prod + u * (abs(c) + prod)
+            V = abs(c) + prod
+        coef = sum(abs(c - mpmath.mpf(2) / (2 * k + 3)) * z_max**k for k, c in enumerate(coefs))
+        T = z_max * V  # z P
+        e_T = z_max * (E + coef) + V * dz + u * T
+        # s z P + 2s: absolute error |s| (e_T + u T) + u |result|; relative to 2|s|.
+        eval_rel = (e_T + u * T) / 2 + u * (1 + T / 2)
+        trunc = s_max ** (2 * K + 2) / (2 * K + 3) / (1 - s_max**2)
+        log_m = sens * sigma + eval_rel + trunc
+        lm_max = 2 * mpmath.atanh(s_max) * (1 + log_m)
+        tail = abs(ln2 - mpmath.mpf(p.L1) - mpmath.mpf(p.L2))
+        worst = log_m
+        for e in range(1, 1076):
+            res_min = e * ln2 - lm_max
+            lo = e * abs(mpmath.mpf(p.L2)) + lm_max
+            err = lm_max * log_m + u * lo + u * (e * ln2 + lm_max) + e * tail
+            worst = max(worst, err / res_min)
+        return {"s_max": float(s_max), "log_m": float(log_m), "total": float(worst)}

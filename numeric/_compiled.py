@@ -277,7 +277,7 @@ class CSweepKernel:
             for fn in (lib.tr_sincos, lib.tr_hsincos):
                 fn.restype = None
                 fn.argtypes = [lg, vp, vp, vp]
-            for fn in (lib.tr_expv, lib.tr_tanhv):
+            for fn in (lib.tr_expv, lib.tr_tanhv, lib.tr_logv):
                 fn.restype = None
                 fn.argtypes = [lg, vp, vp]
             self._lib = lib
@@ -445,6 +445,10 @@ class CSweepKernel:
     def tanh(self, x: ArrayLike) -> np.ndarray:
         """The compiled polynomial ``tanh x`` (``tanh_error_bound``, any float64 ``x``)."""
         return self._elementwise(self._lib.tr_tanhv, x)
+
+    def log(self, x: ArrayLike) -> np.ndarray:
+        """The compiled polynomial ``log x`` (``log_error_bound``, any float64 ``x``)."""
+        return self._elementwise(self._lib.tr_logv, x)
 
     @staticmethod
     def _elementwise(fn, x: ArrayLike) -> np.ndarray:

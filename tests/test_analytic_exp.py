@@ -1,4 +1,4 @@
-"""The polynomial exp and tanh: their error bounds against mpmath, and the kernels using them.
+"""The polynomial exp, tanh and log: their error bounds against mpmath, and the kernels.
 
 Independent references: mpmath evaluates ``exp`` of the exact binary value of each float64
 argument at 40 digits; every implementation (NumPy mirror, compiled C) must stay within the
@@ -16,9 +16,12 @@ import pytest
 
 from trainability.analytic import (
     EXP,
+    LOG,
     exp_error_bound,
     exp_numpy,
     from_expression,
+    log_error_bound,
+    log_numpy,
     tanh_error_bound,
     tanh_numpy,
 )
@@ -187,6 +190,53 @@ def test_tanh_numpy_and_compiled_within_bound(tanh_args, kernel):
         np.testing.assert_array_equal(np.signbit(y), np.signbit(expected))
 
 
+LOG_BOUND = log_error_bound()
+
+
+def _log_arguments(n=2400, seed=4):
+    """Log-uniform over all positive floats (subnormals too), next to 1 (e = 0, small s),
+    next to sqrt(2) 2**e (where m switches ends: the largest |s|), and powers of two."""
+    rng = np.random.default_rng(seed)
+    e = rng.integers(-1070, 1020, n // 4).astype(float)
+    edge = np.sqrt(2) * 2.0**e
+    edge = edge + rng.integers(-4, 5, edge.size) * np.spacing(edge)
+    parts = [
+        10 ** rng.uniform(-323, 308, n // 4),
+        1 + rng.choice([-1, 1], n // 4) * 10 ** rng.uniform(-15, -0.5, n // 4),
+        edge,
+        np.array([2.0, 0.5, 2.0**-1074, 2.0**-1022, 1.7976931348623157e308, 1.0 + 2**-52]),
+    ]
+    return np.concatenate(parts)
+
+
+def _log_max_error(x, y):
+    err = mpmath.mpf(0)
+    with mpmath.workdps(40):
+        for xi, yi in zip(x.tolist(), y.tolist(), strict=True):
+            ref = mpmath.log(mpmath.mpf(xi))
+            err = max(err, abs(mpmath.mpf(yi) / ref - 1) if ref else abs(mpmath.mpf(yi)))
+    return float(err)
+
+
+@pytest.fixture(scope="module")
+def log_args():
+    return _log_arguments()
+
+
+def test_log_bound_is_ulp_scale():
+    assert 0 < LOG_BOUND["total"] < 10 * 2.0**-53
+    assert LOG_BOUND["log_m"] < 5 * 2.0**-53
+
+
+def test_log_numpy_and_compiled_within_bound(log_args, kernel):
+    for y in (log_numpy(log_args), kernel.log(log_args)):
+        assert _log_max_error(log_args, y) <= LOG_BOUND["total"]
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, -1.0, -5e-324, 1.0])
+    expected = np.array([np.inf, np.nan, np.nan, -np.inf, -np.inf, np.nan, np.nan, 0.0])
+    for y in (log_numpy(x), kernel.log(x)):
+        np.testing.assert_array_equal(y, expected)
+
+
 def _coefficient_off(k):
     c = EXP.coefficients
     return {"coefficients": (*c[:k], c[k] * (1 + 1e-12), *c[k + 1 :])}
@@ -201,13 +251,23 @@ MUTANTS = {
     "tanh: reduction constant L2 dropped": ("tanh", {"L2": 0.0}),
     "tanh: coefficient of r**2 off by 1e-12": ("tanh", _coefficient_off(2)),
     "tanh: degree 11 instead of 13": ("tanh", {"coefficients": EXP.coefficients[:-2]}),
+    "log: ln2 tail L2 dropped": ("log", {"L2": 0.0}),
+    "log: coefficient 2/5 off by 1e-10": (
+        "log",
+        {"coefficients": (LOG.coefficients[0], 0.4 * (1 + 1e-10), *LOG.coefficients[2:])},
+    ),
+    "log: 7 series terms instead of 10": ("log", {"coefficients": LOG.coefficients[:7]}),
 }
 
 
 @pytest.mark.parametrize(("function", "change"), MUTANTS.values(), ids=MUTANTS.keys())
-def test_the_checks_catch_wrong_polynomials(args, tanh_args, function, change):
-    """Each wrong polynomial (a bad reduction constant, a wrong coefficient, two terms too
-    few) leaves its certified bound somewhere on the test arguments."""
+def test_the_checks_catch_wrong_polynomials(args, tanh_args, log_args, function, change):
+    """Each wrong polynomial (a bad reduction constant, a wrong coefficient, too few terms)
+    leaves its certified bound somewhere on the test arguments."""
+    if function == "log":
+        bad = dataclasses.replace(LOG, **change)
+        assert _log_max_error(log_args, log_numpy(log_args, bad)) > LOG_BOUND["total"]
+        return
     bad = dataclasses.replace(EXP, **change)
     if function == "exp":
         assert _max_errors(args, exp_numpy(args, bad))[0] > BOUND["total"]
@@ -215,31 +275,45 @@ def test_the_checks_catch_wrong_polynomials(args, tanh_args, function, change):
         assert _tanh_max_error(tanh_args, tanh_numpy(tanh_args, bad)) > TANH_BOUND["total"]
 
 
-def test_tanh_kernel_labels_agree_with_libm_and_numpy():
-    """A tanh bump sweep (level 11): labels as c-libm's and a NumPy loop's up to a
-    rounding-sensitive fraction; loss and gradient match NumPy's to ~1e-15 relative."""
+def _check_against_libm_and_numpy(land, loss, grad):
+    """Level 11 from x0 = 1, 600 steps: labels as c-libm's and a NumPy loop's (``loss``,
+    ``grad``: NumPy functions of x) up to a rounding-sensitive fraction; loss and gradient
+    match NumPy's to ~1e-14 relative."""
     try:
-        k = c_sweep_kernel(TANH_LAND, "poly")
+        k = c_sweep_kernel(land, "poly")
     except CompileError as exc:  # pragma: no cover - no compiler on this machine
         pytest.skip(str(exc))
-    params = TANH_LAND.parameter_values()
+    params = land.parameter_values()
     lrs = learning_rates(11, 0.0, 1.5)
     poly, _ = k(lrs, [1.0], params, 600, 1e8)
-    libm, _ = c_sweep_kernel(TANH_LAND, "libm")(lrs, [1.0], params, 600, 1e8)
-    eps, lam = 0.2, 0.1
+    libm, _ = c_sweep_kernel(land, "libm")(lrs, [1.0], params, 600, 1e8)
     x = np.ones_like(lrs)
     ref = np.ones(lrs.size, bool)
     with np.errstate(all="ignore"):
         for step in range(601):
-            t = np.tanh(x / lam)
-            ref &= x * x + eps * t * t <= 1e8
+            ref &= loss(x) <= 1e8
             if step < 600:
-                x = x - lrs * (2 * x + 2 * eps * t * (1 - t * t) / lam)
+                x = x - lrs * grad(x)
     assert 0.3 < poly.mean() < 0.9
     assert np.mean(poly != libm) < 3e-3 and np.mean(poly != ref) < 3e-3
-    xs = np.random.default_rng(3).uniform(-3, 3, (500, 1))
-    f, g = k.loss_and_grad(xs, params)
-    t = np.tanh(xs[:, 0] / lam)
-    np.testing.assert_allclose(f, xs[:, 0] ** 2 + eps * t * t, rtol=1e-14, atol=1e-300)
-    g_ref = 2 * xs[:, 0] + 2 * eps * t * (1 - t * t) / lam
-    np.testing.assert_allclose(g[:, 0], g_ref, rtol=1e-12, atol=1e-13)
+    xs = np.random.default_rng(5).uniform(-3, 3, 500)
+    f, g = k.loss_and_grad(xs[:, None], params)
+    np.testing.assert_allclose(f, loss(xs), rtol=1e-14)
+    np.testing.assert_allclose(g[:, 0], grad(xs), rtol=1e-12, atol=1e-13)
+
+
+def test_tanh_kernel_labels_agree_with_libm_and_numpy():
+    def grad(x):
+        t = np.tanh(x / 0.1)
+        return 2 * x + 2 * 0.2 * t * (1 - t * t) / 0.1
+
+    _check_against_libm_and_numpy(TANH_LAND, lambda x: x * x + 0.2 * np.tanh(x / 0.1) ** 2, grad)
+
+
+def test_log_kernel_labels_agree_with_libm_and_numpy():
+    land = from_expression("x**2 + eps*log(1 + (x/lam)**2)", {"eps": 0.2, "lam": 0.1})
+    _check_against_libm_and_numpy(
+        land,
+        lambda x: x * x + 0.2 * np.log(1 + (x / 0.1) ** 2),
+        lambda x: 2 * x + 2 * 0.2 * x / (0.1**2 + x * x),
+    )
