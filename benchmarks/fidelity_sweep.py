@@ -7,8 +7,10 @@ dimensions, and, for the differing learning rates, which side a
 50-digit mpmath orbit agrees with (the label-robustness check: a label that mpmath and one
 float64 implementation give but not the other is rounding-sensitive).
 
-``--workload gauss``: ``x**2 + eps*exp(-(x/lam)**2)``, eps = 0.2, lam = 0.1, x0 = 1 (the
-polynomial exp of the c-poly kernel against libm's exp in c-libm).
+Other workloads (eps = 0.2, lam = 0.1, x0 = 1; the polynomial exp/tanh/log of the c-poly
+kernel against libm's in c-libm): ``gauss`` ``x**2 + eps*exp(-(x/lam)**2)`` (one boundary),
+``expcos`` ``x**2 + eps*exp(cos(2*pi*x/lam))`` (a fractal one, exp of the polynomial cos),
+``tanh`` ``x**2 + eps*tanh(x/lam)**2``, ``log`` ``x**2 + eps*log(1 + (x/lam)**2)``.
 
     python benchmarks/fidelity_sweep.py --levels 16 --mpmath 40
     python benchmarks/fidelity_sweep.py --workload gauss --levels 18 --mpmath 40
@@ -25,15 +27,22 @@ import numpy as np
 from trainability.analytic import family, from_expression
 from trainability.verify import reference_label, sweep_landscape
 
+WORKLOADS = {
+    "gauss": "x**2 + eps*exp(-(x/lam)**2)",
+    "expcos": "x**2 + eps*exp(cos(2*pi*x/lam))",
+    "tanh": "x**2 + eps*tanh(x/lam)**2",
+    "log": "x**2 + eps*log(1 + (x/lam)**2)",
+}
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--levels", type=int, default=16)
     ap.add_argument("--mpmath", type=int, default=40, help="differing lanes checked with mpmath")
-    ap.add_argument("--workload", choices=("fig2a", "gauss"), default="fig2a")
+    ap.add_argument("--workload", choices=("fig2a", *WORKLOADS), default="fig2a")
     args = ap.parse_args(argv)
-    if args.workload == "gauss":
-        land = from_expression("x**2 + eps*exp(-(x/lam)**2)", {"eps": 0.2, "lam": 0.1})
+    if args.workload in WORKLOADS:
+        land = from_expression(WORKLOADS[args.workload], {"eps": 0.2, "lam": 0.1})
     else:
         land = family("additive", eps=0.2, lam=0.1)
     kw = dict(levels=args.levels, steps=1000, bound=1e8)
