@@ -1,7 +1,8 @@
 """C source of whole learning-rate sweep kernels, generated from the SymPy expression.
 
 :func:`c_sweep_source` prints the loss and gradient with SymPy's C printer (sin/cos by the
-certified polynomial of :mod:`._sincos`, or libm) into a driver that labels learning rates:
+certified polynomial of :mod:`._sincos`, exp/tanh/log by those of :mod:`._exp`, or libm)
+into a driver that labels learning rates:
 learning rates are innermost, in cache-sized blocks; GD steps are outermost, in runs of 16
 (the tiled driver: the divergence and out-of-range flags are accumulated in the step's own
 vectorised pass); finished lanes (diverged, or exactly periodic in floating point, see below)
@@ -685,8 +686,9 @@ def c_sweep_source(land: Landscape, transcendentals: str = "poly", half_turn: bo
 
     Args:
         land: the landscape; hyperparameter values are passed at run time.
-        transcendentals: ``"poly"`` (certified polynomial sin/cos, exact outside ``|u|<=R``)
-            or ``"libm"`` (the C library's functions everywhere).
+        transcendentals: ``"poly"`` (certified polynomial sin/cos, exact outside ``|u|<=R``;
+            certified polynomial exp/tanh/log everywhere) or ``"libm"`` (the C library's
+            functions everywhere).
         half_turn: with ``"poly"``, an argument whose sine or cosine alone the gradient
             needs uses :data:`HALFTURN` (one polynomial instead of two; a few percent
             faster, a bound of about 9 instead of 3 ulps, so other rounding-sensitive

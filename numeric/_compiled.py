@@ -439,15 +439,16 @@ class CSweepKernel:
         return s, c
 
     def exp(self, x: ArrayLike) -> np.ndarray:
-        """The compiled polynomial ``exp x`` (:data:`EXP`, any float64 ``x``), shape ``(C,)``."""
+        """The compiled polynomial ``exp x`` (:data:`~trainability.analytic.EXP`, any float64
+        ``x: (C,)``), shape ``(C,)``."""
         return self._elementwise(self._lib.tr_expv, x)
 
     def tanh(self, x: ArrayLike) -> np.ndarray:
-        """The compiled polynomial ``tanh x`` (``tanh_error_bound``, any float64 ``x``)."""
+        """The compiled polynomial ``tanh x`` (``analytic.tanh_error_bound``), shape ``(C,)``."""
         return self._elementwise(self._lib.tr_tanhv, x)
 
     def log(self, x: ArrayLike) -> np.ndarray:
-        """The compiled polynomial ``log x`` (``log_error_bound``, any float64 ``x``)."""
+        """The compiled polynomial ``log x`` (``analytic.log_error_bound``), shape ``(C,)``."""
         return self._elementwise(self._lib.tr_logv, x)
 
     @staticmethod
