@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 __all__ = [
     "EXP",
     "LOG",
+    "cosh_error_bound",
+    "cosh_numpy",
+    "sinh_error_bound",
+    "sinh_numpy",
     "ExpPolynomial",
     "LogPolynomial",
     "exp_error_bound",
@@ -87,9 +91,85 @@ def exp_numpy(x: ArrayLike, poly: ExpPolynomial | None = None) -> NDArray[np.flo
     NaN propagated; ``poly`` defaults to :data:`EXP`.
     """
     p = EXP if poly is None else poly
+    return _exp_scaled(np.asarray(x, dtype=np.float64), p, p.x_min, p.x_max, 1.0)
+
+
+#: ``cosh`` clamps ``|x|`` here: above 710.48 it overflows, and ``2**n`` stays two normal
+#: factors up to ``|x| = 1400``.
+COSH_X_MAX = 711.0
+
+
+def cosh_numpy(x: ArrayLike, poly: ExpPolynomial | None = None) -> NDArray[np.float64]:
+    """NumPy mirror of the polynomial ``cosh x = E + 1/(4E)``, ``E = exp(|x|)/2`` (scaled in
+    the exponent, so finite wherever ``cosh`` is), any float64 ``x``; NaN propagates."""
+    p = EXP if poly is None else poly
+    with np.errstate(over="ignore", divide="ignore"):
+        E = _exp_scaled(np.abs(np.asarray(x, dtype=np.float64)), p, 0.0, COSH_X_MAX, 0.5)
+        return E + 0.25 / E
+
+
+def cosh_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:
+    """Rigorous bound on the relative error of :func:`cosh_numpy`'s operations (and the C
+    ``tr_cosh``) for ``|x| <= 710.47`` (finite ``cosh``).
+
+    ``E`` carries :func:`exp_error_bound`'s relative error ``b`` (its ``r_max`` covers
+    ``|x| <= 746``, more than the clamp at :data:`COSH_X_MAX`; the factor 1/2 is exact), so
+    ``1/(4E)`` carries ``b/(1 - b)`` and one rounding; the sum of the two positive terms
+    adds one rounding. Returns a dict with ``exp`` (``b``) and ``total``.
+    """
+    import mpmath
+
+    b = mpmath.mpf(exp_error_bound(poly)["total"])
+    u = mpmath.mpf(2) ** -53
+    with mpmath.workdps(60):
+        inv = (1 + b / (1 - b)) * (1 + u) - 1
+        total = (1 + max(b, inv)) * (1 + u) - 1
+        return {"exp": float(b), "total": float(total)}
+
+
+def sinh_numpy(x: ArrayLike, poly: ExpPolynomial | None = None) -> NDArray[np.float64]:
+    """NumPy mirror of the polynomial ``sinh``: ``sign(x) (E - 1/(4E))``, ``E = exp(|x|)/2``,
+    for ``|x| >= 1``, ``sign(x) (e + e/(e + 1))/2`` with ``e = expm1(|x|)`` below."""
+    p = EXP if poly is None else poly
     x = np.asarray(x, dtype=np.float64)
-    x = np.where(x < p.x_min, p.x_min, x)  # NaN compares false and passes through
-    x = np.where(x > p.x_max, p.x_max, x)
+    ax = np.abs(x)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        E = _exp_scaled(ax, p, 0.0, COSH_X_MAX, 0.5)
+        e = _expm1(np.where(ax < 1.0, ax, 1.0), p)
+        small = 0.5 * (e + e / (e + 1.0))
+        return np.copysign(np.where(ax < 1.0, small, E - 0.25 / E), x)
+
+
+def sinh_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:
+    """Rigorous bound on the relative error of :func:`sinh_numpy` (and the C ``tr_sinh``),
+    finite ``sinh``.
+
+    ``|x| < 1``: ``e = expm1(|x|)`` has ``n <= 1``, so the expm1 bound ``eta`` of
+    :func:`tanh_error_bound` (its worst case is ``n = 1``) holds; ``e/(e + 1)`` has
+    sensitivity ``1/(e + 1) <= 1`` to ``e``, plus two roundings, and the sum of the two
+    positive terms one more (``/2`` is exact). ``|x| >= 1``: ``E`` and ``1/(4E)`` carry
+    ``b`` (:func:`exp_error_bound`) and ``b/(1 - b)`` plus a rounding; their difference
+    amplifies by at most ``(E + F)/(E - F) = coth|x| <= coth 1``, plus one rounding.
+    Returns a dict with ``small``, ``large`` and ``total``.
+    """
+    import mpmath
+
+    t = tanh_error_bound(poly)
+    b = mpmath.mpf(exp_error_bound(poly)["total"])
+    u = mpmath.mpf(2) ** -53
+    with mpmath.workdps(60):
+        eta = mpmath.mpf(max(t["expm1_small"], t["expm1_large"]))
+        ratio = (1 + eta / (1 - eta)) * (1 + u) ** 2 - 1
+        small = (1 + max(eta, ratio)) * (1 + u) - 1
+        inv = (1 + b / (1 - b)) * (1 + u) - 1
+        large = max(b, inv) * mpmath.coth(1) + u
+        return {"small": float(small), "large": float(large), "total": float(max(small, large))}
+
+
+def _exp_scaled(x, p: ExpPolynomial, lo: float, hi: float, half: float):
+    """``half * exp(x)`` with ``x`` clamped to ``[lo, hi]`` (the C ``tr_exp_scaled``)."""
+    x = np.where(x < lo, lo, x)  # NaN compares false and passes through
+    x = np.where(x > hi, hi, x)
     with np.errstate(invalid="ignore", over="ignore"):
         t = x * p.log2e + _MAGIC
         n = t - _MAGIC
@@ -103,7 +183,7 @@ def exp_numpy(x: ArrayLike, poly: ExpPolynomial | None = None) -> NDArray[np.flo
         k1 = k >> np.uint64(1)
         s1 = ((k1 - np.uint64(1)) << np.uint64(52)).view(np.float64)
         s2 = ((k - k1 - np.uint64(1)) << np.uint64(52)).view(np.float64)
-        return q * s1 * s2
+        return q * s1 * (s2 * half)
 
 
 #: ``tanh x`` rounds to ``sign(x)`` beyond ``|x| = 19.1`` (``1 - tanh < 2**-54``): the
@@ -122,18 +202,22 @@ def tanh_numpy(x: ArrayLike, poly: ExpPolynomial | None = None) -> NDArray[np.fl
     ax = np.abs(x)
     ax = np.where(ax > TANH_X_MAX, TANH_X_MAX, ax)  # NaN passes through
     with np.errstate(invalid="ignore", over="ignore"):
-        y = ax + ax
-        t = y * p.log2e + _MAGIC
-        n = t - _MAGIC
-        r = (y - n * p.L1) - n * p.L2
-        h = np.full_like(r, p.coefficients[-1])
-        for c in p.coefficients[-2:0:-1]:
-            h = c + r * h
-        q = r * h  # exp(r) - 1
-        k = (t.view(np.int64) - np.float64(_MAGIC).view(np.int64) + 1023).view(np.uint64)
-        s = (k << np.uint64(52)).view(np.float64)
-        e = s * q + (s - 1.0)
+        e = _expm1(ax + ax, p)
         return np.copysign(e / (e + 2.0), x)
+
+
+def _expm1(y, p: ExpPolynomial):
+    """``expm1 y = 2**n (r h(r)) + (2**n - 1)`` for ``0 <= y <= 2 TANH_X_MAX`` (C: in
+    ``tr_tanh`` and ``tr_sinh``)."""
+    t = y * p.log2e + _MAGIC
+    n = t - _MAGIC
+    r = (y - n * p.L1) - n * p.L2
+    h = np.full_like(r, p.coefficients[-1])
+    for c in p.coefficients[-2:0:-1]:
+        h = c + r * h
+    k = (t.view(np.int64) - np.float64(_MAGIC).view(np.int64) + 1023).view(np.uint64)
+    s = (k << np.uint64(52)).view(np.float64)
+    return s * (r * h) + (s - 1.0)
 
 
 def tanh_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:

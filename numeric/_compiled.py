@@ -277,7 +277,7 @@ class CSweepKernel:
             for fn in (lib.tr_sincos, lib.tr_hsincos):
                 fn.restype = None
                 fn.argtypes = [lg, vp, vp, vp]
-            for fn in (lib.tr_expv, lib.tr_tanhv, lib.tr_logv):
+            for fn in (lib.tr_expv, lib.tr_tanhv, lib.tr_logv, lib.tr_coshv, lib.tr_sinhv):
                 fn.restype = None
                 fn.argtypes = [lg, vp, vp]
             self._lib = lib
@@ -450,6 +450,14 @@ class CSweepKernel:
     def log(self, x: ArrayLike) -> np.ndarray:
         """The compiled polynomial ``log x`` (``analytic.log_error_bound``), shape ``(C,)``."""
         return self._elementwise(self._lib.tr_logv, x)
+
+    def cosh(self, x: ArrayLike) -> np.ndarray:
+        """The compiled polynomial ``cosh x`` (``analytic.cosh_error_bound``), shape ``(C,)``."""
+        return self._elementwise(self._lib.tr_coshv, x)
+
+    def sinh(self, x: ArrayLike) -> np.ndarray:
+        """The compiled polynomial ``sinh x`` (``analytic.sinh_error_bound``), shape ``(C,)``."""
+        return self._elementwise(self._lib.tr_sinhv, x)
 
     @staticmethod
     def _elementwise(fn, x: ArrayLike) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The polynomial exp, tanh and log: their error bounds against mpmath, and the kernels.
+"""Polynomial exp, tanh, log, cosh, sinh: their error bounds against mpmath, the kernels.
 
 Independent references: mpmath evaluates ``exp`` of the exact binary value of each float64
 argument at 40 digits; every implementation (NumPy mirror, compiled C) must stay within the
@@ -17,11 +17,15 @@ import pytest
 from trainability.analytic import (
     EXP,
     LOG,
+    cosh_error_bound,
+    cosh_numpy,
     exp_error_bound,
     exp_numpy,
     from_expression,
     log_error_bound,
     log_numpy,
+    sinh_error_bound,
+    sinh_numpy,
     tanh_error_bound,
     tanh_numpy,
 )
@@ -237,6 +241,69 @@ def test_log_numpy_and_compiled_within_bound(log_args, kernel):
         np.testing.assert_array_equal(y, expected)
 
 
+COSH_BOUND = cosh_error_bound()
+
+
+@pytest.fixture(scope="module")
+def cosh_args():
+    """Uniform over [-712, 712] (past the overflow at 710.48), log-uniform magnitudes
+    (near 0 the 1/(4E) term is half the result), and next to the overflow."""
+    rng = np.random.default_rng(6)
+    return np.concatenate(
+        [
+            rng.uniform(-712, 712, 800),
+            rng.choice([-1, 1], 800) * 10 ** rng.uniform(-300, 2.85, 800),
+            rng.uniform(709.7, 710.47, 100),
+        ]
+    )
+
+
+def _cosh_max_error(x, y, fn=mpmath.cosh):
+    err = mpmath.mpf(0)
+    with mpmath.workdps(40):
+        for xi, yi in zip(x.tolist(), y.tolist(), strict=True):
+            ref = fn(mpmath.mpf(xi))
+            if ref == 0:
+                err = max(err, abs(mpmath.mpf(yi)))
+            elif abs(ref) <= 1.7976931348623157e308:  # finite in float64
+                err = max(err, abs(mpmath.mpf(yi) / ref - 1))
+            elif yi != mpmath.sign(ref) * np.inf:  # overflow: an infinity of the right sign
+                return float("inf")
+    return float(err)
+
+
+def test_cosh_within_bound_and_finite_where_cosh_is(cosh_args, kernel):
+    """Relative error within ``cosh_error_bound`` (about 5.8 roundings); finite up to
+    |x| = 710.47 although exp overflows from 709.78 on; inf beyond, like libm."""
+    assert COSH_BOUND["total"] < 6 * 2.0**-53
+    for y in (cosh_numpy(cosh_args), kernel.cosh(cosh_args)):
+        assert _cosh_max_error(cosh_args, y) <= COSH_BOUND["total"]
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 710.4, -710.4, 710.5, 1e300])
+    with np.errstate(over="ignore"):
+        expected = np.cosh(x)
+    for y in (cosh_numpy(x), kernel.cosh(x)):
+        np.testing.assert_allclose(y, expected, rtol=1e-15)
+    assert np.isfinite(kernel.cosh(np.array([710.4]))).all()
+
+
+SINH_BOUND = sinh_error_bound()
+
+
+def test_sinh_within_bound_and_finite_where_sinh_is(cosh_args, kernel):
+    """Relative error within ``sinh_error_bound`` (about 11 roundings: the expm1 branch
+    below |x| = 1), on the cosh arguments plus both sides of the switch at |x| = 1."""
+    assert SINH_BOUND["total"] < 12 * 2.0**-53
+    x = np.concatenate([cosh_args, np.random.default_rng(7).uniform(-1.2, 1.2, 400), [1.0]])
+    for y in (sinh_numpy(x), kernel.sinh(x)):
+        assert _cosh_max_error(x, y, mpmath.sinh) <= SINH_BOUND["total"]
+    sp = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 5e-324, 710.4, -710.4, 710.5, -1e300])
+    with np.errstate(over="ignore"):
+        expected = np.sinh(sp)
+    for y in (sinh_numpy(sp), kernel.sinh(sp)):
+        np.testing.assert_allclose(y, expected, rtol=1e-15)
+        np.testing.assert_array_equal(np.signbit(y), np.signbit(expected))
+
+
 def _coefficient_off(k):
     c = EXP.coefficients
     return {"coefficients": (*c[:k], c[k] * (1 + 1e-12), *c[k + 1 :])}
@@ -251,6 +318,10 @@ MUTANTS = {
     "tanh: reduction constant L2 dropped": ("tanh", {"L2": 0.0}),
     "tanh: coefficient of r**2 off by 1e-12": ("tanh", _coefficient_off(2)),
     "tanh: degree 11 instead of 13": ("tanh", {"coefficients": EXP.coefficients[:-2]}),
+    "cosh: reduction constant L2 dropped": ("cosh", {"L2": 0.0}),
+    "cosh: coefficient of r**4 off by 1e-12": ("cosh", _coefficient_off(4)),
+    "sinh: coefficient of r**2 off by 1e-12": ("sinh", _coefficient_off(2)),
+    "sinh: degree 11 instead of 13": ("sinh", {"coefficients": EXP.coefficients[:-2]}),
     "log: ln2 tail L2 dropped": ("log", {"L2": 0.0}),
     "log: coefficient 2/5 off by 1e-10": (
         "log",
@@ -261,7 +332,7 @@ MUTANTS = {
 
 
 @pytest.mark.parametrize(("function", "change"), MUTANTS.values(), ids=MUTANTS.keys())
-def test_the_checks_catch_wrong_polynomials(args, tanh_args, log_args, function, change):
+def test_the_checks_catch_wrong_polynomials(args, tanh_args, log_args, cosh_args, function, change):
     """Each wrong polynomial (a bad reduction constant, a wrong coefficient, too few terms)
     leaves its certified bound somewhere on the test arguments."""
     if function == "log":
@@ -269,6 +340,14 @@ def test_the_checks_catch_wrong_polynomials(args, tanh_args, log_args, function,
         assert _log_max_error(log_args, log_numpy(log_args, bad)) > LOG_BOUND["total"]
         return
     bad = dataclasses.replace(EXP, **change)
+    if function == "cosh":
+        assert _cosh_max_error(cosh_args, cosh_numpy(cosh_args, bad)) > COSH_BOUND["total"]
+        return
+    if function == "sinh":
+        small = np.random.default_rng(8).uniform(-1, 1, 1000)
+        y = sinh_numpy(small, bad)
+        assert _cosh_max_error(small, y, mpmath.sinh) > SINH_BOUND["total"]
+        return
     if function == "exp":
         assert _max_errors(args, exp_numpy(args, bad))[0] > BOUND["total"]
     else:
@@ -316,4 +395,16 @@ def test_log_kernel_labels_agree_with_libm_and_numpy():
         land,
         lambda x: x * x + 0.2 * np.log(1 + (x / 0.1) ** 2),
         lambda x: 2 * x + 2 * 0.2 * x / (0.1**2 + x * x),
+    )
+
+
+def test_cosh_kernel_labels_agree_with_libm_and_numpy():
+    """cosh in the loss, sinh in the gradient: both on the polynomial path (the tile loop
+    vectorises only if every transcendental does)."""
+    land = from_expression("x**2 + eps*cosh(x/lam)/cosh(1/lam)", {"eps": 0.2, "lam": 0.1})
+    c = np.cosh(10.0)
+    _check_against_libm_and_numpy(
+        land,
+        lambda x: x * x + 0.2 * np.cosh(x / 0.1) / c,
+        lambda x: 2 * x + 0.2 * np.sinh(x / 0.1) / (0.1 * c),
     )
