@@ -1,7 +1,8 @@
 """C source of whole learning-rate sweep kernels, generated from the SymPy expression.
 
 :func:`c_sweep_source` prints the loss and gradient with SymPy's C printer (sin/cos by the
-certified polynomial of :mod:`._sincos`, or libm) into a driver that labels learning rates:
+certified polynomial of :mod:`._sincos`, exp/tanh/log/cosh/sinh by those of :mod:`._exp`,
+or libm) into a driver that labels learning rates:
 learning rates are innermost, in cache-sized blocks; GD steps are outermost, in runs of 16
 (the tiled driver: the divergence and out-of-range flags are accumulated in the step's own
 vectorised pass); finished lanes (diverged, or exactly periodic in floating point, see below)
@@ -20,11 +21,13 @@ already checked against the bound, so the lane is trainable at every later step.
 
 from __future__ import annotations
 
+import numpy as np
 import sympy
 from sympy.printing.c import C99CodePrinter
 
 from ._cache import ArtifactCache
 from ._derive import gradient
+from ._exp import COSH_X_MAX, EXP, LOG, TANH_X_MAX
 from ._landscape import Landscape
 from ._sincos import HALFTURN, SINCOS
 
@@ -63,6 +66,23 @@ class _Printer(C99CodePrinter):
 
     def _print_cos(self, expr):
         return f"{self._name(expr, 'cos')}({self._print(expr.args[0])})"
+
+    def _print_exp(self, expr):
+        # The certified polynomial exp (EXP) is valid on the whole real line: no fallback.
+        return f"{'tr_exp' if self.fast else 'exp'}({self._print(expr.args[0])})"
+
+    def _print_tanh(self, expr):
+        # Likewise the certified tanh (tanh_error_bound) and log (log_error_bound).
+        return f"{'tr_tanh' if self.fast else 'tanh'}({self._print(expr.args[0])})"
+
+    def _print_cosh(self, expr):
+        return f"{'tr_cosh' if self.fast else 'cosh'}({self._print(expr.args[0])})"
+
+    def _print_sinh(self, expr):
+        return f"{'tr_sinh' if self.fast else 'sinh'}({self._print(expr.args[0])})"
+
+    def _print_log(self, expr):  # (SymPy's log has one argument: log(x, b) is log(x)/log(b))
+        return f"{'tr_log' if self.fast else 'log'}({self._print(expr.args[0])})"
 
 
 _PRELUDE = r"""
@@ -135,6 +155,85 @@ static inline double tr_hcos(double u) {{
 {hcos_horner}
     double v = 1.0 + z * c;
     return odd ? -v : v;
+}}
+/* exp x = 2^n exp(r) (EXP): n = round(x log2e) by the magic number (*k = n as an
+   integer), Cody-Waite r = (x - n L1) - n L2 (returned), for |x| <= 746. */
+static inline double tr_ereduce(double x, uint64_t *k) {{
+    double t = x * {log2e!r} + 6755399441055744.0;
+    double n = t - 6755399441055744.0;
+    memcpy(k, &t, 8);
+    *k -= 0x4338000000000000ull;
+    return (x - n * {L1!r}) - n * {L2!r};
+}}
+/* exp: clamp to [lo, hi] (NaN passes), reduce, Taylor polynomial of degree {exp_degree},
+   and 2^n as 2^floor(n/2) 2^ceil(n/2) from exponent bits (subnormal results round once),
+   times `half` (1 or 1/2, exact). Branch-free and with logical shifts only, so loops over
+   lanes vectorise (AVX2). */
+static inline double tr_exp_scaled(double x, double lo, double hi, double half) {{
+    x = x < lo ? lo : x;
+    x = x > hi ? hi : x;
+    uint64_t k;
+    double z = tr_ereduce(x, &k);
+{exp_horner}
+    k += 2048u;
+    uint64_t k1 = k >> 1, b1 = (k1 - 1u) << 52, b2 = (k - k1 - 1u) << 52;
+    double s1, s2; memcpy(&s1, &b1, 8); memcpy(&s2, &b2, 8);
+    return q * s1 * (s2 * half);
+}}
+static inline double tr_exp(double x) {{ return tr_exp_scaled(x, {exp_min!r}, {exp_max!r}, 1.0); }}
+/* cosh x = E + 1/(4E), E = exp(|x|)/2 scaled in the exponent (finite up to |x| = 710.47,
+   where exp itself overflows), clamp at {cosh_max!r} (cosh_error_bound). */
+static inline double tr_cosh(double x) {{
+    const double E = tr_exp_scaled(fabs(x), 0.0, {cosh_max!r}, 0.5);
+    return E + 0.25 / E;
+}}
+/* sinh x = sign(x) (E - 1/(4E)) for |x| >= 1 (the cancellation is at most coth 1), and
+   sign(x) (e + e/(e + 1))/2 with e = expm1(|x|) = 2^n (r h(r)) + (2^n - 1) below (tr_tanh's
+   expm1, no cancellation); both are computed, one is selected (sinh_error_bound). */
+static inline double tr_sinh(double x) {{
+    const double ax = fabs(x);
+    const double E = tr_exp_scaled(ax, 0.0, {cosh_max!r}, 0.5);
+    const double big = E - 0.25 / E;
+    uint64_t k;
+    double z = tr_ereduce(ax < 1.0 ? ax : 1.0, &k);
+{tanh_horner}
+    k = (k + 1023u) << 52;
+    double s; memcpy(&s, &k, 8);
+    const double e = s * (z * h) + (s - 1.0);
+    const double small = 0.5 * (e + e / (e + 1.0));
+    return copysign(ax < 1.0 ? small : big, x);
+}}
+/* tanh x = sign(x) e/(e + 2), e = expm1(2|x|) = 2^n (r h(r)) + (2^n - 1) (tanh_error_bound):
+   the same reduction and coefficients as tr_exp, exp(r) - 1 without the leading 1, |x|
+   clamped at {tanh_max!r} (tanh rounds to +-1 there; NaN passes). */
+static inline double tr_tanh(double x) {{
+    double ax = fabs(x);
+    ax = ax > {tanh_max!r} ? {tanh_max!r} : ax;
+    uint64_t k;
+    double z = tr_ereduce(ax + ax, &k);
+{tanh_horner}
+    k = (k + 1023u) << 52;
+    double s; memcpy(&s, &k, 8);
+    double e = s * (z * h) + (s - 1.0);
+    return copysign(e / (e + 2.0), x);
+}}
+/* log x = e ln2 + 2 atanh(s), s = (m - 1)/(m + 1), x = 2^e m, m in [sqrt(1/2), sqrt2) from
+   the bits (subnormal x scaled by 2^54 first; LOG, log_error_bound); e as a double by the
+   2^52 trick (AVX2 has no int64 -> double conversion). log 0 = -inf, log(x < 0) = NaN. */
+static inline double tr_log(double x) {{
+    const int sub = x < 0x1p-1022;
+    const double xs = sub ? x * 0x1p54 : x;
+    uint64_t t; memcpy(&t, &xs, 8);
+    t += 0x3ff0000000000000ull - {sqrt_half_bits}ull;
+    uint64_t mb = (t & 0xfffffffffffffull) + {sqrt_half_bits}ull;
+    uint64_t eb = (t >> 52) | 0x4330000000000000ull;
+    double m, ed; memcpy(&m, &mb, 8); memcpy(&ed, &eb, 8);
+    const double e = (ed - 4503599627370496.0) - (sub ? 1077.0 : 1023.0);
+    const double f = m - 1.0, s = f / (2.0 + f), z = s * s;
+{log_horner}
+    const double res = e * {L1!r} + (e * {L2!r} + (s * (z * q) + (s + s)));
+    const double special = x == 0.0 ? -INFINITY : (x < 0.0 ? NAN : x + x);
+    return (x > 0.0) & (x < INFINITY) ? res : special;
 }}
 """
 
@@ -451,6 +550,22 @@ void tr_sincos(long n, const double *u, double *s, double *c) {{
 void tr_hsincos(long n, const double *u, double *s, double *c) {{
     for (long i = 0; i < n; ++i) {{ s[i] = tr_hsin(u[i]); c[i] = tr_hcos(u[i]); }}
 }}
+/* The polynomial exponential itself (for certification tests and timing). */
+void tr_expv(long n, const double *x, double *y) {{
+    for (long i = 0; i < n; ++i) y[i] = tr_exp(x[i]);
+}}
+void tr_tanhv(long n, const double *x, double *y) {{
+    for (long i = 0; i < n; ++i) y[i] = tr_tanh(x[i]);
+}}
+void tr_logv(long n, const double *x, double *y) {{
+    for (long i = 0; i < n; ++i) y[i] = tr_log(x[i]);
+}}
+void tr_coshv(long n, const double *x, double *y) {{
+    for (long i = 0; i < n; ++i) y[i] = tr_cosh(x[i]);
+}}
+void tr_sinhv(long n, const double *x, double *y) {{
+    for (long i = 0; i < n; ++i) y[i] = tr_sinh(x[i]);
+}}
 """
 
 
@@ -607,8 +722,9 @@ def c_sweep_source(land: Landscape, transcendentals: str = "poly", half_turn: bo
 
     Args:
         land: the landscape; hyperparameter values are passed at run time.
-        transcendentals: ``"poly"`` (certified polynomial sin/cos, exact outside ``|u|<=R``)
-            or ``"libm"`` (the C library's functions everywhere).
+        transcendentals: ``"poly"`` (certified polynomial sin/cos, exact outside ``|u|<=R``;
+            certified polynomial exp/tanh/log/cosh/sinh everywhere) or ``"libm"`` (the C
+            library's functions everywhere).
         half_turn: with ``"poly"``, an argument whose sine or cosine alone the gradient
             needs uses :data:`HALFTURN` (one polynomial instead of two; a few percent
             faster, a bound of about 9 instead of 3 ulps, so other rounding-sensitive
@@ -635,6 +751,18 @@ def _c_sweep_source(land: Landscape, transcendentals: str, half_turn: bool) -> s
         H3=h.P3,
         hsin_horner=_horner("s", h.sin_coefficients),
         hcos_horner=_horner("c", h.cos_coefficients),
+        exp_degree=len(EXP.coefficients) - 1,
+        exp_min=EXP.x_min,
+        exp_max=EXP.x_max,
+        log2e=EXP.log2e,
+        L1=EXP.L1,
+        L2=EXP.L2,
+        exp_horner=_horner("q", EXP.coefficients),
+        tanh_horner=_horner("h", EXP.coefficients[1:]),
+        tanh_max=TANH_X_MAX,
+        cosh_max=COSH_X_MAX,
+        sqrt_half_bits=hex(int(np.float64(np.sqrt(0.5)).view(np.uint64))),
+        log_horner=_horner("q", LOG.coefficients),
         d=d,
         tile=_TILE,
         np=max(npar, 1),

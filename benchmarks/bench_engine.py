@@ -18,6 +18,7 @@ Workloads (all: x0 as listed, 1000 steps, bound 1e8, max rule, float64):
 
     python benchmarks/bench_engine.py --workloads fig2a --levels 22
     python benchmarks/bench_engine.py --workloads gauss mult100 --levels 20 16
+    python benchmarks/bench_engine.py --workloads gauss --levels 20 --libm
 """
 
 from __future__ import annotations
@@ -154,6 +155,12 @@ def main(argv=None):
     ap.add_argument("--baseline-levels", type=int, default=14)
     ap.add_argument("--mult-lr-max", type=float, default=0.03)
     ap.add_argument("--stepwise", action="store_true", help="also time the stepwise driver")
+    ap.add_argument(
+        "--libm",
+        action="store_true",
+        help="also time the c-libm kernel on the full grid (what the vectorised polynomial "
+        "exp/tanh/log and sin/cos buy over scalar libm calls in the same driver)",
+    )
     args = ap.parse_args(argv)
     print(f"cores {os.cpu_count()} load {os.getloadavg()}", file=sys.stderr)
     for name, levels in zip(args.workloads, args.levels, strict=False):
@@ -181,6 +188,16 @@ def main(argv=None):
                 agree = np.mean(before[b][1] == sub_c)
                 parts.append(
                     f"{b} {base:,.0f} lr/s -> x{c_rate / base:.1f} (labels agree {agree:.4f})"
+                )
+            if args.libm and tiled:
+                libm = c_sweep_kernel(land, "libm")
+                libm(sub[:64], x0, params, STEPS, BOUND)
+                t = time.perf_counter()
+                libm_labels, _ = libm(lrs, x0, params, STEPS, BOUND)
+                libm_rate = lrs.size / (time.perf_counter() - t)
+                parts.append(
+                    f"c-libm {libm_rate:,.0f} lr/s -> x{c_rate / libm_rate:.1f} "
+                    f"(labels differ {np.mean(libm_labels != labels):.2e})"
                 )
             print(
                 f"{name} 2^{levels} {label}: {c_rate:,.0f} lr/s, "

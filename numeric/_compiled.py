@@ -251,7 +251,7 @@ class CSweepKernel:
             path, self.flags = _compile(self.source)
             try:
                 lib = ctypes.CDLL(str(path))
-                _ = lib.tr_sweep_cells, lib.tr_eval, lib.tr_sincos  # a complete kernel
+                _ = lib.tr_sweep_cells, lib.tr_eval, lib.tr_sincos, lib.tr_expv  # complete
             except (OSError, AttributeError) as exc:  # e.g. libgomp missing where it runs
                 raise CompileError(f"loading the compiled kernel failed: {exc}") from None
             vp, lg = ctypes.c_void_p, ctypes.c_long
@@ -277,6 +277,9 @@ class CSweepKernel:
             for fn in (lib.tr_sincos, lib.tr_hsincos):
                 fn.restype = None
                 fn.argtypes = [lg, vp, vp, vp]
+            for fn in (lib.tr_expv, lib.tr_tanhv, lib.tr_logv, lib.tr_coshv, lib.tr_sinhv):
+                fn.restype = None
+                fn.argtypes = [lg, vp, vp]
             self._lib = lib
 
     def __reduce__(
@@ -434,6 +437,34 @@ class CSweepKernel:
         fn = self._lib.tr_sincos if turn == "quarter" else self._lib.tr_hsincos
         fn(u.size, u.ctypes.data, s.ctypes.data, c.ctypes.data)
         return s, c
+
+    def exp(self, x: ArrayLike) -> np.ndarray:
+        """The compiled polynomial ``exp x`` (:data:`~trainability.analytic.EXP`, any float64
+        ``x: (C,)``), shape ``(C,)``."""
+        return self._elementwise(self._lib.tr_expv, x)
+
+    def tanh(self, x: ArrayLike) -> np.ndarray:
+        """The compiled polynomial ``tanh x`` (``analytic.tanh_error_bound``), shape ``(C,)``."""
+        return self._elementwise(self._lib.tr_tanhv, x)
+
+    def log(self, x: ArrayLike) -> np.ndarray:
+        """The compiled polynomial ``log x`` (``analytic.log_error_bound``), shape ``(C,)``."""
+        return self._elementwise(self._lib.tr_logv, x)
+
+    def cosh(self, x: ArrayLike) -> np.ndarray:
+        """The compiled polynomial ``cosh x`` (``analytic.cosh_error_bound``), shape ``(C,)``."""
+        return self._elementwise(self._lib.tr_coshv, x)
+
+    def sinh(self, x: ArrayLike) -> np.ndarray:
+        """The compiled polynomial ``sinh x`` (``analytic.sinh_error_bound``), shape ``(C,)``."""
+        return self._elementwise(self._lib.tr_sinhv, x)
+
+    @staticmethod
+    def _elementwise(fn, x: ArrayLike) -> np.ndarray:
+        x = np.ascontiguousarray(np.asarray(x, np.float64).reshape(-1))
+        y = np.empty_like(x)
+        fn(x.size, x.ctypes.data, y.ctypes.data)
+        return y
 
 
 _CRITERION_CODE = {"max": 0, "sum": 1, "above": 2}

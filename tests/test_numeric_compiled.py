@@ -26,6 +26,8 @@ LANDSCAPES = [
     family("two-cosine", eps1=0.004, eps2=0.01),
     from_expression("x**2 + a*exp(-x**2) + b*sin(x/c)", {"a": 0.5, "b": 0.3, "c": 0.2}),
     family("quadratic", dim=3),
+    # exp arguments from 0 down to -900 (subnormal and zero results) and up to +90.
+    from_expression("x**2 + eps*exp(-(x/lam)**2) + exp(3*x)/100", {"eps": 0.2, "lam": 0.1}),
 ]
 
 
