@@ -53,17 +53,18 @@ __all__ = [
 #:   the step's arithmetic, so it is one float64 orbit among several (one jitted GD step
 #:   differs from the same NumPy expression in the last bit on 29% of inputs).
 #: - ``"jax-poly"``: the same with the certified polynomial sine/cosine.
-#: - ``"c-poly"``: compiled C with the certified polynomial sine/cosine (the fast engine).
+#: - ``"c-poly"``: compiled C with the certified polynomial sin, cos, exp, log, tanh, cosh and
+#:   sinh (the fast engine).
 #: - ``"c-libm"``: compiled C with the C library's ``sin``/``cos``: the plain libm path.
 #: - ``"auto"``: ``c-poly`` if a C compiler works, otherwise ``jax`` (with a note on stderr).
 BACKENDS = ("jax", "jax-poly", "c-poly", "c-libm", "auto")
 
 BACKEND_HELP = (
-    "c-poly: compiled C, certified polynomial sin/cos (fastest); c-libm: compiled C with "
-    "libm sin/cos; jax: JAX/XLA float64 (XLA contracts the step: one float64 orbit among "
-    "several, not a reference); jax-poly: JAX with the polynomial sin/cos; auto: c-poly if "
-    "a C compiler works, else jax. Labels next to the boundary are rounding-sensitive; the "
-    "reference is an mpmath orbit"
+    "c-poly: compiled C, certified polynomial sin, cos, exp, log, tanh, cosh, sinh "
+    "(fastest); c-libm: compiled C with libm; jax: JAX/XLA float64 (XLA contracts the "
+    "step: one float64 orbit among several, not a reference); jax-poly: JAX with the "
+    "polynomial sin/cos; auto: c-poly if a C compiler works, else jax. Labels next to the "
+    "boundary are rounding-sensitive; the reference is an mpmath orbit"
 )
 
 
