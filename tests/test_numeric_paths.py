@@ -8,6 +8,7 @@ closed form (Gamma = B: every path from x < 0 to x > 0 crosses x = 0, where L >=
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _landscapes import A_END, B_END, B, K, ring, ring_np  # the shared double well
 
 from trainability.numeric import (
     Adam,
@@ -21,23 +22,6 @@ from trainability.numeric import (
     path_length,
     pca_projection,
 )
-
-K, B = 1.0, 0.5
-
-
-def ring(theta):
-    """Double well with minima (+-1, 0), barrier B at (0, +-1) and K + B at the origin."""
-    x, y = theta[0], theta[1]
-    return K * (x**2 + y**2 - 1) ** 2 + B * (1 - x**2)
-
-
-def ring_np(p):
-    x, y = p[..., 0], p[..., 1]
-    return K * (x**2 + y**2 - 1) ** 2 + B * (1 - x**2)
-
-
-A_END = np.array([np.cos(np.pi - 0.3), np.sin(np.pi - 0.3)])
-B_END = np.array([np.cos(0.2), np.sin(0.2)])
 
 
 def test_interpolation_and_curve_match_numpy_loop():

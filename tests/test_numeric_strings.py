@@ -10,26 +10,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _landscapes import A_END as _A, B_END as _B, B, ring, ring_np  # the shared double well
 from hypothesis import given, settings, strategies as st
 
 from trainability.numeric import Adam, StringSampler, dynamic_string_sampling
 
-K, B = 1.0, 0.5
 D = 3
-
-
-def ring(theta):
-    x, y = theta[0], theta[1]
-    return K * (x**2 + y**2 - 1) ** 2 + B * (1 - x**2)
-
-
-def ring_np(p):
-    x, y = p[..., 0], p[..., 1]
-    return K * (x**2 + y**2 - 1) ** 2 + B * (1 - x**2)
-
-
-A_END = jnp.array([np.cos(np.pi - 0.3), np.sin(np.pi - 0.3)])
-B_END = jnp.array([np.cos(0.2), np.sin(0.2)])
+A_END, B_END = jnp.asarray(_A), jnp.asarray(_B)
 
 
 @pytest.fixture(scope="module")
