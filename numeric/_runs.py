@@ -101,7 +101,7 @@ def _engine(loss_and_grad: Callable, steps: int, criterion: str, unroll: bool):
             same &= lane["total"] + left * jnp.maximum(top, 0.0) < bound * (1 - 1e-9)
         if above:
             same &= k0 > 0
-        lane = {**lane, "fin": lane["fin"] | (same & ~lane["div"])}
+        lane = {**lane, "fin": lane["fin"] | same}  # a diverged lane's label is final anyway
         return r + 1, lane, ev + length * jnp.sum(lane["real"], dtype=jnp.int64)
 
     @functools.partial(jax.jit, static_argnames="nxt")

@@ -78,10 +78,12 @@ def test_evaluations_stop_after_the_run_of_the_last_divergence():
     assert ev == lrs.size * RUN_STEPS * -(-(k_last + 1) // RUN_STEPS)
 
 
-def test_tail_run_counts_the_remaining_evaluations():
-    """Trainable lanes that never repeat run all steps + 1 = 1001 = 62 * 16 + 9 evaluations."""
+@pytest.mark.parametrize("unroll", [False, True])
+def test_tail_run_counts_the_remaining_evaluations(unroll):
+    """Trainable lanes that never repeat run all steps + 1 = 1001 = 62 * 16 + 9 evaluations:
+    rolled, a shorter last run; unrolled (the accelerator default), a separate static tail."""
     lrs = np.linspace(0.01, 0.02, 64)  # x_k = (1 - 2s)^k: decays, stays far from 0 bits
-    labels, ev = runs(QUAD.loss_and_grad, lrs, params=(), steps=1000)
+    labels, ev = runs(QUAD.loss_and_grad, lrs, params=(), steps=1000, unroll=unroll)
     assert labels.all() and ev == lrs.size * 1001
 
 
@@ -101,11 +103,14 @@ def shifted(x, params):
     return (x[:, 0] - 1) ** 2 + 1, 2 * (x - 1)
 
 
-@pytest.mark.parametrize("bound, trainable", [(500.0, False), (2000.0, True)])
+@pytest.mark.parametrize(
+    "bound, trainable", [(500.0, False), (999.5, False), (1000.5, True), (2000.0, True)]
+)
 def test_sum_rule_periodic_lane_finishes_only_when_the_sum_stays_below(bound, trainable):
     """Under "sum" a fixed point with loss 1 adds 1 per step: the sum of 1000 terms is 1000,
-    so the lane diverges for bound 500 and is trainable for bound 2000 (closed form). The
-    periodicity check must not finish it early in the first case."""
+    (f(x_0) is not part of it), so the lane diverges for bounds 500 and 999.5 and is
+    trainable for 1000.5 and 2000 (closed form). The periodicity check must not finish it
+    early in the divergent cases."""
     lrs = np.linspace(0.1, 0.3, 8)
     for e, (labels, _) in engines(shifted, lrs, 1.0, (), 1000, bound, "sum").items():
         assert np.asarray(labels).tolist() == [trainable] * 8, e
