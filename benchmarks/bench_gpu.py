@@ -54,6 +54,14 @@ def main(argv=None):
     )
     ap.add_argument("--skip", nargs="*", default=[], help="engine names to leave out")
     ap.add_argument(
+        "--lr-range",
+        type=float,
+        nargs=2,
+        default=(0.0, 1.5),
+        help="learning-rate interval of the swept engines (the plain baseline keeps [0, 1.5]); "
+        "e.g. 0.95 1.3, where most lanes diverge early and compaction pays",
+    )
+    ap.add_argument(
         "--mpmath",
         type=int,
         default=0,
@@ -68,7 +76,8 @@ def main(argv=None):
         flush=True,
     )
     for levels in args.levels:
-        c, c_row = run("c-poly", levels)
+        lr = dict(lr_min=args.lr_range[0], lr_max=args.lr_range[1])
+        c, c_row = run("c-poly", levels, **lr)
         rows = [("c-poly", "cpu", c_row, c)]
         base_levels = min(levels, args.baseline_max_levels)
         t = time.perf_counter()
@@ -78,7 +87,7 @@ def main(argv=None):
         for label, backend, kw in ENGINES:
             if label in args.skip:
                 continue
-            r, row = run(backend, levels, chunk_size=chunk, **kw)
+            r, row = run(backend, levels, chunk_size=chunk, **kw, **lr)
             rows.append((label, platform, row, r))
         old = next((row["lr_per_s"] for lab, _, row, _ in rows if lab == "jax-poly/steps"), None)
         f64 = next((r.labels for lab, _, _, r in rows if lab == "jax-poly/runs"), None)
@@ -102,10 +111,10 @@ def main(argv=None):
             print(line, flush=True)
         if args.mpmath and old and f64 is not None:
             steps_labels = next(r.labels for lab, _, _, r in rows if lab == "jax-poly/steps")
-            referee(steps_labels, f64, levels, args.mpmath)
+            referee(steps_labels, f64, levels, args.mpmath, *args.lr_range)
 
 
-def referee(steps_labels, runs_labels, levels, most):
+def referee(steps_labels, runs_labels, levels, most, lr_min, lr_max):
     """Which engine the mpmath reference orbit agrees with where the two engines differ."""
     from bench_sweep import EPS, LAM, X0
 
@@ -113,7 +122,7 @@ def referee(steps_labels, runs_labels, levels, most):
     from trainability.numeric import learning_rates
     from trainability.verify import reference_label
 
-    land, lrs = family("additive", eps=EPS, lam=LAM), learning_rates(levels)
+    land, lrs = family("additive", eps=EPS, lam=LAM), learning_rates(levels, lr_min, lr_max)
     differ = np.flatnonzero(steps_labels != runs_labels)
     agree = right_runs = right_steps = 0
     for i in differ[:most]:

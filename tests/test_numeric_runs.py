@@ -51,6 +51,16 @@ def test_runs_engine_labels_equal_steps_engine(criterion):
     assert 0 < out["runs"][1] <= out["steps"][1]
 
 
+def test_unrolled_runs_equal_rolled_runs():
+    """The accelerator default (16 unrolled steps, whole runs plus a static tail) against the
+    CPU default (rolled steps, a shorter last run): same labels and evaluations."""
+    lrs = learning_rates(8, 0.0, 1.5)
+    rolled = runs(ADD_K.loss_and_grad, lrs, steps=300, unroll=False)
+    unrolled = runs(ADD_K.loss_and_grad, lrs, steps=300, unroll=True)
+    np.testing.assert_array_equal(unrolled[0], rolled[0])
+    assert unrolled[1] == rolled[1]
+
+
 def first_divergence(lrs, x0, steps, bound):
     """Brute-force NumPy loop for f = x^2: index k of the first x_k with f(x_k) > bound."""
     x = np.full(lrs.size, x0)
