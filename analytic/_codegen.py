@@ -178,7 +178,7 @@ def fast_jax_kernels(land: Landscape) -> Kernels:
     Same calling convention as :func:`~trainability.analytic.jax_kernels`. In float32 the
     rest of the kernel runs in float32 and sin/cos run the float64 polynomial (its
     reduction constants need float64) on the exactly widened argument, rounded back:
-    error at most ``sincos_error_bound()["total"] + 2**-25`` (:data:`FLOAT32_ROUNDING`).
+    error at most ``sincos_error_bound()["total"] + 2**-25`` (``FLOAT32_ROUNDING``).
 
     >>> import jax.numpy as jnp
     >>> from trainability.analytic import family

@@ -26,6 +26,7 @@ on one whole chunk first so compile time is not timed.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -81,7 +82,7 @@ def main(argv=None):
         rows = [("c-poly", "cpu", c_row, c)]
         base_levels = min(levels, args.baseline_max_levels)
         t = time.perf_counter()
-        base, _ = time_baseline(base_levels)
+        before, _ = time_baseline(base_levels)
         print(f"  (baseline timed on 2^{base_levels} in {time.perf_counter() - t:.1f}s)")
         chunk = 2 ** min(args.chunk_levels, levels)
         for label, backend, kw in ENGINES:
@@ -89,6 +90,8 @@ def main(argv=None):
                 continue
             r, row = run(backend, levels, chunk_size=chunk, **kw, **lr)
             rows.append((label, platform, row, r))
+        # A shared machine: the baseline is the geometric mean of a run before and after.
+        base = math.sqrt(before * time_baseline(base_levels)[0])
         old = next((row["lr_per_s"] for lab, _, row, _ in rows if lab == "jax-poly/steps"), None)
         f64 = next((r.labels for lab, _, _, r in rows if lab == "jax-poly/runs"), None)
         print(
