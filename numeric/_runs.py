@@ -1,17 +1,16 @@
 """The ``"runs"`` JAX engine of the learning-rate sweep: runs of GD steps, compacted lanes.
 
 The same design as the C kernel's tiled driver (``tr_run_block_tiled`` in
-``analytic/_codegen_c.py``), in JAX: the ``steps + 1`` loss evaluations (at
-``x_0..x_steps``) run as runs of :data:`RUN_STEPS` steps inside a ``lax.while_loop``, the
-divergence flags accumulated inside the run, then the remaining ``(steps + 1) % RUN_STEPS``
-evaluations. The while_loop's predicate (a device-to-host transfer on a GPU) is read once
-per run, not once per step.
+``analytic/_codegen_c.py``), in JAX: after the loss evaluation at ``x_0``, the ``steps`` GD
+steps (each followed by the evaluation at the new iterate) run as runs of
+:data:`RUN_STEPS` steps inside a ``lax.while_loop``, the divergence flags accumulated
+inside the run, then the remaining ``steps % RUN_STEPS`` steps. The while_loop's
+predicate (a device-to-host transfer on a GPU) is read once per run, not once per step.
 
 After each run a lane is *finished* when it diverged or when its iterate equals, bit for
 bit, the iterate at the start of the run: the deterministic map then repeats the run's
 iterates forever, all of whose losses were checked (the C driver's periodicity check;
-under ``"sum"`` only if the sum cannot reach the bound in the remaining steps, as in C;
-under ``"above"`` not in the first run, whose ``f(x_0)`` is not checked by that rule). The
+under ``"sum"`` only if the sum cannot reach the bound in the remaining steps, as in C). The
 loop exits when every lane is finished. Shapes are static in JAX, so compaction is by
 stages: when at most ``size / shrink`` lanes are live, they are re-packed
 (``jnp.nonzero``) into a bucket ``shrink`` times smaller, and the loop goes on there (one
@@ -52,55 +51,64 @@ def _full_params(lane: dict, shared: tuple) -> tuple:
 
 @functools.lru_cache(maxsize=64)
 def _engine(loss_and_grad: Callable, steps: int, criterion: str, unroll: bool):
-    """Jitted ``(stage, tail, compact, collect)`` for one (loss, steps, rule, unroll)."""
+    """Jitted ``(first, stage, tail, compact, collect)`` for one (loss, steps, rule, unroll)."""
     summed, above = criterion == "sum", criterion == "above"
     # Unrolled: whole runs in the loop and a static tail; rolled: one loop, a shorter last run.
-    full_runs = (steps + 1) // RUN_STEPS if unroll else -(-(steps + 1) // RUN_STEPS)
+    full_runs = steps // RUN_STEPS if unroll else -(-steps // RUN_STEPS)
+
+    @jax.jit
+    def first(lane, shared, bound):
+        """The evaluation at ``x_0`` (checked by the max rule only) before any run."""
+        f, g = loss_and_grad(lane["x"], _full_params(lane, shared))
+        if not (summed or above):
+            lane = {**lane, "div": ~(jnp.isfinite(f) & (f <= bound)) & ~lane["fin"]}
+        return {**lane, "g": g}
 
     def run(k0, lane, shared, bound, length, rolled):
-        """``length`` GD steps of every lane of the bucket from evaluation index ``k0``
-        (``length`` may be traced when ``rolled``)."""
+        """``length`` GD steps of every lane of the bucket after evaluation index ``k0``
+        (``length`` may be traced when ``rolled``). Step then evaluate, with the gradient
+        carried, as the steps engine: XLA fuses "evaluate then step" differently, and its
+        float64 orbits then differ in the last bits (measured), the order used here gives
+        the steps engine's (and c-poly's) orbits."""
         prm = _full_params(lane, shared)
         fin, xs, lr = lane["fin"], lane["xs"], lane["lr"]
 
         def one(i, carry):
-            x, div, total, top = carry
-            k = k0 + i
-            f, g = loss_and_grad(x, prm)
-            if summed:  # the initial loss is not part of the sum (Liu's scripts)
-                total = total + jnp.where(k > 0, f, 0.0)
-                bad = (k > 0) & ~(total < bound)
-                top = jnp.where(f <= top, top, f)  # the run's largest loss
-            elif above:  # Liu's exp-3.py: only a loss above the bound diverges
-                bad = (k > 0) & (f > bound)
-            else:  # a non-finite loss diverges whatever the bound (inf <= inf would pass)
-                bad = ~(jnp.isfinite(f) & (f <= bound))
-            div = div | (bad & ~fin)
+            x, g, div, total, top = carry
             # Diverged lanes restart from x0 (as the "steps" engine): their label is final,
             # and huge iterates stay away from the exact (slow) paths of fast kernels.
             x = jnp.where(div[:, None], xs, x - lr[:, None] * g)
-            return x, div, total, top
+            f, g = loss_and_grad(x, prm)
+            if summed:  # f(x_1) + ... + f(x_k): the initial loss is not part of the sum
+                total = total + f
+                bad = ~(total < bound)
+                top = jnp.where(f <= top, top, f)  # the run's largest loss
+            elif above:  # Liu's exp-3.py: only a loss above the bound diverges
+                bad = f > bound
+            else:  # a non-finite loss diverges whatever the bound (inf <= inf would pass)
+                bad = ~(jnp.isfinite(f) & (f <= bound))
+            return x, g, div | (bad & ~fin), total, top
 
         top = jnp.full(lr.shape, -jnp.inf, lr.dtype)
-        carry = (lane["x"], lane["div"], lane["total"], top)
+        carry = (lane["x"], lane["g"], lane["div"], lane["total"], top)
         # XLA:CPU runs 16 unrolled steps several times slower than the rolled loop
         # (measured); on accelerators unrolling avoids a predicate transfer per step.
-        x, div, total, top = jax.lax.fori_loop(0, length, one, carry, unroll=1 if rolled else True)
-        return {**lane, "x": x, "div": div, "total": total}, top
+        x, g, div, total, top = jax.lax.fori_loop(
+            0, length, one, carry, unroll=1 if rolled else True
+        )
+        return {**lane, "x": x, "g": g, "div": div, "total": total}, top
 
     def body(state, shared, bound):
         r, lane, ev = state
         k0 = r * RUN_STEPS
-        length = RUN_STEPS if unroll else jnp.minimum(RUN_STEPS, steps + 1 - k0)
+        length = RUN_STEPS if unroll else jnp.minimum(RUN_STEPS, steps - k0)
         start = lane["x"]
         lane, top = run(k0, lane, shared, bound, length, not unroll)
         # Bit for bit (the C driver's memcmp): -0.0 and 0.0 differ, NaN never repeats.
         same = jnp.all(_bits(lane["x"]) == _bits(start), axis=1)
         if summed:
-            left = (steps - (k0 + RUN_STEPS) + 1).astype(lane["total"].dtype)
+            left = (steps - (k0 + RUN_STEPS)).astype(lane["total"].dtype)
             same &= lane["total"] + left * jnp.maximum(top, 0.0) < bound * (1 - 1e-9)
-        if above:
-            same &= k0 > 0
         lane = {**lane, "fin": lane["fin"] | same}  # a diverged lane's label is final anyway
         return r + 1, lane, ev + length * jnp.sum(lane["real"], dtype=jnp.int64)
 
@@ -118,7 +126,7 @@ def _engine(loss_and_grad: Callable, steps: int, criterion: str, unroll: bool):
     @jax.jit
     def tail(state, shared, bound):
         r, lane, ev = state
-        rem = steps + 1 - full_runs * RUN_STEPS
+        rem = steps - full_runs * RUN_STEPS
         lane, _ = run(full_runs * RUN_STEPS, lane, shared, bound, rem, True)
         return r, lane, ev + rem * jnp.sum(lane["real"], dtype=jnp.int64)
 
@@ -138,7 +146,7 @@ def _engine(loss_and_grad: Callable, steps: int, criterion: str, unroll: bool):
     def collect(div_all, lane):
         return div_all.at[lane["pos"]].set(lane["div"], mode="drop")
 
-    return stage, tail, compact, collect
+    return first, stage, tail, compact, collect
 
 
 def _place(lane: dict, sharding) -> dict:
@@ -182,7 +190,9 @@ def runs_labels(
     """
     if unroll is None:
         unroll = jax.default_backend() != "cpu"
-    stage, tail, compact, collect = _engine(loss_and_grad, int(steps), criterion, bool(unroll))
+    first, stage, tail, compact, collect = _engine(
+        loss_and_grad, int(steps), criterion, bool(unroll)
+    )
     lanes = int(lrs.shape[0])
     lane = {
         "x": xs,
@@ -196,9 +206,10 @@ def runs_labels(
         "pos": jnp.arange(lanes),
     }
     shared = tuple(None if p.ndim else p for p in params)
-    state = (jnp.asarray(0), _place(lane, sharding), jnp.asarray(0, jnp.int64))
+    lane = first(_place(lane, sharding), shared, bound)
+    state = (jnp.asarray(0), lane, jnp.sum(real, dtype=jnp.int64))
     div_all = jnp.zeros(lanes, bool)
-    full_runs = (steps + 1) // RUN_STEPS if unroll else -(-(steps + 1) // RUN_STEPS)
+    full_runs = steps // RUN_STEPS if unroll else -(-steps // RUN_STEPS)
     size = lanes
     while True:
         nxt = size // shrink if shrink > 1 and size // shrink >= min_bucket else 0
@@ -210,7 +221,7 @@ def runs_labels(
         div_all = collect(div_all, lane)
         size = nxt
         state = (r, _place(compact(lane, nxt), sharding), ev)
-    if n_live and full_runs * RUN_STEPS < steps + 1:
+    if n_live and full_runs * RUN_STEPS < steps:
         state = tail(state, shared, bound)
     r, lane, ev = state
     return ~collect(div_all, lane), int(ev)
