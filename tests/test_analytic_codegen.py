@@ -2,8 +2,8 @@
 
 import jax
 import jax.numpy as jnp
-import mpmath
 import numpy as np
+from test_analytic_sincos import _errors  # the mpmath reference loop
 
 from trainability.analytic import family, fast_jax_kernels, jax_kernels, sincos_error_bound
 from trainability.analytic._codegen import FLOAT32_ROUNDING, _widened
@@ -23,12 +23,7 @@ def _worst_error(u, fs, fc):
     """Largest |f(u) - mpmath| over sin and cos, at the exact value of each argument."""
     s, c = (np.asarray(jax.jit(f)(jnp.asarray(u))) for f in (fs, fc))
     assert s.dtype == c.dtype == np.float32
-    worst = 0.0
-    with mpmath.workdps(30):
-        for x, si, ci in zip(u.tolist(), s.tolist(), c.tolist(), strict=True):
-            x = mpmath.mpf(x)
-            worst = max(worst, abs(mpmath.sin(x) - si), abs(mpmath.cos(x) - ci))
-    return float(worst)
+    return _errors(u, s, c)
 
 
 def test_float32_sincos_within_float32_bound():
