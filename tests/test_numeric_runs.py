@@ -232,3 +232,11 @@ def test_sharded_over_two_host_devices_gives_the_one_device_labels():
     labels, ev = runs(ADD_K.loss_and_grad, lrs, min_bucket=128)
     np.testing.assert_array_equal(np.array(got["labels"]), labels)
     assert got["ev"] == ev
+
+
+@pytest.mark.parametrize("bound, trainable", [(3.0, False), (5.0, True)])
+def test_first_step_uses_the_gradient_at_x0(bound, trainable):
+    """f = x^2, s = 1.5, one step: x_1 = (1 - 2s) x_0 = -2, f(x_1) = 4 (closed form), so the
+    label flips between bounds 3 and 5 (f(x_0) = 1 is below both), in both engines."""
+    for e, (labels, _) in engines(QUAD.loss_and_grad, np.array([1.5]), 1.0, (), 1, bound).items():
+        assert bool(np.asarray(labels)[0]) is trainable, e
