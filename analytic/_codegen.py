@@ -151,11 +151,34 @@ def mpmath_kernels(land: Landscape, dps: int = 50) -> Kernels:
     return Kernels(loss, grad, loss_and_grad, step, land.dim, land.parameter_names, "mpmath")
 
 
+#: Error bound of :func:`fast_jax_kernels`' sin/cos of a float32 argument: the float64
+#: polynomial's certified bound (``sincos_error_bound()["total"]``) plus the final rounding
+#: to float32 (half an ulp of a value of magnitude <= 1: ``2**-25``).
+FLOAT32_ROUNDING = 2.0**-25
+
+
+def _widened(fn: Callable) -> Callable:
+    """``fn`` (float64 only) also for float32: the argument is widened exactly, ``fn``
+    evaluated in float64 and the result rounded once to float32."""
+
+    def call(u):
+        import jax.numpy as jnp
+
+        u = jnp.asarray(u)
+        if u.dtype == jnp.float32:
+            return fn(u.astype(jnp.float64)).astype(jnp.float32)
+        return fn(u)
+
+    return call
+
+
 def fast_jax_kernels(land: Landscape) -> Kernels:
     """JAX kernels of ``land`` with ``sin``/``cos`` replaced by the certified polynomial.
 
     Same calling convention as :func:`~trainability.analytic.jax_kernels`. In float32 the
-    exact functions are used (the polynomial's reduction constants need float64).
+    rest of the kernel runs in float32 and sin/cos run the float64 polynomial (its
+    reduction constants need float64) on the exactly widened argument, rounded back:
+    error at most ``sincos_error_bound()["total"] + 2**-25`` (``FLOAT32_ROUNDING``).
 
     >>> import jax.numpy as jnp
     >>> from trainability.analytic import family
@@ -168,7 +191,7 @@ def fast_jax_kernels(land: Landscape) -> Kernels:
 
     def build() -> Kernels:
         modules, jnp = _jax_modules()
-        modules = [{"sin": _jax_sin, "cos": _jax_cos}, *modules]
+        modules = [{"sin": _widened(_jax_sin), "cos": _widened(_jax_cos)}, *modules]
         return _array_kernels(land, modules, jnp, "jax-poly")
 
     return _KERNELS(land, build, "jax-poly")

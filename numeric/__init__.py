@@ -111,7 +111,9 @@ from ._strings import (
 )
 from ._sweep import (
     CRITERIA,
+    ENGINES,
     MAX_LEVELS,
+    RUN_STEPS,
     LabelKernel,
     SweepResult,
     label_chunk,
@@ -203,6 +205,8 @@ __all__ = [
     "box_counts",
     "validate_sweep_arguments",
     "CRITERIA",
+    "ENGINES",
+    "RUN_STEPS",
     "classification_data",
     "connectivity_sweep",
     "convergence_score",

@@ -26,6 +26,7 @@ import numpy as np
 from . import _x64  # noqa: F401
 from ._boundary import DimensionFit, boundary_counts, fit_dimension
 from ._progress import Progress
+from ._runs import RUN_STEPS, as_lanes, runs_labels
 
 __all__ = [
     "SweepResult",
@@ -36,6 +37,8 @@ __all__ = [
     "MAX_LEVELS",
     "label_chunk",
     "CRITERIA",
+    "ENGINES",
+    "RUN_STEPS",
 ]
 
 #: Divergence rules (see the module docstring).
@@ -132,6 +135,13 @@ def _chunk_kernel(loss_and_grad: LossAndGrad, steps: int, criterion: str = "max"
     return jax.jit(run)
 
 
+#: JAX engines: ``"runs"`` (runs of :data:`RUN_STEPS` steps, periodic lanes finished,
+#: finished lanes compacted into smaller buckets) and ``"steps"`` (one step per while_loop
+#: iteration, the engine before the restructuring, kept as the benchmarks' baseline);
+#: see :mod:`trainability.numeric._runs`.
+ENGINES = ("runs", "steps")
+
+
 def trainable(
     loss_and_grad: LossAndGrad,
     lrs,
@@ -142,6 +152,7 @@ def trainable(
     bound: float = 1e8,
     dtype: str = "float64",
     criterion: str = "max",
+    engine: str = "runs",
 ) -> jax.Array:
     """Boolean trainability label for each learning rate in ``lrs`` (one vectorised run).
 
@@ -150,9 +161,12 @@ def trainable(
             :func:`trainability.analytic.jax_kernels`. Params may be scalars or ``(C,)``.
         lrs: ``(C,)`` learning rates.
         x0: scalar or ``(d,)`` or ``(C, d)`` initial point.
-        criterion: ``"max"`` or ``"sum"`` (see the module docstring).
+        criterion: ``"max"``, ``"sum"`` or ``"above"`` (see the module docstring).
+        engine: ``"runs"`` (default) or ``"steps"`` (:data:`ENGINES`; same labels).
     """
-    return _trainable_and_steps(loss_and_grad, lrs, x0, params, steps, bound, dtype, criterion)[0]
+    return _trainable_and_steps(
+        loss_and_grad, lrs, x0, params, steps, bound, dtype, criterion, engine
+    )[0]
 
 
 @functools.lru_cache(maxsize=1)
@@ -172,15 +186,39 @@ def _shard_lanes(lrs: jax.Array) -> jax.Array:
     return jax.device_put(lrs, sharding)
 
 
-def _trainable_and_steps(loss_and_grad, lrs, x0, params, steps, bound, dtype, criterion="max"):
+def _trainable_and_steps(
+    loss_and_grad, lrs, x0, params, steps, bound, dtype, criterion="max", engine="runs", n_real=None
+):
+    """``(labels: (C,) bool, evaluations)`` of the lanes ``lrs: (C,)``; the first ``n_real``
+    lanes (default all) are counted in ``evaluations``, the rest are padding."""
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}, got {criterion!r}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     dt = _DTYPES[dtype]
-    lrs = _shard_lanes(jnp.asarray(lrs, dtype=dt))
+    lanes = int(np.shape(lrs)[0])
+    n_real = lanes if n_real is None else int(n_real)
     x0 = jnp.atleast_1d(jnp.asarray(x0, dtype=dt))
     params = tuple(jnp.asarray(p, dtype=dt) for p in params)
-    kernel = _chunk_kernel(loss_and_grad, int(steps), criterion)
-    return kernel(lrs, x0, params, jnp.asarray(bound, dt))
+    if engine == "steps":
+        kernel = _chunk_kernel(loss_and_grad, int(steps), criterion)
+        labels, k = kernel(
+            _shard_lanes(jnp.asarray(lrs, dtype=dt)), x0, params, jnp.asarray(bound, dt)
+        )
+        # The chunk's while_loop ran k GD steps after the first evaluation, for every lane.
+        return labels, n_real * (int(k) + 1)
+    xs, params = as_lanes(x0, params, lanes)
+    return runs_labels(
+        loss_and_grad,
+        jnp.asarray(lrs, dtype=dt),
+        xs,
+        params,
+        jnp.arange(lanes) < n_real,
+        jnp.asarray(bound, dt),
+        steps=int(steps),
+        criterion=criterion,
+        sharding=_lane_sharding(),
+    )
 
 
 @dataclass(frozen=True)
@@ -199,6 +237,8 @@ class SweepResult:
     backend: str = "jax"
     #: divergence rule, ``"max"`` or ``"sum"`` (see the module docstring).
     criterion: str = "max"
+    #: JAX engine (:data:`ENGINES`), ``""`` for a compiled kernel.
+    engine: str = "runs"
 
     @property
     def n_points(self) -> int:
@@ -266,12 +306,14 @@ def label_chunk(
     backend="jax",
     chunk_size: int = 2**12,
     criterion: str = "max",
+    engine: str = "runs",
 ):
     """Labels of the learning rates ``lrs: (C,)`` and the loss evaluations done.
 
     ``backend="jax"`` runs ``loss_and_grad`` in JAX in chunks of exactly ``chunk_size``
-    lanes (the last one padded, so one compiled kernel serves every chunk); a
-    :class:`LabelKernel` runs the whole array.
+    lanes (the last one padded, so one compiled kernel serves every chunk; padding lanes
+    are neither computed once compacted nor counted) with the JAX ``engine``
+    (:data:`ENGINES`); a :class:`LabelKernel` runs the whole array.
     Returns ``(labels: (C,) bool, evaluations: int)``.
     """
     lrs = np.asarray(lrs, dtype=np.float64)
@@ -294,12 +336,11 @@ def label_chunk(
     for start, stop in chunk_bounds(lrs.size, chunk):
         block = np.full(chunk, lrs[-1])
         block[: stop - start] = lrs[start:stop]  # padding lanes, discarded
-        out, k = _trainable_and_steps(
-            loss_and_grad, block, x0, params, steps, bound, dtype, criterion
+        out, ev = _trainable_and_steps(
+            loss_and_grad, block, x0, params, steps, bound, dtype, criterion, engine, stop - start
         )
         labels[start:stop] = np.asarray(out)[: stop - start]
-        # The chunk's while_loop ran k GD steps after the first evaluation, for every lane.
-        evaluations += (stop - start) * (int(k) + 1)
+        evaluations += ev
     return labels, evaluations
 
 
@@ -318,6 +359,7 @@ def lr_sweep(
     progress: bool = False,
     backend: str | LabelKernel = "jax",
     criterion: str = "max",
+    engine: str = "runs",
 ) -> SweepResult:
     """Sweep the nested learning-rate grid at level ``levels`` in bounded memory.
 
@@ -330,6 +372,9 @@ def lr_sweep(
             :func:`trainability.verify.c_sweep_kernel` (``loss_and_grad`` is then unused
             and may be None). Chunks for a kernel are ``max(chunk_size, 2**16)`` wide.
         criterion: divergence rule, ``"max"`` (default) or ``"sum"`` (module docstring).
+        engine: JAX engine, ``"runs"`` (default: runs of :data:`RUN_STEPS` steps, early
+            exit, periodic lanes finished, compaction) or ``"steps"`` (one step per loop
+            iteration); same labels. Ignored by a compiled kernel.
 
     >>> from trainability.analytic import family, jax_kernels
     >>> k = jax_kernels(family("quadratic"))
@@ -358,6 +403,7 @@ def lr_sweep(
             backend=backend,
             chunk_size=chunk,
             criterion=criterion,
+            engine=engine,
         )
         evaluations += ev
         meter.update(stop - start)
@@ -374,4 +420,5 @@ def lr_sweep(
         evaluations,
         name,
         criterion,
+        "" if compiled else engine,
     )

@@ -141,6 +141,7 @@ def test_vector_x0_in_d_dimensions():
         dict(bound=-1.0),
         dict(dtype="float16"),
         dict(lr_max=math.inf),
+        dict(engine="fast"),
     ],
 )
 def test_bad_sweep_arguments(kwargs):
