@@ -126,7 +126,8 @@ def sweep_run(
     result: SweepResult | StoredSweep, backend: str, x0: ArrayLike, dtype: str = "float64"
 ) -> dict[str, Any]:
     """``{"backend", "protocol"}`` of one sweep: the engine actually used (``backend`` is
-    the name asked for, e.g. ``"auto"``) and the protocol block (:func:`sweep_protocol`)."""
+    the name asked for, e.g. ``"auto"``) and the protocol block (:func:`sweep_protocol`);
+    ``"engine"`` too when JAX ran it (``"runs"`` or ``"steps"``)."""
     config = getattr(result, "config", None)  # a StoredSweep keeps its settings there
     if config is None:
         keys = ("steps", "bound", "lr_min", "lr_max")
@@ -145,7 +146,11 @@ def sweep_run(
         fit_levels=list(result.fit.levels),
         criterion=config.get("criterion", "max"),
     )
-    return {"backend": backend_name(backend, config["backend"]), "protocol": protocol}
+    record = {"backend": backend_name(backend, config["backend"]), "protocol": protocol}
+    engine = getattr(result, "engine", "")  # the JAX loop (numeric.ENGINES); "" for C kernels
+    if engine:
+        record["engine"] = engine
+    return record
 
 
 def c_sweep_kernel(
