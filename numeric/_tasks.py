@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -415,6 +416,8 @@ def save_model(path, task: Task, theta) -> str:
 def load_model(path):
     """Load a model saved by :func:`save_model`; returns ``(task, theta)``."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a model file")
     if not path.is_file():
         raise ValueError(f"model file not found: {path}")
     try:
@@ -423,7 +426,9 @@ def load_model(path):
             options = json.loads(str(data["options"]))
     except (OSError, KeyError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path} is not a trainability model file ({exc})") from None
-    except ValueError:  # not an .npz archive: NumPy's message suggests unpickling it
+    except (ValueError, EOFError, zipfile.BadZipFile):
+        # Not an .npz archive (empty, truncated, text, pickled objects); NumPy's own message
+        # suggests unpickling it, which would run code from the file.
         raise ValueError(
             f"{path} is not a trainability model file (not an .npz archive from save_model)"
         ) from None

@@ -429,6 +429,23 @@ def test_fuzzer_finding_x1_alone_is_the_one_variable(capsys):
     assert main(["derive", "exp(x1)", "--json"]) == 0  # was a KeyError traceback
 
 
+@pytest.mark.parametrize("damage", ["empty", "truncated", "directory"])
+def test_fuzzer_finding_damaged_model_file_is_one_line(tmp_path, capsys, damage):
+    """connect on an empty or truncated .npz was an EOFError / BadZipFile traceback."""
+    from trainability.numeric import make_task, save_model
+
+    task = make_task("poly-quadratic", n_train=20, n_test=20)
+    good = save_model(tmp_path / "good.npz", task, task.init(0))
+    bad = tmp_path / "bad.npz"
+    if damage == "directory":
+        bad.mkdir()
+    else:
+        data = (tmp_path / "good.npz").read_bytes()
+        bad.write_bytes(b"" if damage == "empty" else data[: len(data) // 2])
+    err = _one_line_exit_2(capsys, ["connect", str(bad), good, "--threshold", "1"])
+    assert ("folder" if damage == "directory" else "not an .npz archive") in err
+
+
 from hypothesis import (  # noqa: E402
     Phase,
     given,
@@ -755,3 +772,58 @@ def test_fuzz_every_subcommand(command, fuzz_files):
         _assert_contract(data.draw(_FUZZ_COMMANDS[command](fuzz_files), label="argv"))
 
     fuzz()
+
+
+# --- class: JAX float64 is process-wide on import of numeric, and documented where users look
+
+
+_X64_PROBE = """
+import json, sys, threading
+out = {}
+import trainability.analytic
+out["analytic_imports_jax"] = "jax" in sys.modules
+import jax, jax.numpy as jnp
+out["before"] = bool(jax.config.jax_enable_x64)
+# Why it is not scoped: JAX's scoped switch reaches neither another thread nor a kernel
+# called after the scope ends.
+with jax.enable_x64(True):
+    seen = {}
+    t = threading.Thread(target=lambda: seen.update(d=str(jnp.ones(1).dtype)))
+    t.start(); t.join()
+    double = jax.jit(lambda v: 2 * v)
+    inside = str(double(jnp.ones(1)).dtype)
+out["scoped"] = {"inside": inside, "thread": seen["d"], "after": str(double(1.0).dtype)}
+import trainability.numeric
+out["after_numeric"] = bool(jax.config.jax_enable_x64)
+out["default_dtype"] = str(jnp.ones(1).dtype)
+out["explicit_float32"] = str(jnp.ones(1, dtype=jnp.float32).dtype)
+t = threading.Thread(target=lambda: out.update(thread_dtype=str(jnp.ones(1).dtype)))
+t.start(); t.join()
+print(json.dumps(out))
+"""
+
+
+def test_float64_is_process_wide_and_documented():
+    """The chosen behaviour: importing trainability.numeric (not analytic) enables JAX x64 for
+    the whole process, threads included; explicit float32 stays float32. A scoped switch
+    would not do (its limits are measured here too), so the docs' first page and the README
+    say it."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in __import__("os").environ.items() if k != "JAX_ENABLE_X64"}
+    run = subprocess.run(
+        [sys.executable, "-c", _X64_PROBE], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert run.returncode == 0, run.stderr[-1000:]
+    got = json.loads(run.stdout)
+    assert not got["analytic_imports_jax"] and not got["before"]
+    assert got["scoped"] == {"inside": "float64", "thread": "float32", "after": "float32"}
+    assert got["after_numeric"] and got["default_dtype"] == got["thread_dtype"] == "float64"
+    assert got["explicit_float32"] == "float32"
+    root = Path(__file__).resolve().parents[1]
+    for page in (root / "docs" / "index.rst", root / "README.md"):
+        text = " ".join(page.read_text().split())
+        assert "jax_enable_x64" in text and "whole process" in text, page
