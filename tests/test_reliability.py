@@ -4,6 +4,7 @@ Every test fails on the code before the fix: the commit that added it says how i
 """
 
 import argparse
+import json
 import shutil
 
 import numpy as np
@@ -446,6 +447,18 @@ def test_fuzzer_finding_damaged_model_file_is_one_line(tmp_path, capsys, damage)
     assert ("folder" if damage == "directory" else "not an .npz archive") in err
 
 
+def test_fuzzer_finding_one_hyperparameter_scaling_invariant(capsys):
+    """testgen 'lam*x**2' was a TypeError from sympy.ilcm on a one-element basis vector.
+
+    Reference: the GD map x -> (1 - 2 s lam) x is linear, so x -> b x is a symmetry for every
+    b with lam unchanged: lam is the invariant, with scaling exponent 0."""
+    assert main(["testgen", "--param", "lam=0.5", "--json", "lam*x**2"]) == 0
+    assert "def test_" in json.loads(capsys.readouterr().out)["source"]
+    assert main(["derive", "--json", "lam*x**2"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["invariants"] == ["lam"] and d["scaling_exponents"] == {"lam": "0"}
+
+
 from hypothesis import (  # noqa: E402
     Phase,
     given,
@@ -485,7 +498,6 @@ _OPTIONS = ["--levels", "--steps", "--dim", "--bound", "--lr-min", "--lr-max", "
 import contextlib  # noqa: E402
 import io  # noqa: E402
 import itertools  # noqa: E402
-import json  # noqa: E402
 import os  # noqa: E402
 
 FUZZ_EXAMPLES = int(os.environ.get("TRAINABILITY_FUZZ_EXAMPLES", "12"))
