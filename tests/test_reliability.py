@@ -512,7 +512,7 @@ import io  # noqa: E402
 import itertools  # noqa: E402
 import os  # noqa: E402
 
-FUZZ_EXAMPLES = int(os.environ.get("TRAINABILITY_FUZZ_EXAMPLES", "12"))
+FUZZ_EXAMPLES = int(os.environ.get("TRAINABILITY_FUZZ_EXAMPLES", "10"))
 # No shrinking: a failure's example is printed as found (shrinking costs minutes here).
 _fuzz_settings = settings(
     max_examples=FUZZ_EXAMPLES, deadline=None, phases=[Phase.explicit, Phase.generate]

@@ -227,6 +227,9 @@ def stored_cells(
             bound=bound,
             backend=resolved,
             resume=resume,
+            # One chunk per cell up to 2**18 learning rates: the compiled kernel runs a cell
+            # in one call (small chunks cost it twice the time), and a cell is the resume unit.
+            chunk_size=min(n_points, 2**18),
         )
         labels.append(r.labels())
         chunks["chunks_computed"] += r.chunks_computed
@@ -283,7 +286,8 @@ def check_perturbation(
         backend: one of :data:`~trainability.verify.BACKENDS` (``"auto"``: ``c-poly`` if a C
             compiler works, else ``jax``).
         out: folder for ``dimension_vs_roughness.png``, ``summary.json`` and ``store/``, the
-            result store of the cell sweeps (:func:`stored_cells`).
+            result store of the cell sweeps (one
+            :func:`~trainability.numeric.stored_lr_sweep` per cell).
         resume: reuse the valid chunks an interrupted run left in ``out/store`` (the result
             is identical to an uninterrupted run); without it every chunk is recomputed.
 
