@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -416,10 +415,11 @@ def save_model(path, task: Task, theta) -> str:
 def load_model(path):
     """Load a model saved by :func:`save_model`; returns ``(task, theta)``."""
     path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"{path} is a folder, not a model file")
     if not path.is_file():
-        raise ValueError(f"model file not found: {path}")
+        what = "is a folder, not a model file" if path.is_dir() else "not found"
+        raise ValueError(f"model file {path} {what}")
+    import zipfile  # here, not at the top: only a damaged file needs its exception
+
     try:
         with np.load(path, allow_pickle=False) as data:
             theta, name = np.asarray(data["theta"], float), str(data["task"])
