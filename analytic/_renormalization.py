@@ -98,9 +98,10 @@ def _weights(expr, xs, weight_of, constraints):
 def _integer_basis(vectors: list[list[sympy.Rational]]) -> list[list[int]]:
     out = []
     for v in vectors:
-        lcm = sympy.ilcm(*[sympy.Rational(c).q for c in v]) if v else 1
+        # The leading 1 and 0 keep one-element vectors valid (ilcm/igcd need two arguments).
+        lcm = sympy.ilcm(1, *[sympy.Rational(c).q for c in v])
         ints = [int(c * lcm) for c in v]
-        g = sympy.igcd(*ints) if any(ints) else 1
+        g = sympy.igcd(0, *ints) if any(ints) else 1
         ints = [i // g for i in ints]
         first = next(i for i in ints if i != 0)
         out.append([-i for i in ints] if first < 0 else ints)

@@ -253,6 +253,19 @@ class SweepStore:
         except FileNotFoundError:
             pass
 
+    def clear_stale_locks(self, key: str) -> int:
+        """Remove the locks of sweep ``key`` whose owner is gone (a process killed between
+        writing its chunk and releasing it); returns how many. Live owners keep theirs."""
+        removed = 0
+        for lock in (self.root / key).glob("chunk-*.lock"):
+            if _stale(lock):
+                try:
+                    lock.unlink()
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+        return removed
+
     def write_chunk(self, key: str, index: int, labels: np.ndarray, evaluations: int) -> None:
         labels = np.asarray(labels, dtype=bool)
         header = _HEADER.pack(
@@ -421,6 +434,8 @@ def stored_lr_sweep(
             time.sleep(_POLL_SECONDS)
         pending = waiting
     reused += len(valid)
+    # A valid chunk is never claimed again, so a lock its killed writer left is removed here.
+    store.clear_stale_locks(key)
     for i, (lo, hi) in enumerate(bounds):  # counts in grid order, from the finished store
         got = store.read_chunk(key, i, hi - lo)
         if got is None:

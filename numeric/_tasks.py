@@ -431,14 +431,19 @@ def load_model(path: str | Path) -> tuple[Task, jax.Array]:
     """Load a model saved by :func:`save_model`; returns ``(task, theta)``."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"model file not found: {path}")
+        what = "is a folder, not a model file" if path.is_dir() else "not found"
+        raise ValueError(f"model file {path} {what}")
+    import zipfile  # here, not at the top: only a damaged file needs its exception
+
     try:
         with np.load(path, allow_pickle=False) as data:
             theta, name = np.asarray(data["theta"], float), str(data["task"])
             options = json.loads(str(data["options"]))
     except (OSError, KeyError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path} is not a trainability model file ({exc})") from None
-    except ValueError:  # not an .npz archive: NumPy's message suggests unpickling it
+    except (ValueError, EOFError, zipfile.BadZipFile):
+        # Not an .npz archive (empty, truncated, text, pickled objects); NumPy's own message
+        # suggests unpickling it, which would run code from the file.
         raise ValueError(
             f"{path} is not a trainability model file (not an .npz archive from save_model)"
         ) from None

@@ -198,3 +198,125 @@ def test_cli_resume_needs_out(capsys):
     assert main(["sweep", "--family", "quadratic", "--x0", "1", "--resume", "--json"]) == 2
     captured = capsys.readouterr()
     assert "needs --out" in captured.err and captured.out == ""
+
+
+# --- what is built on the store: `grid --out` and `check --out` survive kill -9 ------------
+#
+# The child runs the command in-process with the store's atomic write hooked: it stops for
+# good at its HANG-th chunk, either just after the chunk file is in place ("after": its lock
+# is left behind, owned by a dead process) or half-way through writing it ("during": a
+# partial temporary file, never moved into place). The test waits for that moment on the
+# child's stdout (no guessed sleep) and kills it with SIGKILL.
+
+_KILLED_CHILD = """
+import json, os, sys, time
+import trainability.numeric._store as store
+from trainability.verify._cli import main
+hang_at, mode, argv = int(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+real, count = store._atomic_write, [0]
+def hooked(path, data):
+    chunk = path.name.startswith("chunk-")
+    count[0] += chunk
+    if chunk and count[0] == hang_at and mode == "during":
+        path.with_name(f".{path.name}.{os.getpid()}.tmp").write_bytes(data[: len(data) // 2])
+        print("hang", flush=True)
+        time.sleep(600)
+    real(path, data)
+    if chunk and count[0] == hang_at and mode == "after":
+        print("hang", flush=True)
+        time.sleep(600)
+store._atomic_write = hooked
+main(argv)
+"""
+
+
+def _kill_at(argv, hang_at, mode):
+    """Run ``trainability ARGV`` in a child and SIGKILL it at its ``hang_at``-th chunk."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_CHILD, str(hang_at), mode, json.dumps(argv)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()  # blocks until the child is at the chosen moment
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert line.strip() == "hang", f"the child ended before chunk {hang_at}"
+    assert proc.returncode == -signal.SIGKILL
+
+
+def _json_run(capsys, argv):
+    from trainability.verify._cli import main
+
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+_TIMING = {"seconds", "learning_rates_per_second", "chunks_computed", "chunks_reused"}
+
+
+def _without(d, keys):
+    """``d`` without ``keys``, recursively (timing and bookkeeping fields)."""
+    if isinstance(d, dict):
+        return {k: _without(v, keys) for k, v in d.items() if k not in keys}
+    if isinstance(d, list):
+        return [_without(v, keys) for v in d]
+    return d
+
+
+def _chunk_files(root):
+    return len(list(Path(root).glob("**/chunk-*.bin")))
+
+
+# Levels 13: 8193 learning rates, stored in 3 chunks (4096, 4096, 1) per cell; 2 cells.
+_GRID = ["grid", "--family", "additive", "--vary", "eps=0.1:0.3:2", "--param", "lam=0.5"]
+_GRID += ["--x0", "1", "--levels", "13", "--steps", "100", "--backend", "jax", "--workers", "1"]
+_GRID += ["--quiet"]
+
+
+def test_grid_out_killed_twice_and_resumed_is_identical(tmp_path, capsys):
+    """`grid --out` killed after its first chunk, rerun and killed mid-way while writing a
+    chunk, rerun to the end: the same JSON (apart from timing) as an uninterrupted run."""
+    reference = _json_run(capsys, [*_GRID, "--out", str(tmp_path / "plain")])
+    n_chunks = 6
+    out = str(tmp_path / "killed")
+    _kill_at([*_GRID, "--out", out], 1, "after")
+    assert _chunk_files(out) == 1
+    _kill_at([*_GRID, "--out", out], 3, "during")  # a grid rerun resumes from its store
+    assert _chunk_files(out) == 3  # 1 + 2 new; the third was half-written, never in place
+    assert list(Path(out).glob("*/.chunk-*.tmp"))
+    resumed = _json_run(capsys, [*_GRID, "--out", out])
+    assert sum(p["chunks_reused"] for p in resumed["points"]) == 3
+    assert sum(p["chunks_computed"] for p in resumed["points"]) == n_chunks - 3
+    assert _without(resumed, _TIMING | {"store"}) == _without(reference, _TIMING | {"store"})
+    assert not list(Path(out).rglob("*.lock"))  # the dead child's lock was broken
+
+
+# check stores one chunk per cell (up to 2**18 learning rates); 4 cells on the automatic grid.
+_CHECK = ["check", "x**2 + eps*cos(2*pi*x/lam)", "--param", "lam=1", "--levels", "12"]
+_CHECK += ["--steps", "100", "--points", "4", "--backend", "jax", "--quiet"]
+
+
+def test_check_out_killed_twice_and_resumed_is_identical(tmp_path, capsys):
+    """`check --out` keeps a store of its cell sweeps: killed after its first chunk, resumed
+    and killed half-way through writing a chunk, resumed: the uninterrupted run's JSON."""
+    plain = tmp_path / "plain"
+    reference = _json_run(capsys, [*_CHECK, "--out", str(plain)])
+    assert reference["chunks_computed"] == 4 and reference["chunks_reused"] == 0
+    out = tmp_path / "killed"
+    _kill_at([*_CHECK, "--out", str(out)], 1, "after")
+    assert _chunk_files(out / "store") == 1
+    _kill_at([*_CHECK, "--out", str(out), "--resume"], 2, "during")
+    assert _chunk_files(out / "store") == 2
+    assert list((out / "store").glob("*/.chunk-*.tmp"))
+    resumed = _json_run(capsys, [*_CHECK, "--out", str(out), "--resume"])
+    assert (resumed["chunks_reused"], resumed["chunks_computed"]) == (2, 2)
+    assert not list((out / "store").rglob("*.lock"))
+    paths = {"store", "figure"}
+    assert _without(resumed, _TIMING | paths) == _without(reference, _TIMING | paths)
+    assert resumed["store"] == str(out / "store") and (out / "dimension_vs_roughness.png").exists()
+    # Without --resume every chunk is computed again (and the result is the same).
+    again = _json_run(capsys, [*_CHECK, "--out", str(out)])
+    assert (again["chunks_reused"], again["chunks_computed"]) == (0, 4)
+    assert _without(again, _TIMING | paths) == _without(reference, _TIMING | paths)

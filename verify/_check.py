@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,16 +23,22 @@ from trainability.analytic import (
     from_expression,
     symbol,
 )
-from trainability.numeric import parameter_grid, validate_sweep_arguments
+from trainability.numeric import (
+    GridResult,
+    Progress,
+    parameter_grid,
+    stored_lr_sweep,
+    validate_sweep_arguments,
+)
 
-from ._sweeps import initial_point
+from ._sweeps import _identity, backend_name, initial_point, sweep_backend
 from ._transition import (
     MIN_BOUNDARIES,
     _resolved,
     critical_record,
+    grid_records,
     grid_run,
     roughness_plot,
-    sweep_points,
     transition_verdict,
 )
 
@@ -179,6 +186,70 @@ def _automatic_axis(crit, fixed: Mapping[str, float], points: int) -> dict[str, 
     return {free[0]: _solve_for(crit.invariant, free[0], fixed, targets)}
 
 
+def stored_cells(
+    land: Landscape,
+    values: np.ndarray,
+    x0: np.ndarray,
+    store: str | Path,
+    *,
+    levels: int,
+    steps: int,
+    bound: float,
+    backend: str = "auto",
+    resume: bool = False,
+    progress: bool = False,
+) -> tuple[GridResult, dict[str, int]]:
+    """One learning-rate sweep per hyperparameter row of ``values`` ``(cells, P)``, each
+    streamed into the result store ``store`` (:func:`~trainability.numeric.stored_lr_sweep`,
+    ``2**levels + 1`` learning rates in ``[0, 1.5]`` from ``x0`` ``(d,)``).
+
+    The kernel is resolved once and the loss's identity excludes the values (they are the
+    sweep's ``params``), so every cell is one content-addressed sweep of the same kernel. With
+    ``resume`` the valid chunks of an interrupted run are reused and the result is identical
+    to an uninterrupted one. Returns the cells as a :class:`~trainability.numeric.GridResult`
+    and ``{"chunks_computed", "chunks_reused"}``.
+    """
+    lg, resolved = sweep_backend(land, backend)
+    identity = _identity(land, backend, resolved)
+    n_points = 2**levels + 1
+    meter = Progress(len(values) * n_points, "check", "learning rates", enabled=progress)
+    labels, chunks = [], {"chunks_computed": 0, "chunks_reused": 0}
+    t0 = time.perf_counter()
+    for row in values:
+        r = stored_lr_sweep(
+            lg,
+            x0,
+            row,
+            out=store,
+            identity=identity,
+            levels=levels,
+            steps=steps,
+            bound=bound,
+            backend=resolved,
+            resume=resume,
+            # One chunk per cell up to 2**18 learning rates: the compiled kernel runs a cell
+            # in one call (small chunks cost it twice the time), and a cell is the resume unit.
+            chunk_size=min(n_points, 2**18),
+        )
+        labels.append(r.labels())
+        chunks["chunks_computed"] += r.chunks_computed
+        chunks["chunks_reused"] += r.chunks_reused
+        meter.update(n_points)
+    result = GridResult(
+        np.asarray(values, dtype=np.float64),
+        np.tile(np.asarray(x0, dtype=np.float64), (len(values), 1)),
+        np.stack(labels),
+        int(levels),
+        0.0,
+        1.5,
+        int(steps),
+        float(bound),
+        time.perf_counter() - t0,
+        backend_name(backend, resolved),
+    )
+    return result, chunks
+
+
 def _note(progress: bool, text: str) -> None:
     if progress:
         print(f"trainability check: {text}", file=sys.stderr)
@@ -198,6 +269,7 @@ def check_perturbation(
     points: int = DEFAULT_POINTS,
     dim: int | None = None,
     progress: bool = True,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Derive a loss's critical roughness, measure the boundary dimension around it, compare.
 
@@ -213,15 +285,20 @@ def check_perturbation(
             + 1`` learning rates in ``[0, 1.5]`` per cell). steps, bound: the protocol.
         backend: one of :data:`~trainability.verify.BACKENDS` (``"auto"``: ``c-poly`` if a C
             compiler works, else ``jax``).
-        out: folder for ``dimension_vs_roughness.png`` and ``summary.json``.
+        out: folder for ``dimension_vs_roughness.png``, ``summary.json`` and ``store/``, the
+            result store of the cell sweeps (one
+            :func:`~trainability.numeric.stored_lr_sweep` per cell).
+        resume: reuse the valid chunks an interrupted run left in ``out/store`` (the result
+            is identical to an uninterrupted run); without it every chunk is recomputed.
 
     Returns:
         ``{"expression", "condition", "critical_invariant" ({"invariant", "value",
         "numeric", "convex_when"} or None), "points" ([{params..., "roughness",
         "dimension", "dimension_stderr", "boundary_counts", "resolved"}]), "onset"
         ({"bracket", "measured"}), "verdict" ({"status", "why"}), "backend", "protocol",
-        "figure", "grid", "seconds"}``. ``status`` is ``"passed"``, ``"failed"`` or
-        ``"inconclusive"`` (:func:`perturbation_verdict`).
+        "figure", "grid", "store", "chunks_computed", "chunks_reused", "seconds"}``.
+        ``status`` is ``"passed"``, ``"failed"`` or ``"inconclusive"``
+        (:func:`perturbation_verdict`).
 
     Raises:
         ValueError: bad input (unknown or conflicting names, a grid that cannot be built).
@@ -272,16 +349,20 @@ def check_perturbation(
         f"critical {record['invariant'] + ' = ' + record['value'] if record else 'none'}; "
         f"{len(rows)} cells x {2**levels + 1} learning rates",
     )
-    pts, result = sweep_points(
+    out = Path(out)
+    result, chunks = stored_cells(
         land,
         values,
         start,
+        out / "store",
         levels=levels,
         steps=steps,
         bound=bound,
         backend=backend,
+        resume=resume,
         progress=progress,
     )
+    pts = grid_records(land, result)
     critical = None if record is None else record["numeric"]
     if record is None:
         verdict = {
@@ -292,7 +373,6 @@ def check_perturbation(
         }
     else:
         verdict = perturbation_verdict(pts, critical, record["convex_when"])
-    out = Path(out)
     if record is not None:
         x_key, label = "roughness", f"roughness {record['invariant']}"
     else:
@@ -315,6 +395,8 @@ def check_perturbation(
             "fixed": fixed,
             "automatic": not vary,
         },
+        "store": out / "store",
+        **chunks,
         **run,
     }
     from ._cli import to_jsonable

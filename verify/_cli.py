@@ -250,6 +250,8 @@ def cmd_check(args) -> dict:
         _parse_ranges(args.vary),
         x0=_parse_x0(args.x0),
         **_settings(args, ("levels", "steps", "bound", "backend", "out", "points", "dim")),
+        resume=args.resume,
+        progress=not args.quiet,
     )
     if result["verdict"]["status"] == "failed":
         args.exit_code = 1  # the theory and the measurement disagree
@@ -466,8 +468,14 @@ def _check_parser(p) -> None:
         "--out",
         default=DEFAULT_OUT,
         type=output_folder,
-        help=f"figure and summary folder (default {DEFAULT_OUT})",
+        help=f"figure, summary and result-store folder (default {DEFAULT_OUT})",
     )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the valid chunks an interrupted run left in the store under --out",
+    )
+    _quiet_option(p)
     _json_option(p)
     p.set_defaults(func=cmd_check)
 
