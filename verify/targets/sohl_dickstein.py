@@ -40,10 +40,16 @@ from .._registry import reproduction
 FULL = {"resolution": 256, "steps": 500}
 QUICK = {"resolution": 32, "steps": 100}
 #: defaults of the source's estimator (zoom-in depth, resolution of the frames and of the
-#: zoom-in search); sized to run in about ten minutes per activation on this project's CPU.
+#: zoom-in search); sized to run in about ten minutes for the three activations on this
+#: project's CPU. The notebook's sequences span ten decades and more at 512-4096 points per
+#: frame (``--zoom 17`` reaches ten decades; see docs/theory/neural-network-boundaries.rst for
+#: what that costs here).
 MEDIAN_FULL = {"resolution": 64, "steps": 500, "zoom": 2, "locate": 48}
 MEDIAN_QUICK = {"resolution": 24, "steps": 40, "zoom": 1, "locate": 16}
 ESTIMATORS = ("median-zoom-out", "ols-window")
+#: deepest zoom: 4^20 narrower than 9 decades leaves pixels ~1e-13 decades apart at 32^2,
+#: a thousand float64 ulps of the learning rate (deeper, neighbouring pixels would coincide).
+MAX_ZOOM = 20
 #: the paper's six configurations give dimensions from 1.17 to 1.98 (arXiv 2402.06184).
 PAPER_RANGE = (1.17, 1.98)
 #: activations the ordering check runs (tanh first: the paper's most fractal configuration).
@@ -116,7 +122,7 @@ def _options(parser):
         parser,
         "--zoom",
         lo=0,
-        hi=8,
+        hi=MAX_ZOOM,
         help="zoom-in steps: ols-window, extra frames (default 0); median-zoom-out, depth of "
         f"the deepest frame (default {MEDIAN_FULL['zoom']}, {MEDIAN_QUICK['zoom']} with --quick)",
     )
