@@ -120,6 +120,9 @@ def test_source_sized_defaults(capsys):
 def test_fig4a_note_names_the_level_difference():
     from trainability.verify.targets.liu_theory import _fig4a_protocol_note
 
-    assert "instead of the source's 20" in _fig4a_protocol_note(19)
-    assert "(as the source)" in _fig4a_protocol_note(20)
-    assert "instead" not in _fig4a_protocol_note(20)
+    assert "finest level 19 (2^19 learning rates) instead of the source's 20" in (
+        _fig4a_protocol_note(19)
+    )
+    assert "grid" not in _fig4a_protocol_note(19).split(";", 1)[1]
+    assert _fig4a_protocol_note(20).endswith("20 x 20 at 2^20, as the source")
+    assert "2 x 2 grid instead" in _fig4a_protocol_note(20, 2)

@@ -315,19 +315,22 @@ def convexity_boundary(land, rays: int = 64) -> np.ndarray:
 FIG4A_GRID, FIG4A_LEVELS = 20, 19
 
 
-def _fig4a_protocol_note(levels: int) -> str:
+def _fig4a_protocol_note(levels: int, grid: int = FIG4A_GRID) -> str:
     """What the run shares with ``gpuexp-10.py`` and what differs (the comparison note)."""
-    same = (
-        "source protocol of gpuexp-10.py: 20 x 20 grid, x0 = 5, 1000 steps, lr in [0, 1.5], "
-        "sum criterion 1e16, source_fit with more than 3 usable levels"
+    note = (
+        "gpuexp-10.py protocol: x0 = 5, 1000 steps, lr in [0, 1.5], sum criterion 1e16, "
+        "source_fit with more than 3 usable levels"
     )
-    if levels == 20:
-        return same + ", 2^20 learning rates (as the source)"
-    return (
-        same + f"; finest level {levels} (2^{levels} learning rates) instead of the source's 20, "
-        "to fit about ten minutes here (2^20: about 1400 s of CPU); the fit loses the levels "
-        f"above {levels}"
-    )
+    diffs = []
+    if grid != FIG4A_GRID:
+        diffs.append(f"{grid} x {grid} grid instead of the source's 20 x 20")
+    if levels != 20:
+        diffs.append(
+            f"finest level {levels} (2^{levels} learning rates) instead of the source's 20 "
+            "(2^20 costs about 1400 s of CPU here); the fit loses the levels above "
+            f"{levels}"
+        )
+    return note + ("; " + "; ".join(diffs) if diffs else "; 20 x 20 at 2^20, as the source")
 
 
 @reproduction("liu-fig4a", lambda parser: _grid_options(parser, FIG4A_GRID, FIG4A_LEVELS))
@@ -408,7 +411,7 @@ def fig4a(args) -> dict:
                 0,
                 wrong,
                 note="the source: fractal onset follows the convexity boundary min f'' = 0; "
-                + _fig4a_protocol_note(levels),
+                + _fig4a_protocol_note(levels, n),
                 tol=0.0,
             ),
             comparison_entry(
@@ -416,7 +419,7 @@ def fig4a(args) -> dict:
                 True,
                 fractal_nonconvex,
                 note="the source: fractal onset follows the convexity boundary; "
-                + _fig4a_protocol_note(levels),
+                + _fig4a_protocol_note(levels, n),
             )
             | {"agrees": bool(fractal_nonconvex)},
         ],
