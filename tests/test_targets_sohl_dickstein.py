@@ -113,11 +113,14 @@ def test_median_zoom_out_ordering_contract(tmp_path, capsys):
         finite = pooled[np.isfinite(pooled)]
         want = float(np.median(finite)) if finite.size else float("nan")
         assert c["dimension"] == pytest.approx(want, abs=1e-12, nan_ok=True)
+        assert c["n_distinct_slopes"] == np.unique(np.round(finite, 9)).size
     comp = s["comparison"]
     assert len(comp) == 6 and all(isinstance(e["agrees"], bool) for e in comp)
     d = {c["activation"]: c["dimension"] for c in s["configurations"]}
     assert comp[0]["agrees"] == (d["tanh"] > max(d["relu"], d["linear"]))
     assert comp[1]["agrees"] == (d["relu"] < d["tanh"])
+    tie = d["tanh"] in (d["relu"], d["linear"])
+    assert ("equal medians" in comp[0]["note"]) == tie
 
 
 def _porespy_slopes(score):

@@ -334,6 +334,9 @@ def _median_zoom_out(args, activation) -> dict:
         "dimension_stderr": est.stderr,
         "dimension_spread": est.spread,
         "n_slopes": est.n_slopes,
+        # small frames give small integer counts and so a lattice of slope values: with
+        # few distinct values the median of different boundaries can coincide exactly
+        "n_distinct_slopes": int(np.unique(np.round(pooled[np.isfinite(pooled)], 9)).size),
         "n_nonfinite_slopes_dropped": est.n_dropped,
         # the notebook's np.median over every slope, NaN whenever a count was zero
         "source_median_with_nonfinite": float(np.median(pooled)),
@@ -439,6 +442,12 @@ def _ordering_entries(runs: dict) -> list[dict]:
             others = max(r["dimension"] for a, r in runs.items() if a != "tanh")
             quantity, agrees = "tanh full batch is the most fractal", bool(tanh > others)
             note = f"tanh {tanh:.3f} vs the largest other {others:.3f}"
+            if any(r["dimension"] == tanh for a, r in runs.items() if a != "tanh"):
+                distinct = [r.get("n_distinct_slopes") for r in runs.values()]
+                note += (
+                    "; equal medians: the pooled slopes take few distinct values "
+                    f"({distinct}) at this frame resolution, so the estimator cannot rank them"
+                )
         else:
             quantity, agrees = f"dimension({act}) < dimension(tanh)", bool(d < tanh)
             margin = tanh - d
