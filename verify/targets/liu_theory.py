@@ -309,9 +309,10 @@ def convexity_boundary(land, rays: int = 64) -> np.ndarray:
 
 #: gpuexp-10.py: num_grid = 20, nn = 20 (2^20 learning rates per cell, box counts at levels
 #: 0..20 from the nested sub-grids). The default finest level is 19, one below the source's:
-#: with c-poly the grid costs 85 s of CPU at 2^16 and the work doubles per level, so 2^20 is
-#: about 1400 s of CPU (12 minutes on two quiet cores, an hour at this machine's usual load)
-#: and 2^19 about 700 s; ``--levels 20`` is the source's run exactly.
+#: with c-poly the grid costs about 85 s of CPU at 2^16 (106 s for the whole run, 24 s at
+#: 2^12) and the work doubles per level, so 2^20 is about 1400 s of CPU (12 minutes on two
+#: quiet cores, an hour at this machine's usual load) and 2^19 about 700 s (extrapolated,
+#: not run to the end here); ``--levels 20`` is the source's run exactly.
 FIG4A_GRID, FIG4A_LEVELS = 20, 19
 
 
