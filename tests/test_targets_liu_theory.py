@@ -108,7 +108,7 @@ def _help(target, capsys):
 
 def test_source_sized_defaults(capsys):
     """Defaults follow the source scripts: Fig. 4a's 20 x 20 grid (gpuexp-10.py num_grid) at
-    finest level 19 (the source's 20 costs about 1400 s of CPU here; the comparison note says
+    finest level 19 (the source's 20 costs about 1600 s of CPU here; the comparison note says
     so), Fig. S4/S5's 100 curves (exp-6.jl/exp-7.jl num_init)."""
     text = _help("liu-fig4a", capsys)
     assert "cells per axis (default 20, 2 with --quick)" in text

@@ -310,9 +310,9 @@ def convexity_boundary(land, rays: int = 64) -> np.ndarray:
 #: gpuexp-10.py: num_grid = 20, nn = 20 (2^20 learning rates per cell, box counts at levels
 #: 0..20 from the nested sub-grids). The default finest level is 19, one below the source's:
 #: with c-poly the grid costs about 85 s of CPU at 2^16 (106 s for the whole run, 24 s at
-#: 2^12) and the work doubles per level, so 2^20 is about 1400 s of CPU (12 minutes on two
-#: quiet cores, an hour at this machine's usual load) and 2^19 about 700 s (extrapolated,
-#: not run to the end here); ``--levels 20`` is the source's run exactly.
+#: 2^12) and the work doubles per level, so 2^20 is about 1600 s of CPU (13 minutes on two
+#: quiet cores, an hour at this machine's usual load); the 2^19 default run took 789 s of
+#: CPU (16 min wall at load 7). ``--levels 20`` is the source's run exactly.
 FIG4A_GRID, FIG4A_LEVELS = 20, 19
 
 
@@ -328,7 +328,7 @@ def _fig4a_protocol_note(levels: int, grid: int = FIG4A_GRID) -> str:
     if levels != 20:
         diffs.append(
             f"finest level {levels} (2^{levels} learning rates) instead of the source's 20 "
-            "(2^20 costs about 1400 s of CPU here); the fit loses the levels above "
+            "(2^20 costs about 1600 s of CPU here); the fit loses the levels above "
             f"{levels}"
         )
     return note + ("; " + "; ".join(diffs) if diffs else "; 20 x 20 at 2^20, as the source")
