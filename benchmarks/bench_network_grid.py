@@ -9,6 +9,9 @@ same network, same float64 arithmetic:
 * ``per-point``: :func:`trainability.numeric.network_scores_per_point` -- ``jax.vmap`` of one
   run's ``lax.scan`` loop with ``jax.value_and_grad``, full loss curves, no early exit.
 
+* ``threads``: the same fused image with its tiles spread over ``--workers`` threads (default:
+  every core), against ``workers=1`` (``parallel_speedup``); the scores must be identical.
+
 Compile time is excluded (each kernel is warmed up on the same shapes first). The script also
 extrapolates the fused wall time to resolution 512 from the measured rate; run with
 ``--resolution 512`` to measure it instead.
@@ -39,6 +42,7 @@ def main() -> None:
     ap.add_argument("--resolution", type=int, default=64)
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--block", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--skip-baseline", action="store_true")
     args = ap.parse_args()
 
@@ -48,8 +52,9 @@ def main() -> None:
 
     # warm-up compiles on the same shapes
     phase_image(problem, HyperGrid(resolution=args.block), steps=args.steps, block=args.block)
-    img = phase_image(problem, grid, steps=args.steps, block=args.block)
+    img = phase_image(problem, grid, steps=args.steps, block=args.block, workers=1)
     fused_rate = work / img.seconds
+    par = phase_image(problem, grid, steps=args.steps, block=args.block, workers=args.workers)
     result = {
         "activation": args.activation,
         "resolution": args.resolution,
@@ -60,6 +65,10 @@ def main() -> None:
         "fused_point_steps_per_second": fused_rate,
         "fused_steps_run_fraction": img.steps_run / work,
         "extrapolated_512_seconds": 512**2 * args.steps / fused_rate,
+        "workers": args.workers,
+        "threaded_seconds": par.seconds,
+        "parallel_speedup": img.seconds / par.seconds,
+        "threaded_scores_identical": bool(np.array_equal(img.score, par.score)),
     }
     if not args.skip_baseline:
         lr1, lr2, off = grid.hyperparameters()

@@ -97,3 +97,32 @@ def test_figS5_source_protocol_is_the_redraw(out_dir, capsys):
     assert abs(d["source_protocol"]["mean_dimension"] - 1.0) < 0.06
     assert d["source_protocol"]["sd_dimension"] < 0.08
     assert d["fixed_x0"]["mean_dimension"] < d["source_protocol"]["mean_dimension"] - 0.05
+
+
+def _help(target, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["reproduce", target, "--help"])
+    assert exc.value.code == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_source_sized_defaults(capsys):
+    """Defaults follow the source scripts: Fig. 4a's 20 x 20 grid (gpuexp-10.py num_grid) at
+    finest level 19 (the source's 20 costs about 1600 s of CPU here; the comparison note says
+    so), Fig. S4/S5's 100 curves (exp-6.jl/exp-7.jl num_init)."""
+    text = _help("liu-fig4a", capsys)
+    assert "cells per axis (default 20, 2 with --quick)" in text
+    assert "finest level (default 19, 8 with --quick)" in text
+    for target in ("liu-figS4", "liu-figS5"):
+        assert "curves per protocol (default 100, 4 with --quick)" in _help(target, capsys)
+
+
+def test_fig4a_note_names_the_level_difference():
+    from trainability.verify.targets.liu_theory import _fig4a_protocol_note
+
+    assert "finest level 19 (2^19 learning rates) instead of the source's 20" in (
+        _fig4a_protocol_note(19)
+    )
+    assert "grid" not in _fig4a_protocol_note(19).split(";", 1)[1]
+    assert _fig4a_protocol_note(20).endswith("20 x 20 at 2^20, as the source")
+    assert "2 x 2 grid instead" in _fig4a_protocol_note(20, 2)

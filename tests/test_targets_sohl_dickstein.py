@@ -113,11 +113,14 @@ def test_median_zoom_out_ordering_contract(tmp_path, capsys):
         finite = pooled[np.isfinite(pooled)]
         want = float(np.median(finite)) if finite.size else float("nan")
         assert c["dimension"] == pytest.approx(want, abs=1e-12, nan_ok=True)
+        assert c["n_distinct_slopes"] == np.unique(np.round(finite, 9)).size
     comp = s["comparison"]
     assert len(comp) == 6 and all(isinstance(e["agrees"], bool) for e in comp)
     d = {c["activation"]: c["dimension"] for c in s["configurations"]}
     assert comp[0]["agrees"] == (d["tanh"] > max(d["relu"], d["linear"]))
     assert comp[1]["agrees"] == (d["relu"] < d["tanh"])
+    tie = d["tanh"] in (d["relu"], d["linear"])
+    assert ("equal medians" in comp[0]["note"]) == tie
 
 
 def _porespy_slopes(score):
@@ -206,3 +209,28 @@ def test_default_ordering_run(tmp_path, capsys):
         "dimension(relu) < dimension(tanh)",
         "dimension(linear) < dimension(tanh)",
     ]
+
+
+def test_zoom_17_spans_ten_decades():
+    """``--zoom 17`` (accepted up to MAX_ZOOM) gives the notebook's "more than ten decades of
+    scale": 17 zooms by 4 from the 9-decade window, then zoom_out_sequence doubling back to 6
+    decades. Reference: the arithmetic 9 / 4^17 and ceil(log2(6 * 4^17 / 9)) doublings."""
+    import math
+
+    from trainability.numeric import HyperGrid
+    from trainability.verify.targets.sohl_dickstein import LR_RANGE, MAX_ZOOM
+
+    assert MAX_ZOOM >= 17
+    g = HyperGrid(LR_RANGE, LR_RANGE, 32)
+    for _ in range(17):
+        (x0, x1), (y0, y1) = g.x_range, g.y_range
+        g = g.zoom(((x0 + x1) / 2 + 0.1 * (x1 - x0), (y0 + y1) / 2), 4.0)
+    seq = g.zoom_out_sequence()
+    deepest = seq[-1].x_range[1] - seq[-1].x_range[0]
+    widest = seq[0].x_range[1] - seq[0].x_range[0]
+    assert deepest == pytest.approx(9 / 4**17, rel=1e-6)
+    assert len(seq) == 1 + math.ceil(math.log2(6 * 4**17 / 9)) == 35
+    assert widest / deepest > 1e10
+    # neighbouring pixels of the deepest frame are still distinct float64 learning rates
+    xs, _ = seq[-1].axes()
+    assert np.all(np.diff(xs) > 0)

@@ -19,8 +19,9 @@ cells batched over the cores when a C compiler works, else JAX); its summary rec
 divergence rule by default; see ``docs/theory/source-protocols.rst`` for the quirks found
 there and the corrected protocols reported beside them. Default runs measured on the shared
 2-core machine with ``c-poly`` (other jobs running): Fig. S3 (4 bounds x 100 cells x 2^16)
-243 s; Fig. S4 (in :mod:`.liu`: 2 protocols x 40 curves x 2^20) 464 s; Fig. S5 (2 x 100 x
-2^20) 362 s; Fig. 4c (d = 1..100 at 2^16, two criteria, on the invariant diagonal) 31 s.
+243 s; Fig. S4 (in :mod:`.liu`, 2 protocols x 100 curves x 2^20) and Fig. 4a (20 x 20 x
+2^19): see docs/theory/source-protocols.rst; Fig. S5 (2 x 100 x 2^20) 362 s; Fig. 4c
+(d = 1..100 at 2^16, two criteria, on the invariant diagonal) 31 s.
 ``--quick`` variants use a few cells at level 8 and run in seconds.
 """
 
@@ -78,8 +79,8 @@ SOURCE_CRITERION = {
 }
 
 
-def _grid_options(parser, full_grid: int = FULL_GRID):
-    levels_options(FULL_LEVELS, QUICK_LEVELS)(parser)
+def _grid_options(parser, full_grid: int = FULL_GRID, full_levels: int = FULL_LEVELS):
+    levels_options(full_levels, QUICK_LEVELS)(parser)
     quick_default_option(
         parser, "--grid", lo=1, hi=64, full=full_grid, quick=QUICK_GRID, help="cells per axis"
     )
@@ -306,14 +307,39 @@ def convexity_boundary(land, rays: int = 64) -> np.ndarray:
     return np.array(out)
 
 
-FIG4A_GRID = 20  # gpuexp-10.py: num_grid = 20
+#: gpuexp-10.py: num_grid = 20, nn = 20 (2^20 learning rates per cell, box counts at levels
+#: 0..20 from the nested sub-grids). The default finest level is 19, one below the source's:
+#: with c-poly the grid costs about 85 s of CPU at 2^16 (106 s for the whole run, 24 s at
+#: 2^12) and the work doubles per level, so 2^20 is about 1600 s of CPU (13 minutes on two
+#: quiet cores, an hour at this machine's usual load); the 2^19 default run took 789 s of
+#: CPU (16 min wall at load 7). ``--levels 20`` is the source's run exactly.
+FIG4A_GRID, FIG4A_LEVELS = 20, 19
 
 
-@reproduction("liu-fig4a", lambda parser: _grid_options(parser, FIG4A_GRID))
+def _fig4a_protocol_note(levels: int, grid: int = FIG4A_GRID) -> str:
+    """What the run shares with ``gpuexp-10.py`` and what differs (the comparison note)."""
+    note = (
+        "gpuexp-10.py protocol: x0 = 5, 1000 steps, lr in [0, 1.5], sum criterion 1e16, "
+        "source_fit with more than 3 usable levels"
+    )
+    diffs = []
+    if grid != FIG4A_GRID:
+        diffs.append(f"{grid} x {grid} grid instead of the source's 20 x 20")
+    if levels != 20:
+        diffs.append(
+            f"finest level {levels} (2^{levels} learning rates) instead of the source's 20 "
+            "(2^20 costs about 1600 s of CPU here); the fit loses the levels above "
+            f"{levels}"
+        )
+    return note + ("; " + "; ".join(diffs) if diffs else "; 20 x 20 at 2^20, as the source")
+
+
+@reproduction("liu-fig4a", lambda parser: _grid_options(parser, FIG4A_GRID, FIG4A_LEVELS))
 def fig4a(args) -> dict:
-    """Source ``gpuexp-10.py``: 20 x 20 grid, x0 = 5, sum criterion with 1e16, fit of
-    :func:`source_fit` requiring more than 3 usable levels (default level 16 here; the source
-    runs 2^20, about 16x the work)."""
+    """Source ``gpuexp-10.py``: 20 x 20 grid, x0 = 5, 1000 steps, lr in [0, 1.5], sum
+    criterion with 1e16 (NaN counted as reaching it), fit of :func:`source_fit` requiring more
+    than 3 usable levels (``gpuexp-10.ipynb``). Default finest level 19 (the source: 20; see
+    :data:`FIG4A_LEVELS`); every comparison note says which."""
     n, levels = args.grid, args.levels
     criterion, bound = _rule("two-cosine", args)
     land = family("two-cosine")
@@ -385,14 +411,16 @@ def fig4a(args) -> dict:
                 "convex cells with dimension >= 0.1",
                 0,
                 wrong,
-                note="the source: fractal onset follows the convexity boundary min f'' = 0",
+                note="the source: fractal onset follows the convexity boundary min f'' = 0; "
+                + _fig4a_protocol_note(levels, n),
                 tol=0.0,
             ),
             comparison_entry(
                 "fractal cells (dimension > 0.3) all non-convex",
                 True,
                 fractal_nonconvex,
-                note="the source: fractal onset follows the convexity boundary",
+                note="the source: fractal onset follows the convexity boundary; "
+                + _fig4a_protocol_note(levels, n),
             )
             | {"agrees": bool(fractal_nonconvex)},
         ],

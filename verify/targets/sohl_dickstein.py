@@ -40,10 +40,16 @@ from .._registry import reproduction
 FULL = {"resolution": 256, "steps": 500}
 QUICK = {"resolution": 32, "steps": 100}
 #: defaults of the source's estimator (zoom-in depth, resolution of the frames and of the
-#: zoom-in search); sized to run in about ten minutes per activation on this project's CPU.
+#: zoom-in search); sized to run in about ten minutes for the three activations on this
+#: project's CPU. The notebook's sequences span ten decades and more at 512-4096 points per
+#: frame (``--zoom 17`` reaches ten decades; see docs/theory/neural-network-boundaries.rst for
+#: what that costs here).
 MEDIAN_FULL = {"resolution": 64, "steps": 500, "zoom": 2, "locate": 48}
 MEDIAN_QUICK = {"resolution": 24, "steps": 40, "zoom": 1, "locate": 16}
 ESTIMATORS = ("median-zoom-out", "ols-window")
+#: deepest zoom: 4^20 narrower than 9 decades leaves pixels ~1e-13 decades apart at 32^2,
+#: a thousand float64 ulps of the learning rate (deeper, neighbouring pixels would coincide).
+MAX_ZOOM = 20
 #: the paper's six configurations give dimensions from 1.17 to 1.98 (arXiv 2402.06184).
 PAPER_RANGE = (1.17, 1.98)
 #: activations the ordering check runs (tanh first: the paper's most fractal configuration).
@@ -116,7 +122,7 @@ def _options(parser):
         parser,
         "--zoom",
         lo=0,
-        hi=8,
+        hi=MAX_ZOOM,
         help="zoom-in steps: ols-window, extra frames (default 0); median-zoom-out, depth of "
         f"the deepest frame (default {MEDIAN_FULL['zoom']}, {MEDIAN_QUICK['zoom']} with --quick)",
     )
@@ -328,6 +334,9 @@ def _median_zoom_out(args, activation) -> dict:
         "dimension_stderr": est.stderr,
         "dimension_spread": est.spread,
         "n_slopes": est.n_slopes,
+        # small frames give small integer counts and so a lattice of slope values: with
+        # few distinct values the median of different boundaries can coincide exactly
+        "n_distinct_slopes": int(np.unique(np.round(pooled[np.isfinite(pooled)], 9)).size),
         "n_nonfinite_slopes_dropped": est.n_dropped,
         # the notebook's np.median over every slope, NaN whenever a count was zero
         "source_median_with_nonfinite": float(np.median(pooled)),
@@ -433,6 +442,12 @@ def _ordering_entries(runs: dict) -> list[dict]:
             others = max(r["dimension"] for a, r in runs.items() if a != "tanh")
             quantity, agrees = "tanh full batch is the most fractal", bool(tanh > others)
             note = f"tanh {tanh:.3f} vs the largest other {others:.3f}"
+            if any(r["dimension"] == tanh for a, r in runs.items() if a != "tanh"):
+                distinct = [r.get("n_distinct_slopes") for r in runs.values()]
+                note += (
+                    "; equal medians: the pooled slopes take few distinct values "
+                    f"({distinct}) at this frame resolution, so the estimator cannot rank them"
+                )
         else:
             quantity, agrees = f"dimension({act}) < dimension(tanh)", bool(d < tanh)
             margin = tanh - d
