@@ -13,9 +13,11 @@ Follows Sohl-Dickstein, "The boundary of neural network trainability is fractal"
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._ols import ols_line
 
@@ -41,7 +43,7 @@ MAX_NORMALISED_LOSS = 1e6
 TAIL = 20
 
 
-def convergence_score(losses, max_val: float = MAX_NORMALISED_LOSS) -> np.ndarray:
+def convergence_score(losses: ArrayLike, max_val: float = MAX_NORMALISED_LOSS) -> np.ndarray:
     r"""Signed convergence score of loss curves (the source's ``convergence_measure``).
 
     For a curve ``L_0..L_{T-1}``: non-finite losses become ``max_val``; once a loss has been
@@ -70,7 +72,7 @@ def convergence_score(losses, max_val: float = MAX_NORMALISED_LOSS) -> np.ndarra
     return np.where(converged, -v.sum(axis=-1), (1.0 / v).sum(axis=-1))
 
 
-def boundary_pixels(score) -> np.ndarray:
+def boundary_pixels(score: ArrayLike) -> np.ndarray:
     r"""Boundary pixels of a score image: 2x2 neighbourhoods holding both signs.
 
     Args:
@@ -90,7 +92,7 @@ def boundary_pixels(score) -> np.ndarray:
     return quad.max(axis=-1) * quad.min(axis=-1) < 0
 
 
-def default_box_sizes(shape, base: int = 2, min_boxes: int = 4) -> np.ndarray:
+def default_box_sizes(shape: tuple[int, ...], base: int = 2, min_boxes: int = 4) -> np.ndarray:
     """Box sizes ``1, base, base**2, ...`` leaving at least ``min_boxes`` boxes per side."""
     if base < 2:
         raise ValueError(f"base must be >= 2, got {base}")
@@ -101,7 +103,7 @@ def default_box_sizes(shape, base: int = 2, min_boxes: int = 4) -> np.ndarray:
     return np.asarray(sizes, dtype=np.int64)
 
 
-def box_counts(mask, sizes=None) -> tuple[np.ndarray, np.ndarray]:
+def box_counts(mask: ArrayLike, sizes: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Number of ``s x s`` boxes holding at least one true pixel, for each box size ``s``.
 
     Boxes tile the image from the top-left corner; boxes cut by the right or bottom edge
@@ -134,7 +136,7 @@ def box_counts(mask, sizes=None) -> tuple[np.ndarray, np.ndarray]:
     return sizes, counts
 
 
-def local_slopes(sizes, counts) -> np.ndarray:
+def local_slopes(sizes: ArrayLike, counts: ArrayLike) -> np.ndarray:
     r"""Local dimension estimates :math:`-d \log N / d \log s` between consecutive box sizes.
 
     Returns ``(K - 1,)`` floats (NaN where a count is zero).
@@ -170,7 +172,7 @@ class BoxCountFit:
 
 
 def box_counting_dimension(
-    mask, sizes=None, tolerance: float = 0.15, min_count: int = 8
+    mask: ArrayLike, sizes: ArrayLike | None = None, tolerance: float = 0.15, min_count: int = 8
 ) -> BoxCountFit:
     """Box-counting dimension of ``mask`` with the scaling range chosen from local slopes.
 
@@ -231,7 +233,7 @@ def box_counting_dimension(
 # ``np.median(np.concatenate([bc.slope for bc in box_counts]))``.
 
 
-def source_box_sizes(shape, bins: int = 10) -> np.ndarray:
+def source_box_sizes(shape: tuple[int, ...], bins: int = 10) -> np.ndarray:
     """porespy's default box sizes: ``unique(int(logspace(1, log10(min(shape)), bins)))``.
 
     Sizes run from 10 pixels (not 1, whatever porespy's docstring says) up to the short side of
@@ -248,7 +250,7 @@ def source_box_sizes(shape, bins: int = 10) -> np.ndarray:
     return np.unique(np.logspace(1, np.log10(side), int(bins)).astype(np.int64))
 
 
-def mixed_box_counts(mask, sizes) -> np.ndarray:
+def mixed_box_counts(mask: ArrayLike, sizes: ArrayLike) -> np.ndarray:
     """Number of ``s x s`` boxes holding both true and false pixels, for each size ``s``.
 
     porespy's count (``result += any(box); result -= all(box)``): boxes tile the image from the
@@ -288,7 +290,7 @@ def mixed_box_counts(mask, sizes) -> np.ndarray:
     return counts
 
 
-def gradient_slopes(sizes, counts) -> np.ndarray:
+def gradient_slopes(sizes: ArrayLike, counts: ArrayLike) -> np.ndarray:
     """porespy's local slopes ``-np.gradient(log N, log s)``, one per size.
 
     Central differences on the uneven ``log s`` grid inside, one-sided differences at both
@@ -320,14 +322,14 @@ class MedianSlopeDimension:
     spread: float
     stderr: float
     frame_medians: np.ndarray
-    sizes: tuple
-    counts: tuple
-    slopes: tuple
+    sizes: tuple[np.ndarray, ...]
+    counts: tuple[np.ndarray, ...]
+    slopes: tuple[np.ndarray, ...]
     n_slopes: int
     n_dropped: int
 
 
-def median_slope_dimension(masks, bins: int = 10) -> MedianSlopeDimension:
+def median_slope_dimension(masks: Sequence[ArrayLike], bins: int = 10) -> MedianSlopeDimension:
     """Box dimension of a set seen in several frames: the median of all local slopes.
 
     Each frame's boundary mask is counted with :func:`mixed_box_counts` at

@@ -12,24 +12,23 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._boundary import boundary_counts, fit_dimension
 from ._progress import Progress
 from ._sweep import (
     LabelKernel,
+    LossAndGrad,
     chunk_bounds,
     learning_rates,
     trainable,
     validate_sweep_arguments,
     with_criterion,
 )
-
-#: ``(x: (C, d), params) -> (f: (C,), g: (C, d))`` with per-lane ``(C,)`` hyperparameters.
-LossAndGrad = Callable
 
 __all__ = ["GridResult", "grid_sweep", "parameter_grid"]
 
@@ -106,8 +105,8 @@ class GridResult:
 
 def grid_sweep(
     loss_and_grad: LossAndGrad | None,
-    params,
-    x0,
+    params: ArrayLike,
+    x0: ArrayLike,
     *,
     levels: int = 12,
     lr_min: float = 0.0,

@@ -26,12 +26,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._boundary import DimensionFit, fit_dimension
 from ._progress import Progress
 from ._sweep import (
+    LossAndGrad,
     SweepResult,
     chunk_bounds,
     label_chunk,
@@ -86,7 +89,7 @@ def _canonical(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-def sweep_key(config: Mapping) -> str:
+def sweep_key(config: Mapping[str, Any]) -> str:
     """Content address of a sweep: 32 hex digits of the SHA-256 of its canonical JSON."""
     return hashlib.sha256(_canonical(config).encode()).hexdigest()[:32]
 
@@ -311,9 +314,9 @@ class SweepStore:
 
 
 def stored_lr_sweep(
-    loss_and_grad,
-    x0,
-    params: Sequence = (),
+    loss_and_grad: LossAndGrad | None,
+    x0: ArrayLike,
+    params: Sequence[ArrayLike] = (),
     *,
     out,
     identity: Mapping,

@@ -22,6 +22,7 @@ from typing import Protocol, runtime_checkable
 import jax
 import jax.numpy as jnp
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _x64  # noqa: F401
 from ._boundary import DimensionFit, boundary_counts, fit_dimension
@@ -48,7 +49,7 @@ CRITERIA = ("max", "sum", "above")
 MAX_LEVELS = 30
 _DTYPES = {"float64": jnp.float64, "float32": jnp.float32}
 
-LossAndGrad = Callable[[jax.Array, tuple], tuple[jax.Array, jax.Array]]
+LossAndGrad = Callable[[jax.Array, tuple[jax.Array, ...]], tuple[jax.Array, jax.Array]]
 
 
 @runtime_checkable
@@ -144,9 +145,9 @@ ENGINES = ("runs", "steps")
 
 def trainable(
     loss_and_grad: LossAndGrad,
-    lrs,
-    x0,
-    params: Sequence = (),
+    lrs: ArrayLike,
+    x0: ArrayLike,
+    params: Sequence[ArrayLike] = (),
     *,
     steps: int = 1000,
     bound: float = 1e8,
