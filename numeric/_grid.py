@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._boundary import boundary_counts, fit_dimension
+from ._boundary import DimensionFit, boundary_counts, fit_dimension
 from ._progress import Progress
 from ._sweep import (
     LabelKernel,
@@ -86,7 +86,7 @@ class GridResult:
         return np.stack([boundary_counts(row, self.levels) for row in self.labels])
 
     @functools.cached_property
-    def fits(self) -> list:
+    def fits(self) -> list[DimensionFit]:
         return [fit_dimension(c) for c in self.boundary_counts]
 
     @property

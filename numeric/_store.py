@@ -112,7 +112,7 @@ class BoundaryCounter:
 
     def __init__(self, levels: int):
         self.levels = levels
-        self.counts = np.zeros(levels + 1, dtype=np.int64)
+        self.counts: np.ndarray = np.zeros(levels + 1, dtype=np.int64)
         self._last = [None] * (levels + 1)  # last label of the level-n sub-grid seen
         self._next = 0
 
@@ -145,7 +145,7 @@ class StoredSweep:
     """
 
     path: Path
-    config: dict
+    config: dict[str, Any]
     levels: int
     boundary_counts: np.ndarray
     fit: DimensionFit
@@ -183,11 +183,13 @@ class StoredSweep:
 class SweepStore:
     """A folder of content-addressed sweeps (see the module docstring for the layout)."""
 
-    def __init__(self, root: str | os.PathLike):
-        self.root = Path(root)
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root: Path = Path(root)
 
     # -- manifest -------------------------------------------------------------------------
-    def open(self, config: Mapping, chunk_size: int, n_points: int) -> tuple[str, dict]:
+    def open(
+        self, config: Mapping[str, Any], chunk_size: int, n_points: int
+    ) -> tuple[str, dict[str, Any]]:
         """Create (or reopen) the sweep of ``config``; returns its key and manifest."""
         key = sweep_key(config)
         folder = self.root / key
@@ -212,7 +214,7 @@ class SweepStore:
         _atomic_write(mpath, json.dumps(manifest, indent=2).encode())
         return key, manifest
 
-    def manifest(self, key: str) -> dict:
+    def manifest(self, key: str) -> dict[str, Any]:
         return json.loads((self.root / key / "manifest.json").read_text())
 
     def keys(self) -> list[str]:

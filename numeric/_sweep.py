@@ -70,7 +70,9 @@ class LabelKernel(Protocol):
 
     name: str
 
-    def __call__(self, lrs, x0, params, steps: int, bound: float): ...
+    def __call__(
+        self, lrs: np.ndarray, x0: np.ndarray, params: np.ndarray, steps: int, bound: float
+    ) -> tuple[np.ndarray, int]: ...
 
 
 def chunk_bounds(total: int, size: int) -> list[tuple[int, int]]:

@@ -482,7 +482,7 @@ class ConnectivitySweep:
     normalized_length: np.ndarray
     beads: np.ndarray
     max_loss: np.ndarray
-    reasons: list
+    reasons: list[list[str]]
     example: object = None
 
     @staticmethod

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sympy
+from numpy.typing import ArrayLike
 
 from trainability.analytic import family, gd_jacobian, learning_rate_symbol
-from trainability.numeric import boundary_counts, local_slopes
+from trainability.numeric import DimensionFit, boundary_counts, local_slopes
 
 from .._comparison import comparison_entry
 from .._figures import plt, save_figure
@@ -35,7 +38,7 @@ from .._transition import grid_run, sweep_points
 from ._liu import QUICK_LEVELS, X0_GRID, critical, levels_options
 
 # Protocol of the headline single-curve results (reference file, "Protocol").
-PROTOCOL = {
+PROTOCOL: dict[str, Any] = {
     "eps": 0.2,
     "lam": 0.1,
     "x0": 1.0,
@@ -49,7 +52,9 @@ FIG2_LEVELS, FIG2_QUICK_LEVELS = 22, 20
 S2_FULL_LEVELS, S2_QUICK_LEVELS = 20, 16
 
 
-def plot_boundary_counts(counts, fit, title: str, path, paper=None):
+def plot_boundary_counts(
+    counts: ArrayLike, fit: DimensionFit, title: str, path: str | Path, paper: float | None = None
+) -> str:
     """The paper's log-log plot of ``B_N`` against ``N`` with the fitted line."""
     counts = np.asarray(counts)
     n = np.arange(counts.size)
@@ -68,7 +73,7 @@ def plot_boundary_counts(counts, fit, title: str, path, paper=None):
     return save_figure(fig, path)
 
 
-def boundary_local_slopes(counts) -> list[float | None]:
+def boundary_local_slopes(counts: ArrayLike) -> list[float | None]:
     """``log2(B_{2N} / B_N)`` between consecutive levels where ``B_N >= 2`` (else None).
 
     The box size of level ``n`` is ``1/N = 2**-n``, so these are the box-counting local slopes.
@@ -213,7 +218,7 @@ def figS2(args) -> dict:
 #: rates, 100 "curves", slope of log2 B_N fitted by least squares over the fixed levels
 #: n >= 11 (S4) / n >= 10 (S5), population standard deviation. Notebook outputs: S4 mean
 #: 0.9829, sd 0.0789; S5 mean 1.0004, sd 0.0111.
-RANDOM_X0 = {
+RANDOM_X0: dict[str, Any] = {
     # count: curves per protocol by default, the source's 100 (num_init = 100) for both.
     # S4: 2 x 100 sweeps of 2^20 learning rates, about 600 s of CPU with c-poly (measured:
     # 24 s of CPU for 2 x 4 curves), about five minutes on two quiet cores.
@@ -251,7 +256,7 @@ def _x0_arguments(parser, full_count: int):
     )
 
 
-def fixed_range_fit(counts, fit_from: int, zero_to_one: bool = False) -> float:
+def fixed_range_fit(counts: ArrayLike, fit_from: int, zero_to_one: bool = False) -> float:
     """Least-squares slope of ``log2 B_N`` against ``n`` over the levels ``n >= fit_from``:
     the fit of ``exp-6.ipynb``/``exp-7.ipynb`` (``np.linalg.lstsq``). A zero count gives
     ``-inf`` there and a NaN slope; ``zero_to_one`` counts it as 1 instead (as

@@ -29,10 +29,13 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from trainability.analytic import (
+    Landscape,
     convexity,
     critical_invariant,
     critical_scale,
@@ -291,7 +294,7 @@ def fig3b(args) -> dict:
 EPS1_AXIS, EPS2_AXIS = (0.0, 0.008), (0.0, 0.02)
 
 
-def convexity_boundary(land, rays: int = 64) -> np.ndarray:
+def convexity_boundary(land: Landscape, rays: int = 64) -> np.ndarray:
     """``(rays, 2)`` points ``(eps1, eps2)`` of the derived convexity boundary.
 
     Along each ray ``(eps1, eps2) = r (cos t * 0.008, sin t * 0.02)`` the critical ``r`` comes
@@ -436,7 +439,7 @@ def fig4a(args) -> dict:
 #: Both: eps = 0.2, lam = 0.1, x0 = (1/d)(1, ..., 1), 1000 steps, divergent when
 #: ``loss > 1e8 * d`` (criterion "above": a NaN loss compares False, so a NaN orbit counts as
 #: trainable), fit of :func:`source_fit` (zero counts set to 1, more than one usable level).
-DIMS_SOURCE = {
+DIMS_SOURCE: dict[str, dict[str, Any]] = {
     "additive": {"levels": 20, "dims": (1, 2, 5, 10, 20, 50, 100)},
     "multiplicative": {"levels": 16, "dims": tuple(range(1, 101))},
 }
@@ -666,7 +669,7 @@ S3_EPS = tuple(10.0 ** np.linspace(-10, -2, 10))
 S3_LAM = tuple(np.linspace(0.01, 1.0, 10))
 
 
-def source_fit(counts, min_levels: int = 2) -> tuple[float, float]:
+def source_fit(counts: ArrayLike, min_levels: int = 2) -> tuple[float, float]:
     """Liu's fit of the theory figures (``exp-3.ipynb``, and the GPU grids): zero counts set
     to 1, ``np.polyfit`` of ``log2 B_N`` over the levels with ``log2 B_N > 0`` (B_N >= 2)
     when there are at least ``min_levels`` of them (2: "more than one"; 4 for Fig. 4a:

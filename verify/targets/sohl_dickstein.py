@@ -19,13 +19,18 @@ this package's earlier estimator (an OLS slope over a scaling window of one fram
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
 from trainability.numeric import (
     NETWORK_ACTIVATIONS,
+    BoxCountFit,
     HyperGrid,
+    MedianSlopeDimension,
+    PhaseImage,
     boundary_pixels,
     box_counting_dimension,
     median_slope_dimension,
@@ -183,7 +188,7 @@ def _show_phase(ax, img, title):
     ax.set_title(title, fontsize=9)
 
 
-def plot_phase_and_boxcount(img, fit, title: str, path):
+def plot_phase_and_boxcount(img: PhaseImage, fit: BoxCountFit, title: str, path: str | Path) -> str:
     """The phase image and the box-count plot (counts and local slopes) side by side."""
     fig, (a0, a1) = plt.subplots(1, 2, figsize=(9.5, 4.2))
     _show_phase(a0, img, title)
@@ -211,7 +216,7 @@ def plot_phase_and_boxcount(img, fit, title: str, path):
     return save_figure(fig, path)
 
 
-def plot_zoom(frames, path):
+def plot_zoom(frames: Sequence[tuple[PhaseImage, BoxCountFit]], path: str | Path) -> str:
     """Zoom frames left to right, each box marking the next frame's window."""
     fig, axes = plt.subplots(1, len(frames), figsize=(3.4 * len(frames), 3.4), squeeze=False)
     for k, (ax, (img, fit)) in enumerate(zip(axes[0], frames, strict=True)):
@@ -245,7 +250,9 @@ def _frame_slopes_plot(ax, est):
     ax.set_title("median of all local slopes (source's estimator)", fontsize=9)
 
 
-def plot_zoom_out(frames, est, title: str, path):
+def plot_zoom_out(
+    frames: Sequence[PhaseImage], est: MedianSlopeDimension, title: str, path: str | Path
+) -> str:
     """Widest and deepest frame of the zoom-out sequence and every frame's local slopes."""
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
     _show_phase(axes[0], frames[0], f"{title}: widest frame")
