@@ -49,8 +49,9 @@ def test_example1_proven_corner_holds_and_beta_zero_fails():
     fs = alpha_beta_example(1)
     ok = alpha_beta_worst_slack(fs, 2.5, 2.0, samples=4096, refine=4)
     assert ok["holds"] and ok["worst_slack"] >= 0
+    assert ok["evidence"] == "sampled"  # passing on samples is not a proof on the box
     bad = alpha_beta_worst_slack(fs, 2.5, 0.0, samples=4096, refine=4)
-    assert not bad["holds"]
+    assert not bad["holds"] and bad["evidence"] == "certified violation"
     x, y = bad["worst_point"]
     exact = _exact_slack_example1(sympy.Rational(5, 2), 0, x, y)
     assert exact < 0

@@ -146,7 +146,9 @@ def alpha_beta_worst_slack(
     """Worst slack of the inequality over the example's box, with the point where it occurs.
 
     The measured worst slack is re-evaluated at 50 digits on the symbolic slack; ``holds``
-    uses that value (``>= -tol``), so a reported violation is certified in high precision.
+    uses that value (``>= -tol``), so a reported violation is certified in high precision,
+    while ``holds: True`` means "on every sampled point" (``"evidence": "sampled"``), not a
+    proof on the box (:func:`certify_alpha_beta_1d` proves it on R where it can).
     The record behind :func:`check_alpha_beta` (JSON-able, kept in reproduction outputs).
     """
     if not alpha > beta >= 0:
@@ -161,6 +163,7 @@ def alpha_beta_worst_slack(
         "alpha": float(alpha),
         "beta": float(beta),
         "holds": bool(precise >= -tol),
+        "evidence": "sampled" if precise >= -tol else "certified violation",
         "worst_slack": precise,
         "worst_slack_float64": w.value,
         "worst_point": [float(v) for v in w.point],
@@ -178,14 +181,15 @@ def check_alpha_beta(
     seed: int = 0,
     tol: float = 1e-9,
 ) -> Verdict:
-    """Verdict: the alpha-beta condition holds at ``(alpha, beta)`` on the example's box.
+    """Verdict: the alpha-beta condition at ``(alpha, beta)`` on sampled points of the box
+    (numeric evidence, not a proof; a failure is a violation certified at 50 digits).
 
     Measured: the worst slack of :func:`alpha_beta_worst_slack` (re-evaluated at 50 digits);
     ``why`` names the point and piece where it occurs.
     """
     r = alpha_beta_worst_slack(fs, alpha, beta, samples, refine, seed, tol)
     return Verdict(
-        "alpha-beta condition holds",
+        "alpha-beta condition on sampled points of the box",
         r["worst_slack"],
         ">= 0",
         tol,

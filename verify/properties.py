@@ -404,8 +404,9 @@ def no_fractal_boundary_when_convex(
 def alpha_beta_holds(
     fs: FiniteSum, alpha: float, beta: float, samples: int = 2**10, seed: int = 0
 ) -> Verdict:
-    """The alpha-beta condition holds at ``(alpha, beta)`` on the example's box (sampled worst
-    slack, re-evaluated at 50 digits: :func:`~trainability.verify.check_alpha_beta`)."""
+    """The alpha-beta condition at ``(alpha, beta)`` on sampled points of the example's box
+    (numeric evidence, not a proof: the sampled worst slack, re-evaluated at 50 digits, by
+    :func:`~trainability.verify.check_alpha_beta`)."""
     from ._alphabeta import check_alpha_beta
 
     return require(check_alpha_beta(fs, alpha, beta, samples=samples, seed=seed))
