@@ -109,16 +109,12 @@ static inline double tr_reduce(double u, int64_t *q) {{
 }}
 static inline double tr_sin_r(double r) {{
     double z = r * r;
-    double s = {s7!r};
-    s = {s6!r} + z * s; s = {s5!r} + z * s; s = {s4!r} + z * s; s = {s3!r} + z * s;
-    s = {s2!r} + z * s; s = {s1!r} + z * s; s = {s0!r} + z * s;
+{sin_horner}
     return r + r * (z * s);
 }}
 static inline double tr_cos_r(double r) {{
     double z = r * r;
-    double c = {c7!r};
-    c = {c6!r} + z * c; c = {c5!r} + z * c; c = {c4!r} + z * c; c = {c3!r} + z * c;
-    c = {c2!r} + z * c; c = {c1!r} + z * c; c = {c0!r} + z * c;
+{cos_horner}
     return 1.0 + z * c;
 }}
 static inline double tr_sin(double u) {{
@@ -771,8 +767,8 @@ def _c_sweep_source(land: Landscape, transcendentals: str, half_turn: bool) -> s
         P1=p.P1,
         P2=p.P2,
         P3=p.P3,
-        **{f"s{i}": c for i, c in enumerate(p.sin_coefficients)},
-        **{f"c{i}": c for i, c in enumerate(p.cos_coefficients)},
+        sin_horner=_horner("s", p.sin_coefficients),
+        cos_horner=_horner("c", p.cos_coefficients),
     )
     unpack_params = "\n".join(f"    const double tr_p{j} = P[{j}];" for j in range(npar))
     unpack_point = "\n".join(f"    const double tr_x{j} = xv[{j}];" for j in range(d))
