@@ -280,6 +280,9 @@ class CSweepKernel:
             for fn in (lib.tr_expv, lib.tr_tanhv, lib.tr_logv, lib.tr_coshv, lib.tr_sinhv):
                 fn.restype = None
                 fn.argtypes = [lg, vp, vp]
+            if hasattr(lib, "tr_vector_fn"):
+                lib.tr_vector_fn.restype = None
+                lib.tr_vector_fn.argtypes = [ctypes.c_int, lg, vp, vp]
             self._lib = lib
 
     def __reduce__(
@@ -459,6 +462,22 @@ class CSweepKernel:
         """The compiled polynomial ``sinh x`` (``analytic.sinh_error_bound``), shape ``(C,)``."""
         return self._elementwise(self._lib.tr_sinhv, x)
 
+    def vector_twin(self, name: str, x: ArrayLike) -> np.ndarray:
+        """The 4-lane vector version (``tr_v<name>``, used by the register tile) of the
+        transcendental ``name`` (``sin``, ``cos``, ``hsin``, ``hcos``, ``exp``, ``tanh``,
+        ``log``, ``cosh``, ``sinh``) at ``x: (C,)``; shape ``(C,)``. It is meant to equal the
+        scalar function (:meth:`sincos`, :meth:`exp`, ...) bit for bit."""
+        if name not in _VECTOR_TWINS:
+            raise ValueError(f"name must be one of {', '.join(_VECTOR_TWINS)}, got {name!r}")
+        x = np.asarray(x, np.float64).reshape(-1)
+        padded = np.zeros(-(-x.size // 4) * 4)
+        padded[: x.size] = x
+        y = np.empty_like(padded)
+        self._lib.tr_vector_fn(
+            _VECTOR_TWINS.index(name), padded.size, padded.ctypes.data, y.ctypes.data
+        )
+        return y[: x.size]
+
     @staticmethod
     def _elementwise(fn, x: ArrayLike) -> np.ndarray:
         x = np.ascontiguousarray(np.asarray(x, np.float64).reshape(-1))
@@ -468,6 +487,8 @@ class CSweepKernel:
 
 
 _CRITERION_CODE = {"max": 0, "sum": 1, "above": 2}
+#: The order of ``tr_vector_fn``'s index.
+_VECTOR_TWINS = ("sin", "cos", "hsin", "hcos", "exp", "tanh", "log", "cosh", "sinh")
 
 
 def _rebuild(
