@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import sympy
 
-from trainability.analytic import family, from_expression
+from trainability.analytic import c_sweep_source, family, from_expression, numpy_kernels
 from trainability.analytic._codegen_c import _loss_upper_bound
 from trainability.numeric import CompileError, learning_rates
 from trainability.verify import c_sweep_kernel
@@ -145,3 +145,113 @@ def test_d100_tiled_agrees_with_libm_kernel():
         pytest.skip(str(exc))
     assert 0.3 < ref.mean() < 0.95
     assert np.count_nonzero(got != ref) <= 2
+
+
+def _numpy_divergence_steps(land, lrs, x0, steps, bound):
+    """Brute-force NumPy loop (libm): the first step at which each lane's loss exceeds
+    ``bound`` (-1: never), to show where in a run the lanes of a tile diverge."""
+    lg = numpy_kernels(land).loss_and_grad
+    x = np.broadcast_to(np.asarray(x0, float), (lrs.size, land.dim)).copy()
+    k_div = np.full(lrs.size, -1)
+    with np.errstate(all="ignore"):
+        for k in range(steps + 1):
+            f, g = lg(x, land.parameter_values())
+            k_div[(k_div < 0) & ~(f <= bound)] = k
+            x = x - lrs[:, None] * g
+    return k_div
+
+
+@pytest.mark.parametrize("criterion", ["max", "sum", "above"])
+def test_tiled_equals_stepwise_when_lanes_diverge_mid_run_at_different_steps(criterion):
+    """Fig. 2a at lr in [1, 1.06]: within every 16-lane tile the lanes diverge at different
+    steps, mid-run (NumPy loop: 15 distinct steps among the first 16 lanes), some never.
+    A wrong lane offset, a flag that is overwritten instead of accumulated, or a run's
+    store left out changes labels here."""
+    land = family("additive", eps=0.2, lam=0.1)
+    lrs = np.linspace(1.0, 1.06, 96)
+    k_div = _numpy_divergence_steps(land, lrs, [1.0], 300, 1e8)
+    assert len(set(k_div[16:32] % 16)) > 8 and (k_div < 0).any()
+    k = _kernel(land).with_criterion(criterion)
+    (ref, _), (got, _) = _both(k, lrs, [1.0], land.parameter_values(), 300, 1e8)
+    np.testing.assert_array_equal(got, ref)
+    assert 0.1 < ref.mean() < 0.9
+
+
+@pytest.mark.parametrize("criterion", ["max", "sum", "above"])
+def test_tiled_equals_stepwise_when_arguments_leave_the_range_mid_run(criterion):
+    """x0 = 2e4 (sin argument 1.26e6, inside R = 1.6e6) and lr near 1: |1 - 2 lr| > 1
+    lanes grow past |x| = R lam / (2 pi) after some steps of a run, the run is redone
+    exactly (libm beyond R), and they diverge (bound 1e12) at steps 42..94 (NumPy loop)."""
+    land = family("additive", eps=0.2, lam=0.1)
+    lrs = np.linspace(0.95, 1.05, 64)
+    k_div = _numpy_divergence_steps(land, lrs, [2e4], 100, 1e12)
+    assert (k_div < 0).any() and (k_div > 16).any()
+    k = _kernel(land).with_criterion(criterion)
+    (ref, _), (got, ev) = _both(k, lrs, [2e4], land.parameter_values(), 100, 1e12)
+    np.testing.assert_array_equal(got, ref)
+    assert ev > lrs.size * 16  # beyond the first run, with reruns
+
+
+def _same_bits(a, b):
+    return (a.view(np.uint64) == b.view(np.uint64)) | (np.isnan(a) & np.isnan(b))
+
+
+def _scalar_values(k, name, x):
+    if name in ("sin", "cos", "hsin", "hcos"):
+        s, c = k.sincos(x, "quarter" if name in ("sin", "cos") else "half")
+        return s if name.endswith("sin") else c
+    return getattr(k, name)(x)
+
+
+def test_vector_transcendentals_equal_scalar_ones_bit_for_bit():
+    """The register tile's ``tr_v*`` functions against the scalar ones on random arguments
+    and specials (+-0, subnormals, +-inf, NaN, range ends): the same bits.
+
+    Reference: the scalar function called on one value at a time (as ``tr_lane_rerun``
+    calls it), and on the whole array (gcc's auto-vectorised loop, as the stepwise driver
+    runs it). The latter agrees too, except for sinh: gcc's auto-vectorised loop over the
+    scalar ``tr_sinh`` rounds differently from its own scalar code at some |x| > 1 (1 ulp;
+    the vector twin agrees with the scalar code).
+    """
+    k = _kernel(family("additive", eps=0.2, lam=0.1))
+    rng = np.random.default_rng(17)
+    specials = np.array(
+        [0.0, -0.0, 5e-324, -5e-324, 2.2e-308, np.inf, -np.inf, np.nan, 1.0, -1.0, 0.5]
+    )
+    wide = rng.uniform(-800, 800, 1000)
+    trig = np.concatenate([rng.uniform(-20, 20, 1000), rng.uniform(-1.6e6, 1.6e6, 1000)])
+    positive = 10.0 ** rng.uniform(-320, 308, 1000)
+    inputs = {
+        "sin": trig,
+        "cos": trig,
+        "hsin": trig,
+        "hcos": trig,
+        "exp": wide,
+        "tanh": np.concatenate([wide, rng.uniform(-3, 3, 1000)]),
+        "log": np.concatenate([positive, -positive[:100]]),
+        "cosh": wide,
+        "sinh": np.concatenate([wide, rng.uniform(-1.5, 1.5, 1000)]),
+    }
+    for name, x in inputs.items():
+        x = np.concatenate([x, specials])
+        vector = k.vector_twin(name, x)
+        one_by_one = np.array([_scalar_values(k, name, x[i : i + 1])[0] for i in range(x.size)])
+        same = _same_bits(vector, one_by_one)
+        assert same.all(), (name, x[~same][:5], vector[~same][:5], one_by_one[~same][:5])
+        if name != "sinh":
+            assert _same_bits(vector, _scalar_values(k, name, x)).all(), name
+    with pytest.raises(ValueError, match="name must be one of"):
+        k.vector_twin("tan", [0.0])
+
+
+def test_vector_tile_falls_back_where_the_step_has_no_vector_twin():
+    """A loss with a libm-only function (here sqrt) keeps the scalar tile; the vector tile
+    is used for the families (the generated source says which)."""
+    land = from_expression("x**2 + a*sqrt(1 + x**2)", {"a": 0.5})
+    assert "#define TR_VTILE 0" in c_sweep_source(land)
+    assert "#define TR_VTILE 1" in c_sweep_source(family("additive", eps=0.2, lam=0.1))
+    assert "#define TR_VTILE 0" in c_sweep_source(family("additive", eps=0.2, lam=0.1), "libm")
+    k = _kernel(land)
+    lrs = learning_rates(8, 0.0, 1.5)
+    (ref, _), (got, _) = _both(k, lrs, [1.0], (0.5,), 200, 1e8)
+    np.testing.assert_array_equal(got, ref)
