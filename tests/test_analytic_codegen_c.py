@@ -255,3 +255,42 @@ def test_vector_tile_falls_back_where_the_step_has_no_vector_twin():
     lrs = learning_rates(8, 0.0, 1.5)
     (ref, _), (got, _) = _both(k, lrs, [1.0], (0.5,), 200, 1e8)
     np.testing.assert_array_equal(got, ref)
+
+
+def _numpy_rule_labels(land, lrs, x0, steps, bound, criterion):
+    """Brute-force NumPy loop of the three divergence rules (see ``with_criterion``)."""
+    lg = numpy_kernels(land).loss_and_grad
+    x = np.broadcast_to(np.asarray(x0, float), (lrs.size, land.dim)).copy()
+    ok, s = np.ones(lrs.size, bool), np.zeros(lrs.size)
+    for k in range(steps + 1):
+        f, g = lg(x, land.parameter_values())
+        if criterion == "max":
+            ok &= f <= bound
+        elif k > 0 and criterion == "sum":
+            s += f
+            ok &= s < bound
+        elif k > 0:
+            ok &= ~(f > bound)
+        x = x - lrs[:, None] * g
+    return ok
+
+
+@pytest.mark.parametrize("criterion", ["max", "sum", "above"])
+def test_a_divergence_that_ends_mid_run_still_counts(criterion):
+    """``x**2 - 1`` from x0 in [2.5, 1.5] (lr from 0.02 to 0.4): the loss (and, being negative later, the sum of
+    losses) exceeds the bound 2 early in the first run and falls below it again, so a tile
+    that overwrote its divergence flags instead of accumulating them would call these lanes
+    trainable. Reference: the rules written out as a NumPy loop (no transcendentals, so the
+    same float64 orbit)."""
+    land = from_expression("x**2 - a", {"a": 1.0})
+    assert "#define TR_VTILE 1" in c_sweep_source(land)
+    lrs = np.linspace(0.02, 0.4, 48)
+    x0s = np.linspace(2.5, 1.5, lrs.size)[:, None]
+    k = _kernel(land).with_criterion(criterion)
+    (ref, _), (got, _) = _both(k, lrs, x0s, (1.0,), 40, 2.0, method="sweep_lanes")
+    np.testing.assert_array_equal(got, ref)
+    expect = np.array(
+        [_numpy_rule_labels(land, lrs[i : i + 1], x0s[i], 40, 2.0, criterion)[0] for i in range(48)]
+    )
+    np.testing.assert_array_equal(got, expect)
+    assert expect.any() and not expect.all()
