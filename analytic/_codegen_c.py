@@ -5,7 +5,12 @@ certified polynomial of :mod:`._sincos`, exp/tanh/log/cosh/sinh by those of :mod
 or libm) into a driver that labels learning rates:
 learning rates are innermost, in cache-sized blocks; GD steps are outermost, in runs of 16
 (the tiled driver: the divergence and out-of-range flags are accumulated in the step's own
-vectorised pass); finished lanes (diverged, or exactly periodic in floating point, see below)
+vectorised pass; a tile of ``TR_T`` = 16 lanes, four 4-lane vectors whose statements are
+interleaved, keeps its iterates, learning rates, sums and flags in registers for the whole
+run, ``tr_vtile_run``, with the vector twins ``tr_vsin``... of the transcendentals, which
+are printed from the same C text as the scalar ones, :data:`_TRANSCENDENTALS`, and equal
+them bit for bit; a step that calls a function without a vector twin keeps the scalar
+tile ``tr_tile_run``); finished lanes (diverged, or exactly periodic in floating point, see below)
 are compacted away between runs; blocks are spread over all cores with OpenMP. Under the
 max/above rules the loss itself is not evaluated where a certified upper bound
 (``_loss_upper_bound``: every sin/cos bounded by 1) stays below the bound; a run where it

@@ -19,6 +19,7 @@ Workloads (all: x0 as listed, 1000 steps, bound 1e8, max rule, float64):
     python benchmarks/bench_engine.py --workloads fig2a --levels 22
     python benchmarks/bench_engine.py --workloads gauss mult100 --levels 20 16
     python benchmarks/bench_engine.py --workloads gauss --levels 20 --libm
+    python benchmarks/bench_engine.py --workloads fig2a gauss --levels 22 20 --scalar-tile
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from trainability.analytic import family, from_expression
-from trainability.numeric import learning_rates
+from trainability.numeric import learning_rates, load_sweep_kernel
 from trainability.verify import c_sweep_kernel
 
 STEPS, BOUND, EPS, LAM = 1000, 1e8, 0.2, 0.1
@@ -156,6 +157,12 @@ def main(argv=None):
     ap.add_argument("--mult-lr-max", type=float, default=0.03)
     ap.add_argument("--stepwise", action="store_true", help="also time the stepwise driver")
     ap.add_argument(
+        "--scalar-tile",
+        action="store_true",
+        help="also time the same source with the scalar tile (TR_VTILE 0: the driver before "
+        "the register tile, one scalar loop over the block per step) on the full grid",
+    )
+    ap.add_argument(
         "--libm",
         action="store_true",
         help="also time the c-libm kernel on the full grid (what the vectorised polynomial "
@@ -188,6 +195,22 @@ def main(argv=None):
                 agree = np.mean(before[b][1] == sub_c)
                 parts.append(
                     f"{b} {base:,.0f} lr/s -> x{c_rate / base:.1f} (labels agree {agree:.4f})"
+                )
+            if args.scalar_tile and tiled and "#define TR_VTILE 1" in kernel.source:
+                scalar = load_sweep_kernel(
+                    kernel.source.replace("#define TR_VTILE 1", "#define TR_VTILE 0"),
+                    "c-poly",
+                    kernel.dim,
+                    kernel.n_params,
+                    block=kernel.block,
+                )
+                scalar(sub[:64], x0, params, STEPS, BOUND)
+                t = time.perf_counter()
+                scalar_labels, _ = scalar(lrs, x0, params, STEPS, BOUND)
+                scalar_rate = lrs.size / (time.perf_counter() - t)
+                parts.append(
+                    f"scalar tile {scalar_rate:,.0f} lr/s -> x{c_rate / scalar_rate:.2f} "
+                    f"(labels equal {np.array_equal(scalar_labels, labels)})"
                 )
             if args.libm and tiled:
                 libm = c_sweep_kernel(land, "libm")

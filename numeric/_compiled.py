@@ -227,8 +227,10 @@ class CSweepKernel:
         criterion: ``"max"`` (divergent when the loss exceeds the bound at any step) or
             ``"sum"`` (when the sum of the losses over the run reaches it); see
             :meth:`with_criterion`.
-        tiled: run the register-tiled driver (tiles of ``_TILE`` lanes kept in registers for
-            runs of 16 steps, flags accumulated in the same pass, compaction between runs);
+        tiled: run the register-tiled driver (runs of 16 steps; where the step has vector
+            twins of its functions, tiles of 16 lanes, four interleaved 4-lane vectors, stay
+            in registers for the whole run, else a scalar loop over the block per step;
+            flags accumulated in the same pass, compaction between runs);
             ``False`` runs the stepwise driver (one GD step over all lanes at a time, then
             the out-of-range and divergence scans). Both give the same labels; the tiled
             one counts whole runs as evaluations (a lane that diverges mid-run finishes it).
