@@ -461,12 +461,14 @@ static void tr_point_kernel(const double *restrict xv, const double *restrict P,
    lanes are compacted only between runs: one pass over the lane arrays per run. */
 #define TR_BAD 1
 #define TR_OOR 2
+/* The parameters of a tile driver (tr_tile_run, tr_vtile_run). */
+#define TR_TILE_PARAMS \
+    const int criterion, long k0, long kend, long nt, long B, const double *restrict LR, \
+    const double *restrict X, double *restrict XN, const double *restrict S, \
+    double *restrict SO, double *restrict MO, int64_t *restrict FL, const double *restrict P, \
+    double bound
 
-static inline __attribute__((always_inline)) void tr_tile_run(
-    const int criterion, long k0, long kend, long nt, long B, const double *restrict LR,
-    const double *restrict X, double *restrict XN, const double *restrict S,
-    double *restrict SO, double *restrict MO, int64_t *restrict FL, const double *restrict P,
-    double bound) {{
+static inline __attribute__((always_inline)) void tr_tile_run(TR_TILE_PARAMS) {{
 {unpack_params}
     int64_t *restrict BADV = FL, *restrict OORV = FL + B;
     for (long i = 0; i < nt; ++i) {{
@@ -703,11 +705,7 @@ def _c_substitution(land: Landscape) -> dict:
 #: does their comparisons lane by lane.)
 _VTILE = r"""
 #define TR_VTILE 1
-static inline __attribute__((always_inline)) void tr_vtile_run(
-    const int criterion, long k0, long kend, long nt, long B, const double *restrict LR,
-    const double *restrict X, double *restrict XN, const double *restrict S,
-    double *restrict SO, double *restrict MO, int64_t *restrict FL, const double *restrict P,
-    double bound) {{
+static inline __attribute__((always_inline)) void tr_vtile_run(TR_TILE_PARAMS) {{
 {unpack_params}
     for (long i = 0; i < nt; i += TR_T) {{
 {vinit}

@@ -149,6 +149,14 @@ def rate(fn, lrs):
     return lrs.size / (time.perf_counter() - t), labels
 
 
+def timed(kernel, lrs, sub, x0, params):
+    """``(lr/s, labels)`` of a second kernel on the full grid (warmed up on a few lanes)."""
+    kernel(sub[:64], x0, params, STEPS, BOUND)
+    t = time.perf_counter()
+    labels, _ = kernel(lrs, x0, params, STEPS, BOUND)
+    return lrs.size / (time.perf_counter() - t), labels
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workloads", nargs="+", default=["fig2a", "gauss", "mult100"])
@@ -204,20 +212,13 @@ def main(argv=None):
                     kernel.n_params,
                     block=kernel.block,
                 )
-                scalar(sub[:64], x0, params, STEPS, BOUND)
-                t = time.perf_counter()
-                scalar_labels, _ = scalar(lrs, x0, params, STEPS, BOUND)
-                scalar_rate = lrs.size / (time.perf_counter() - t)
+                scalar_rate, scalar_labels = timed(scalar, lrs, sub, x0, params)
                 parts.append(
                     f"scalar tile {scalar_rate:,.0f} lr/s -> x{c_rate / scalar_rate:.2f} "
                     f"(labels equal {np.array_equal(scalar_labels, labels)})"
                 )
             if args.libm and tiled:
-                libm = c_sweep_kernel(land, "libm")
-                libm(sub[:64], x0, params, STEPS, BOUND)
-                t = time.perf_counter()
-                libm_labels, _ = libm(lrs, x0, params, STEPS, BOUND)
-                libm_rate = lrs.size / (time.perf_counter() - t)
+                libm_rate, libm_labels = timed(c_sweep_kernel(land, "libm"), lrs, sub, x0, params)
                 parts.append(
                     f"c-libm {libm_rate:,.0f} lr/s -> x{c_rate / libm_rate:.1f} "
                     f"(labels differ {np.mean(libm_labels != labels):.2e})"
