@@ -70,28 +70,33 @@ class _Printer(C99CodePrinter):
             return fn
         return f"{self.p}h{fn}" if expr.args[0] in self.half else f"{self.p}{fn}"
 
+    def _arg(self, expr) -> str:
+        # A vector twin takes tr_vd: an argument of the hyperparameters alone is a scalar.
+        text = self._print(expr.args[0])
+        return f"tr_vsplat({text})" if self.vector and self.fast else text
+
     def _print_sin(self, expr):
-        return f"{self._name(expr, 'sin')}({self._print(expr.args[0])})"
+        return f"{self._name(expr, 'sin')}({self._arg(expr)})"
 
     def _print_cos(self, expr):
-        return f"{self._name(expr, 'cos')}({self._print(expr.args[0])})"
+        return f"{self._name(expr, 'cos')}({self._arg(expr)})"
 
     def _print_exp(self, expr):
         # The certified polynomial exp (EXP) is valid on the whole real line: no fallback.
-        return f"{self.p + 'exp' if self.fast else 'exp'}({self._print(expr.args[0])})"
+        return f"{self.p + 'exp' if self.fast else 'exp'}({self._arg(expr)})"
 
     def _print_tanh(self, expr):
         # Likewise the certified tanh (tanh_error_bound) and log (log_error_bound).
-        return f"{self.p + 'tanh' if self.fast else 'tanh'}({self._print(expr.args[0])})"
+        return f"{self.p + 'tanh' if self.fast else 'tanh'}({self._arg(expr)})"
 
     def _print_cosh(self, expr):
-        return f"{self.p + 'cosh' if self.fast else 'cosh'}({self._print(expr.args[0])})"
+        return f"{self.p + 'cosh' if self.fast else 'cosh'}({self._arg(expr)})"
 
     def _print_sinh(self, expr):
-        return f"{self.p + 'sinh' if self.fast else 'sinh'}({self._print(expr.args[0])})"
+        return f"{self.p + 'sinh' if self.fast else 'sinh'}({self._arg(expr)})"
 
     def _print_log(self, expr):  # (SymPy's log has one argument: log(x, b) is log(x)/log(b))
-        return f"{self.p + 'log' if self.fast else 'log'}({self._print(expr.args[0])})"
+        return f"{self.p + 'log' if self.fast else 'log'}({self._arg(expr)})"
 
     def _print_Abs(self, expr):
         if self.vector:  # fabs of each lane, by the sign bit
@@ -1088,7 +1093,9 @@ def _vector_tile(land: Landscape, fast, half_turn, arg_names, upper, unpack_para
         check_above = _VTILE_CHECK_U["above"].format(vstrict=vstrict)
     body = "\n".join(lines)
     called = set(re.findall(r"\b([A-Za-z_]\w*)\s*\(", body))
-    if not called <= _VECTOR_FUNCTIONS or "?" in body:
+    # (comparisons, e.g. SymPy's sign(x) as ((x) > 0) - ((x) < 0), and ternaries have
+    # int results, not lane masks: those keep the scalar tile too)
+    if not called <= _VECTOR_FUNCTIONS or re.search(r"[<>?!]|==|&&|\|\|", body):
         return "#define TR_VTILE 0"
     n = _TILE // 4
     load = [

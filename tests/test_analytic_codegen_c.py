@@ -8,6 +8,9 @@ every divergence rule, with and without the periodic exit, and on orbits that le
 polynomial's range (the exact fallback).
 """
 
+import os
+import shutil
+
 import numpy as np
 import pytest
 import sympy
@@ -245,10 +248,12 @@ def test_vector_transcendentals_equal_scalar_ones_bit_for_bit():
 
 
 def test_vector_tile_falls_back_where_the_step_has_no_vector_twin():
-    """A loss with a libm-only function (here sqrt) keeps the scalar tile; the vector tile
-    is used for the families (the generated source says which)."""
+    """A loss with a libm-only function (here sqrt) or a comparison (the gradient of
+    Abs(x) is SymPy's sign(x), printed as comparisons) keeps the scalar tile; the vector
+    tile is used for the families (the generated source says which)."""
     land = from_expression("x**2 + a*sqrt(1 + x**2)", {"a": 0.5})
     assert "#define TR_VTILE 0" in c_sweep_source(land)
+    assert "#define TR_VTILE 0" in c_sweep_source(from_expression("x**2 + a*Abs(x)", {"a": 1}))
     assert "#define TR_VTILE 1" in c_sweep_source(family("additive", eps=0.2, lam=0.1))
     assert "#define TR_VTILE 0" in c_sweep_source(family("additive", eps=0.2, lam=0.1), "libm")
     k = _kernel(land)
@@ -277,11 +282,11 @@ def _numpy_rule_labels(land, lrs, x0, steps, bound, criterion):
 
 @pytest.mark.parametrize("criterion", ["max", "sum", "above"])
 def test_a_divergence_that_ends_mid_run_still_counts(criterion):
-    """``x**2 - 1`` from x0 in [2.5, 1.5] (lr from 0.02 to 0.4): the loss (and, being negative later, the sum of
-    losses) exceeds the bound 2 early in the first run and falls below it again, so a tile
-    that overwrote its divergence flags instead of accumulating them would call these lanes
-    trainable. Reference: the rules written out as a NumPy loop (no transcendentals, so the
-    same float64 orbit)."""
+    """``x**2 - 1`` from x0 in [2.5, 1.5] (lr from 0.02 to 0.4): the loss (and, the loss
+    being negative later, the sum of losses) exceeds the bound 2 early in the first run and
+    falls below it again, so a tile that overwrote its divergence flags instead of
+    accumulating them would call these lanes trainable. Reference: the rules written out as
+    a NumPy loop (no transcendentals, so the same float64 orbit)."""
     land = from_expression("x**2 - a", {"a": 1.0})
     assert "#define TR_VTILE 1" in c_sweep_source(land)
     lrs = np.linspace(0.02, 0.4, 48)
@@ -294,3 +299,32 @@ def test_a_divergence_that_ends_mid_run_still_counts(criterion):
     )
     np.testing.assert_array_equal(got, expect)
     assert expect.any() and not expect.all()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x**2 + a*cosh(x/b)/cosh(1/b)",  # a transcendental of the hyperparameters alone
+        "x**2 + a*sin(b)*cos(x/b) + exp(a) + log(b)",
+        "x**2 + a*tanh(x)*log(1 + x**2) + sinh(a*x)/10",
+        "x**2 + b*x*exp(-x**2) + a*cos(x)**2",  # tr_vabs of a in the certified bound
+    ],
+)
+def test_vector_tile_compiles_and_agrees_for_every_function_kind(text):
+    """Every transcendental with a vector twin, of x and of hyperparameters alone (scalars
+    broadcast), in loss and gradient: the register tile is used, compiles (a compile error
+    would silently send users to the JAX backend, so it fails here rather than skips where
+    gcc exists), and gives the stepwise driver's labels."""
+    land = from_expression(text, {p: v for p, v in (("a", 0.2), ("b", 0.3)) if p in text})
+    assert "#define TR_VTILE 1" in c_sweep_source(land)
+    try:
+        k = c_sweep_kernel(land, "poly")
+    except CompileError:
+        if shutil.which(os.environ.get("CC", "gcc")):
+            raise
+        pytest.skip("no C compiler")
+    lrs = learning_rates(9, 0.0, 1.5)
+    for criterion in ("max", "sum"):
+        kc = k.with_criterion(criterion)
+        (ref, _), (got, _) = _both(kc, lrs, [0.8], land.parameter_values(), 120, 1e6)
+        np.testing.assert_array_equal(got, ref)
