@@ -19,6 +19,7 @@ Workloads (all: x0 as listed, 1000 steps, bound 1e8, max rule, float64):
     python benchmarks/bench_engine.py --workloads fig2a --levels 22
     python benchmarks/bench_engine.py --workloads gauss mult100 --levels 20 16
     python benchmarks/bench_engine.py --workloads gauss --levels 20 --libm
+    python benchmarks/bench_engine.py --workloads fig2a gauss --levels 22 20 --scalar-tile
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from trainability.analytic import family, from_expression
-from trainability.numeric import learning_rates
+from trainability.numeric import learning_rates, load_sweep_kernel
 from trainability.verify import c_sweep_kernel
 
 STEPS, BOUND, EPS, LAM = 1000, 1e8, 0.2, 0.1
@@ -148,6 +149,14 @@ def rate(fn, lrs):
     return lrs.size / (time.perf_counter() - t), labels
 
 
+def timed(kernel, lrs, sub, x0, params):
+    """``(lr/s, labels)`` of a second kernel on the full grid (warmed up on a few lanes)."""
+    kernel(sub[:64], x0, params, STEPS, BOUND)
+    t = time.perf_counter()
+    labels, _ = kernel(lrs, x0, params, STEPS, BOUND)
+    return lrs.size / (time.perf_counter() - t), labels
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workloads", nargs="+", default=["fig2a", "gauss", "mult100"])
@@ -155,6 +164,12 @@ def main(argv=None):
     ap.add_argument("--baseline-levels", type=int, default=14)
     ap.add_argument("--mult-lr-max", type=float, default=0.03)
     ap.add_argument("--stepwise", action="store_true", help="also time the stepwise driver")
+    ap.add_argument(
+        "--scalar-tile",
+        action="store_true",
+        help="also time the same source with the scalar tile (TR_VTILE 0: the driver before "
+        "the register tile, one scalar loop over the block per step) on the full grid",
+    )
     ap.add_argument(
         "--libm",
         action="store_true",
@@ -189,12 +204,21 @@ def main(argv=None):
                 parts.append(
                     f"{b} {base:,.0f} lr/s -> x{c_rate / base:.1f} (labels agree {agree:.4f})"
                 )
+            if args.scalar_tile and tiled and "#define TR_VTILE 1" in kernel.source:
+                scalar = load_sweep_kernel(
+                    kernel.source.replace("#define TR_VTILE 1", "#define TR_VTILE 0"),
+                    "c-poly",
+                    kernel.dim,
+                    kernel.n_params,
+                    block=kernel.block,
+                )
+                scalar_rate, scalar_labels = timed(scalar, lrs, sub, x0, params)
+                parts.append(
+                    f"scalar tile {scalar_rate:,.0f} lr/s -> x{c_rate / scalar_rate:.2f} "
+                    f"(labels equal {np.array_equal(scalar_labels, labels)})"
+                )
             if args.libm and tiled:
-                libm = c_sweep_kernel(land, "libm")
-                libm(sub[:64], x0, params, STEPS, BOUND)
-                t = time.perf_counter()
-                libm_labels, _ = libm(lrs, x0, params, STEPS, BOUND)
-                libm_rate = lrs.size / (time.perf_counter() - t)
+                libm_rate, libm_labels = timed(c_sweep_kernel(land, "libm"), lrs, sub, x0, params)
                 parts.append(
                     f"c-libm {libm_rate:,.0f} lr/s -> x{c_rate / libm_rate:.1f} "
                     f"(labels differ {np.mean(libm_labels != labels):.2e})"

@@ -227,8 +227,10 @@ class CSweepKernel:
         criterion: ``"max"`` (divergent when the loss exceeds the bound at any step) or
             ``"sum"`` (when the sum of the losses over the run reaches it); see
             :meth:`with_criterion`.
-        tiled: run the register-tiled driver (tiles of ``_TILE`` lanes kept in registers for
-            runs of 16 steps, flags accumulated in the same pass, compaction between runs);
+        tiled: run the register-tiled driver (runs of 16 steps; where the step has vector
+            twins of its functions, tiles of 16 lanes, four interleaved 4-lane vectors, stay
+            in registers for the whole run, else a scalar loop over the block per step;
+            flags accumulated in the same pass, compaction between runs);
             ``False`` runs the stepwise driver (one GD step over all lanes at a time, then
             the out-of-range and divergence scans). Both give the same labels; the tiled
             one counts whole runs as evaluations (a lane that diverges mid-run finishes it).
@@ -280,6 +282,9 @@ class CSweepKernel:
             for fn in (lib.tr_expv, lib.tr_tanhv, lib.tr_logv, lib.tr_coshv, lib.tr_sinhv):
                 fn.restype = None
                 fn.argtypes = [lg, vp, vp]
+            if hasattr(lib, "tr_vector_fn"):
+                lib.tr_vector_fn.restype = None
+                lib.tr_vector_fn.argtypes = [ctypes.c_int, lg, vp, vp]
             self._lib = lib
 
     def __reduce__(
@@ -459,6 +464,22 @@ class CSweepKernel:
         """The compiled polynomial ``sinh x`` (``analytic.sinh_error_bound``), shape ``(C,)``."""
         return self._elementwise(self._lib.tr_sinhv, x)
 
+    def vector_twin(self, name: str, x: ArrayLike) -> np.ndarray:
+        """The 4-lane vector version (``tr_v<name>``, used by the register tile) of the
+        transcendental ``name`` (``sin``, ``cos``, ``hsin``, ``hcos``, ``exp``, ``tanh``,
+        ``log``, ``cosh``, ``sinh``) at ``x: (C,)``; shape ``(C,)``. It is meant to equal the
+        scalar function (:meth:`sincos`, :meth:`exp`, ...) bit for bit."""
+        if name not in _VECTOR_TWINS:
+            raise ValueError(f"name must be one of {', '.join(_VECTOR_TWINS)}, got {name!r}")
+        x = np.asarray(x, np.float64).reshape(-1)
+        padded = np.zeros(-(-x.size // 4) * 4)
+        padded[: x.size] = x
+        y = np.empty_like(padded)
+        self._lib.tr_vector_fn(
+            _VECTOR_TWINS.index(name), padded.size, padded.ctypes.data, y.ctypes.data
+        )
+        return y[: x.size]
+
     @staticmethod
     def _elementwise(fn, x: ArrayLike) -> np.ndarray:
         x = np.ascontiguousarray(np.asarray(x, np.float64).reshape(-1))
@@ -468,6 +489,8 @@ class CSweepKernel:
 
 
 _CRITERION_CODE = {"max": 0, "sum": 1, "above": 2}
+#: The order of ``tr_vector_fn``'s index.
+_VECTOR_TWINS = ("sin", "cos", "hsin", "hcos", "exp", "tanh", "log", "cosh", "sinh")
 
 
 def _rebuild(

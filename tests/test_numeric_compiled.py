@@ -216,3 +216,31 @@ def test_jax_poly_and_c_poly_agree_label_for_label():
     c = lr_sweep(None, 1.0, (0.2, 0.1), levels=12, backend=_kernel(land))
     j = lr_sweep(fast_jax_kernels(land).loss_and_grad, 1.0, (0.2, 0.1), levels=12)
     assert np.count_nonzero(c.labels != j.labels) <= 2
+
+
+def test_fallback_flags_without_march_native(monkeypatch, tmp_path):
+    """The kernel built with the first fallback flags (no -march=native: the 4-lane vector
+    type lowers to SSE2 pairs, no FMA): tiled and stepwise labels equal, the vector
+    transcendentals equal the scalar ones, and labels agree with the native build on all but
+    rounding-sensitive lanes (reference: the native kernel)."""
+    import trainability.numeric._compiled as compiled
+    from trainability.analytic import c_sweep_source
+
+    land = family("additive", eps=0.2, lam=0.1)
+    native = _kernel(land)
+    monkeypatch.setattr(compiled, "_FLAGS", compiled._FALLBACK_FLAGS[0])
+    monkeypatch.setenv("TRAINABILITY_CACHE", str(tmp_path))
+    try:
+        k = compiled.CSweepKernel(c_sweep_source(land), "c-poly", 1, 2)
+    except CompileError as exc:  # pragma: no cover - no compiler on this machine
+        pytest.skip(str(exc))
+    assert "-march=native" not in k.flags
+    lrs = learning_rates(11, 0.0, 1.5)
+    k.tiled = False
+    step, _ = k(lrs, [1.0], (0.2, 0.1), 300, 1e8)
+    k.tiled = True
+    tiled, _ = k(lrs, [1.0], (0.2, 0.1), 300, 1e8)
+    np.testing.assert_array_equal(tiled, step)
+    u = np.random.default_rng(2).uniform(-50, 50, 4000)
+    assert np.array_equal(k.vector_twin("sin", u), k.sincos(u)[0])
+    assert np.mean(tiled != native(lrs, [1.0], (0.2, 0.1), 300, 1e8)[0]) < 0.01
