@@ -468,13 +468,14 @@ class LogPolynomial:
 
     ``x = 2**e m`` with ``m`` in ``[sqrt(1/2), sqrt(2))`` from the exponent bits (subnormal
     ``x`` scaled by ``2**54`` first), ``f = m - 1`` (exact, Sterbenz), ``s = f/(2 + f)``,
-    ``log m = 2 atanh(s) = 2s + s z P(z)`` with ``z = s*s`` and ``P`` the atanh series
-    ``2/3 + 2/5 z + ...`` (``coefficients``), and ``e ln2`` as ``e*L1`` (exact) ``+ e*L2``.
+    ``log m = 2 atanh(s) = 2s + s z P(z)`` with ``z = s*s`` and ``P`` the minimax polynomial
+    (:func:`minimax_log`) of the atanh series ``2/3 + 2/5 z + ...`` (``coefficients``), and
+    ``e ln2`` as ``e*L1`` (exact) ``+ e*L2``.
     """
 
     L1: float
     L2: float
-    coefficients: tuple[float, ...]  # of z**0, z**1, ... in P(z): 2/3, 2/5, ...
+    coefficients: tuple[float, ...]  # of z**0, z**1, ... in P(z): ~2/3, ~2/5, ...
 
 
 def _make_log(terms: int = 10) -> LogPolynomial:
@@ -485,9 +486,28 @@ def _make_log(terms: int = 10) -> LogPolynomial:
     return LogPolynomial(EXP.L1, EXP.L2, coefs)
 
 
-#: The polynomial logarithm of the C kernels (10 atanh-series terms after ``2s``: the
-#: truncation stays below 0.01 roundings on ``|s| <= 3 - 2 sqrt 2``).
-LOG = _make_log()
+#: Main's 10 atanh-series terms after ``2s``: the reference for the minimax ones.
+_TAYLOR_LOG = _make_log()
+
+#: Number of minimax coefficients of ``P``: the lowest whose certified bound stays at or
+#: below the series' (7 exceeds it by 0.0005 roundings; tests/test_analytic_exp.py).
+MINIMAX_LOG_TERMS = 8
+
+#: The polynomial logarithm of the C kernels: ``minimax_log(MINIMAX_LOG_TERMS)``, stored so
+#: that importing is fast (a test re-derives it bit for bit).
+LOG = dataclasses.replace(
+    _TAYLOR_LOG,
+    coefficients=(
+        0.6666666666666666,
+        0.40000000000004954,
+        0.2857142856939601,
+        0.22222222609779307,
+        0.18181778106515287,
+        0.15387000194410635,
+        0.1325189054770703,
+        0.13237085948673277,
+    ),
+)
 _SQRT_HALF_BITS = np.float64(np.sqrt(0.5)).view(np.uint64)
 
 
@@ -528,7 +548,8 @@ def log_error_bound(poly: LogPolynomial | None = None) -> dict[str, float]:
     - ``log_m``: ``s = f/(2 + f)`` carries two roundings (relative sensitivity of
       ``2 atanh s`` to ``s`` is at most ``1/(1 - s**2)``); then the running error of ``z``,
       of the Horner evaluation of ``P`` and of ``s z P + 2s``, relative to
-      ``|log m| >= 2|s|``; plus the atanh series' remainder.
+      ``|log m| >= 2|s|``, with the certified ``max |z (P~ - P)|`` of the polynomial
+      against the atanh series (:func:`log_truncation`).
     - ``total``: ``e = 0`` gives ``log_m``; for ``e != 0`` the roundings of ``e*L2 + log m``
       and of the final sum and the tail ``|e| |ln2 - L1 - L2|``, relative to
       ``|log x| >= |e| ln2 - max|log m|``, maximised over every exponent ``e``.
@@ -548,7 +569,6 @@ def log_error_bound(poly: LogPolynomial | None = None) -> dict[str, float]:
         sens = 1 / (1 - s_max**2)
         s_max = s_max * (1 + sigma)
         coefs = [mpmath.mpf(c) for c in p.coefficients]
-        K = len(coefs)
         z_max = s_max**2 * (1 + u)
         dz = u * s_max**2
         V, E = abs(coefs[-1]), mpmath.mpf(0)
@@ -556,13 +576,12 @@ def log_error_bound(poly: LogPolynomial | None = None) -> dict[str, float]:
             prod = z_max * V
             E = z_max * E + V * dz + u * prod + u * (abs(c) + prod)
             V = abs(c) + prod
-        coef = sum(abs(c - mpmath.mpf(2) / (2 * k + 3)) * z_max**k for k, c in enumerate(coefs))
         T = z_max * V  # z P
-        e_T = z_max * (E + coef) + V * dz + u * T
+        # Certified |z P~(z) - z P(z)| (truncation and coefficient rounding together).
+        e_T = z_max * E + log_truncation(p.coefficients, z_max) + V * dz + u * T
         # s z P + 2s: absolute error |s| (e_T + u T) + u |result|; relative to 2|s|.
         eval_rel = (e_T + u * T) / 2 + u * (1 + T / 2)
-        trunc = s_max ** (2 * K + 2) / (2 * K + 3) / (1 - s_max**2)
-        log_m = sens * sigma + eval_rel + trunc
+        log_m = sens * sigma + eval_rel
         lm_max = 2 * mpmath.atanh(s_max) * (1 + log_m)
         tail = abs(ln2 - mpmath.mpf(p.L1) - mpmath.mpf(p.L2))
         worst = log_m
@@ -572,3 +591,57 @@ def log_error_bound(poly: LogPolynomial | None = None) -> dict[str, float]:
             err = lm_max * log_m + u * lo + u * (e * ln2 + lm_max) + e * tail
             worst = max(worst, err / res_min)
         return {"s_max": float(s_max), "log_m": float(log_m), "total": float(worst)}
+
+
+def _atanh_series(z: mpf) -> mpf:
+    """``P(z) = (2 atanh(s) - 2s)/(s z) = sum 2 z**k/(2k + 3)``, ``s = sqrt z`` (mpmath,
+    35 guard digits for the cancellation)."""
+    import mpmath
+
+    if z == 0:
+        return mpmath.mpf(2) / 3
+    with mpmath.extradps(35):
+        s = mpmath.sqrt(z)
+        return (2 * mpmath.atanh(s) - 2 * s) / (s * z)
+
+
+def log_truncation(coefficients: tuple[float, ...], z_max: mpf) -> mpf:
+    """Certified ``max |z P~(z) - z P(z)|`` over ``0 <= z <= z_max`` for the exact
+    polynomial ``P~`` of the float64 ``coefficients`` and the atanh series ``P``; the
+    series' tail after degree ``K`` of ``z P`` is at most ``2 z**(K+1)/(2K + 3)/(1 - z)``."""
+    import mpmath
+    from flint import fmpq, fmpq_poly
+
+    from ._remez import as_fmpq, certified_deviation
+
+    zP = fmpq_poly([0] + [as_fmpq(c) for c in coefficients])
+    with mpmath.workdps(60):
+        return certified_deviation(
+            zP,
+            lambda k: fmpq(2, 2 * k + 1) if k else fmpq(0),
+            0,
+            z_max,
+            lambda K: 2 * z_max ** (K + 1) / (2 * K + 3) / (1 - z_max),
+        )
+
+
+def _log_z_max() -> mpf:
+    """``z_max = s_max**2 (1 + u)`` of :func:`log_error_bound` (mpmath, 60 digits)."""
+    import mpmath
+
+    with mpmath.workdps(60):
+        u = mpmath.mpf(2) ** -53
+        sigma = (1 + u) ** 2 / (1 - u) - 1
+        s_max = (3 - 2 * mpmath.sqrt(2)) * (1 + 4 * u) * (1 + sigma)
+        return s_max**2 * (1 + u)
+
+
+def minimax_log(terms: int) -> tuple[float, ...]:
+    """Float64 minimax coefficients of ``P(z)`` (``log m = 2s + s z P(z)``, ``z = s*s``)
+    on ``[0, z_max]``, weight ``z`` (the absolute error of ``z P``, which enters the
+    relative bound of ``log m`` halved), rounded one by one with re-fits
+    (:func:`~trainability.analytic._remez.float64_minimax`)."""
+    from ._remez import float64_minimax
+
+    P, _ = float64_minimax(_atanh_series, lambda z: z, 0, _log_z_max(), range(terms))
+    return P
