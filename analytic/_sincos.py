@@ -157,13 +157,18 @@ HALFTURN = dataclasses.replace(
 _MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer (|v| < 2**51)
 
 
-def sincos_numpy(u: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def sincos_numpy(
+    u: ArrayLike, poly: SinCosPolynomial | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """NumPy mirror of the polynomial (same operations as the C and JAX code), ``|u| <= R``.
 
     Returns ``(sin u, cos u)`` as float64 arrays; values outside ``[-R, R]`` are garbage
-    (callers fall back to the exact function there).
+    (callers fall back to the exact function there). ``poly``: a quarter-turn polynomial,
+    :data:`SINCOS` by default.
     """
-    p = SINCOS
+    p = SINCOS if poly is None else poly
+    if p.turn != "quarter":
+        raise ValueError("sincos_numpy mirrors the quarter-turn reduction only")
     u = np.asarray(u, dtype=np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
         t = u * p.two_over_pi + _MAGIC
@@ -204,8 +209,9 @@ def sincos_error_bound(poly: SinCosPolynomial | None = None) -> dict[str, float]
       coefficients' rounding and the minimax (or Taylor) truncation together.
     - ``evaluation``: running error bound of the Horner evaluation in float64.
 
-    Returns a dict with the three parts, ``r_max``, ``R``, ``total_sin``, ``total_cos``
-    and ``total`` (their maximum).
+    Returns a dict with the three parts (``truncation`` the larger of ``truncation_sin``
+    and ``truncation_cos``), ``r_max``, ``R``, ``total_sin``, ``total_cos`` and ``total``
+    (their maximum).
     """
     import mpmath
 
@@ -245,6 +251,8 @@ def sincos_error_bound(poly: SinCosPolynomial | None = None) -> dict[str, float]
             "R": float(R),
             "r_max": float(r_max),
             "reduction": float(reduction),
+            "truncation_sin": float(truncation_sin),
+            "truncation_cos": float(truncation_cos),
             "truncation": float(max(truncation_sin, truncation_cos)),
             "evaluation": float(max(eval_sin, eval_cos)),
             "total_sin": float(total_sin),
