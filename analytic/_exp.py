@@ -265,7 +265,8 @@ def tanh_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:
       ``eta/(1 - eta)`` (its sensitivity ``2/(e + 2)`` is at most 1 for ``e >= 0``), plus the
       roundings of the sum and the division.
 
-    Returns a dict with ``expm1_small``, ``expm1_large``, ``x_max`` and ``total``.
+    Returns a dict with ``truncation`` (the certified ``max |h~ - h|``,
+    :func:`h_truncation`), ``expm1_small``, ``expm1_large``, ``x_max`` and ``total``.
     """
     import mpmath
 
@@ -282,9 +283,10 @@ def tanh_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:
                 prod = rm * V
                 E = rm * E + u * prod + u * (abs(c) + prod)
                 V = abs(c) + prod
-            return V, E + h_truncation(p.coefficients[1:], rm)
+            return V, E + truncation
 
         # n = 0: 0 <= y = r <= r_max; expm1(y)/y >= 1 and h >= 1.
+        truncation = h_truncation(p.coefficients[1:], r_max)
         V, A = h_errors(r_max)
         small = (A + u * V) * (1 + u)
         # n >= 1: |r| <= r_max; |q~ - (e**r~ - 1)| <= |r|(A + u V), then the reduction.
@@ -294,6 +296,7 @@ def tanh_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:
         total = (1 + eta / (1 - eta)) * (1 + u) / (1 - u) - 1
         return {
             "x_max": TANH_X_MAX,
+            "truncation": float(truncation),
             "expm1_small": float(small),
             "expm1_large": float(large),
             "total": float(total),
@@ -554,7 +557,8 @@ def log_error_bound(poly: LogPolynomial | None = None) -> dict[str, float]:
       and of the final sum and the tail ``|e| |ln2 - L1 - L2|``, relative to
       ``|log x| >= |e| ln2 - max|log m|``, maximised over every exponent ``e``.
 
-    Returns a dict with ``s_max``, ``log_m`` and ``total``.
+    Returns a dict with ``s_max``, ``truncation`` (:func:`log_truncation`), ``log_m`` and
+    ``total``.
     """
     import mpmath
 
@@ -578,7 +582,8 @@ def log_error_bound(poly: LogPolynomial | None = None) -> dict[str, float]:
             V = abs(c) + prod
         T = z_max * V  # z P
         # Certified |z P~(z) - z P(z)| (truncation and coefficient rounding together).
-        e_T = z_max * E + log_truncation(p.coefficients, z_max) + V * dz + u * T
+        truncation = log_truncation(p.coefficients, z_max)
+        e_T = z_max * E + truncation + V * dz + u * T
         # s z P + 2s: absolute error |s| (e_T + u T) + u |result|; relative to 2|s|.
         eval_rel = (e_T + u * T) / 2 + u * (1 + T / 2)
         log_m = sens * sigma + eval_rel
@@ -590,7 +595,12 @@ def log_error_bound(poly: LogPolynomial | None = None) -> dict[str, float]:
             lo = e * abs(mpmath.mpf(p.L2)) + lm_max
             err = lm_max * log_m + u * lo + u * (e * ln2 + lm_max) + e * tail
             worst = max(worst, err / res_min)
-        return {"s_max": float(s_max), "log_m": float(log_m), "total": float(worst)}
+        return {
+            "s_max": float(s_max),
+            "truncation": float(truncation),
+            "log_m": float(log_m),
+            "total": float(worst),
+        }
 
 
 def _atanh_series(z: mpf) -> mpf:
