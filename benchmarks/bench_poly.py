@@ -10,6 +10,7 @@ the two and from ``c-libm``. Workloads as in ``bench_engine.py`` (x0 = 1, 1000 s
 bound 1e8, lr in [0, 1.5], float64).
 
     python benchmarks/bench_poly.py --workloads fig2a gauss --levels 22 20
+    python benchmarks/bench_poly.py --workloads fig2a --levels 20 --repeats 1 --mpmath 60
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from trainability.analytic import _codegen_c, family, from_expression
 from trainability.analytic._exp import _TAYLOR_EXP, _TAYLOR_LOG
 from trainability.analytic._sincos import _TAYLOR_HALFTURN, _TAYLOR_SINCOS
 from trainability.numeric import learning_rates, load_sweep_kernel
-from trainability.verify import c_sweep_kernel
+from trainability.verify import c_sweep_kernel, reference_label
 
 STEPS, BOUND = 1000, 1e8
 TAYLOR = {
@@ -65,6 +66,13 @@ def main(argv=None):
     ap.add_argument("--workloads", nargs="+", default=["fig2a", "gauss"])
     ap.add_argument("--levels", type=int, nargs="+", default=[22, 20])
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument(
+        "--mpmath",
+        type=int,
+        default=0,
+        help="check this many (seeded random) lanes where each kernel differs from c-libm "
+        "against the 50-digit mpmath orbit",
+    )
     args = ap.parse_args(argv)
     print(f"cores {os.cpu_count()} load {os.getloadavg()}", file=sys.stderr)
     for name, level in zip(args.workloads, args.levels, strict=False):
@@ -106,6 +114,18 @@ def main(argv=None):
             f"{np.mean(labels['taylor'] != libm_labels):.2e}",
             flush=True,
         )
+        if args.mpmath:
+            rng = np.random.default_rng(0)
+            for label in ("minimax", "taylor"):
+                diff = np.flatnonzero(labels[label] != libm_labels)
+                pick = rng.choice(diff, min(args.mpmath, diff.size), replace=False)
+                ref = [reference_label(land, float(lrs[i]), 1.0, steps=STEPS) for i in pick]
+                right = sum(r == labels[label][i] for r, i in zip(ref, pick, strict=True))
+                print(
+                    f"  {label} != c-libm on {diff.size} lanes; of {pick.size} checked, "
+                    f"the 50-digit mpmath orbit sides with {label} {right} times",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
