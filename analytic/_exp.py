@@ -2,7 +2,7 @@
 
 ``exp x = 2**n * exp(r)``: the argument is clamped to ``[x_min, x_max]`` (outside, float64
 ``exp`` is ``0`` or ``inf`` anyway), reduced by ``ln 2`` with a two-part Cody-Waite constant
-(``r = (x - n*L1) - n*L2``), ``exp r`` is a Taylor polynomial on ``|r| <= ln2/2`` and ``2**n``
+(``r = (x - n*L1) - n*L2``), ``exp r`` is a minimax polynomial on ``|r| <= ln2/2`` and ``2**n``
 is built from exponent bits in two factors (so that subnormal results round once, like
 libm's). Every step is branch-free, so gcc vectorises a loop that calls it.
 :func:`exp_error_bound` derives the relative error bound of the whole evaluation
@@ -18,12 +18,16 @@ cancellation); :func:`tanh_error_bound` certifies it.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
+    # mpmath makes its mpf class per context at run time; _mpf is their static base.
+    from mpmath.ctx_mp_python import _mpf as mpf
     from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
@@ -48,13 +52,14 @@ _MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer (|v| 
 
 @dataclass(frozen=True)
 class ExpPolynomial:
-    """Range-reduced Taylor polynomial for ``exp`` in float64.
+    """Range-reduced polynomial for ``exp`` in float64.
 
     ``x`` is clamped to ``[x_min, x_max]`` (NaN passes through), ``n = round(x * log2e)``
     (magic-number rounding), ``r = (x - n*L1) - n*L2`` with ``L1 + L2 ~ ln 2`` and ``L1`` of
     42 significant bits (``n*L1`` is exact for ``|n| < 2**11``, and ``x - n*L1`` is exact by
-    Sterbenz's lemma), ``exp r = c0 + r*(c1 + r*(...))`` with the Taylor coefficients
-    ``1/k!`` up to degree ``len(coefficients) - 1``, and the result is
+    Sterbenz's lemma), ``exp r = c0 + r*(c1 + r*(...))`` with ``c0 = 1`` and minimax
+    coefficients (:func:`minimax_exp`; Taylor ``1/k!`` before) up to degree
+    ``len(coefficients) - 1``, and the result is
     ``p * 2**floor(n/2) * 2**ceil(n/2)``.
     """
 
@@ -79,9 +84,34 @@ def _make_exp(degree: int = 13) -> ExpPolynomial:
     return ExpPolynomial(-746.0, 710.0, log2e, l1, l2, coefs)
 
 
-#: The polynomial exponential of the C kernels (degree 13: the lowest Taylor degree whose
-#: truncation error on ``|r| <= ln2/2`` stays well below one rounding).
-EXP = _make_exp()
+#: Main's Taylor polynomial of degree 13: the reference the minimax one is chosen against.
+_TAYLOR_EXP = _make_exp()
+
+#: Degree of the minimax exponential: the lowest whose certified bounds of ``exp``,
+#: ``tanh``, ``sinh`` and ``cosh`` all stay at or below the Taylor polynomial's (degree 11
+#: exceeds the ``exp`` one; tests/test_analytic_exp.py checks both).
+MINIMAX_EXP_DEGREE = 12
+
+#: The polynomial exponential of the C kernels: ``minimax_exp(MINIMAX_EXP_DEGREE)``, stored
+#: so that importing is fast (a test re-derives it bit for bit).
+EXP = dataclasses.replace(
+    _TAYLOR_EXP,
+    coefficients=(
+        1.0,
+        1.0,
+        0.5,
+        0.1666666666666668,
+        0.0416666666666665,
+        0.008333333333319707,
+        0.0013888888888965128,
+        0.00019841269889815256,
+        2.4801587172489502e-05,
+        2.7557241139311673e-06,
+        2.755739989575559e-07,
+        2.5109964068011107e-08,
+        2.0876748834532085e-09,
+    ),
+)
 
 
 def exp_numpy(x: ArrayLike, poly: ExpPolynomial | None = None) -> NDArray[np.float64]:
@@ -235,18 +265,15 @@ def tanh_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:
       ``eta/(1 - eta)`` (its sensitivity ``2/(e + 2)`` is at most 1 for ``e >= 0``), plus the
       roundings of the sum and the division.
 
-    Returns a dict with ``expm1_small``, ``expm1_large``, ``x_max`` and ``total``.
+    Returns a dict with ``truncation`` (the certified ``max |h~ - h|``,
+    :func:`h_truncation`), ``expm1_small``, ``expm1_large``, ``x_max`` and ``total``.
     """
     import mpmath
 
     p = EXP if poly is None else poly
-    base = exp_error_bound(p)
     with mpmath.workdps(60):
-        u = mpmath.mpf(2) ** -53
-        r_max = mpmath.mpf(base["r_max"])
-        reduction = mpmath.mpf(base["reduction"])
-        coefs = [mpmath.mpf(c) for c in p.coefficients[1:]]  # h(r) = sum r**k / (k+1)!
-        N = len(coefs) - 1
+        u, r_max, reduction = _exp_reduction(p)
+        coefs = [mpmath.mpf(c) for c in p.coefficients[1:]]  # h(r) ~ sum r**k / (k+1)!
         n_top = int(mpmath.floor(2 * TANH_X_MAX / mpmath.log(2) + 1))
         assert n_top < 1023  # one normal factor 2**n
 
@@ -256,21 +283,20 @@ def tanh_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:
                 prod = rm * V
                 E = rm * E + u * prod + u * (abs(c) + prod)
                 V = abs(c) + prod
-            coef = sum(abs(c - 1 / mpmath.factorial(k + 1)) * rm**k for k, c in enumerate(coefs))
-            trunc = rm ** (N + 1) / mpmath.factorial(N + 2) * mpmath.exp(rm)
-            return V, E + coef + trunc
+            return V, E + truncation
 
         # n = 0: 0 <= y = r <= r_max; expm1(y)/y >= 1 and h >= 1.
-        V0, A0 = h_errors(r_max)
-        small = (A0 + u * V0) * (1 + u)
+        truncation = h_truncation(p.coefficients[1:], r_max)
+        V, A = h_errors(r_max)
+        small = (A + u * V) * (1 + u)
         # n >= 1: |r| <= r_max; |q~ - (e**r~ - 1)| <= |r|(A + u V), then the reduction.
-        V1, A1 = h_errors(r_max)
-        q_err = r_max * (A1 + u * V1) + mpmath.exp(r_max) * (mpmath.exp(reduction) - 1)
+        q_err = r_max * (A + u * V) + mpmath.exp(r_max) * (mpmath.exp(reduction) - 1)
         large = max(2**n * q_err / (2**n * mpmath.exp(-r_max) - 1) + u for n in range(1, n_top + 1))
         eta = max(small, large)
         total = (1 + eta / (1 - eta)) * (1 + u) / (1 - u) - 1
         return {
             "x_max": TANH_X_MAX,
+            "truncation": float(truncation),
             "expm1_small": float(small),
             "expm1_large": float(large),
             "total": float(total),
@@ -287,9 +313,11 @@ def exp_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:
     - ``reduction``: ``|r - (x - n ln2)|``: the tail ``ln2 - L1 - L2`` times ``|n|`` and the
       roundings of ``n*L2`` and of the last subtraction (``n*L1`` and ``x - n*L1`` are exact;
       both facts are checked here). Since ``exp' = exp`` it enters relatively as ``e**d - 1``.
-    - ``truncation``: Lagrange remainder of the Taylor polynomial on ``|r| <= r_max`` plus
-      the rounding of the coefficients to float64, relative to ``exp(-r_max)``.
-    - ``evaluation``: running error bound of the Horner evaluation, relative likewise.
+    - ``truncation``: the certified ``max |P(r)/exp(r) - 1|`` on ``|r| <= r_max`` of the
+      exact polynomial with the float64 coefficients (:func:`exp_truncation`): minimax (or
+      Taylor) truncation and coefficient rounding together.
+    - ``evaluation``: running error bound of the Horner evaluation, relative to
+      ``exp(-r_max)``.
 
     The scaling by ``2**n`` is exact while the result is normal; a subnormal result adds
     at most half the smallest subnormal (its one rounding; ``subnormal_absolute`` reports the
@@ -299,6 +327,36 @@ def exp_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:
     import mpmath
 
     p = EXP if poly is None else poly
+    with mpmath.workdps(60):
+        u, r_max, reduction = _exp_reduction(p)
+        coefs = [mpmath.mpf(c) for c in p.coefficients]
+        assert p.coefficients[0] == 1.0  # exp r = 1 + r h(r): tanh and sinh reuse h
+        trunc_rel = exp_truncation(p.coefficients, r_max)
+        V, E = abs(coefs[-1]), mpmath.mpf(0)  # Horner: magnitude and absolute error bounds
+        for c in coefs[-2::-1]:
+            prod = r_max * V
+            e_prod = r_max * E + u * prod
+            V = abs(c) + prod
+            E = e_prod + u * V
+        eval_rel = E * mpmath.exp(r_max)  # relative to min exp(r)
+        total = (1 + trunc_rel + eval_rel) * mpmath.exp(reduction) - 1
+        return {
+            "x_min": p.x_min,
+            "x_max": p.x_max,
+            "r_max": float(r_max),
+            "reduction": float(reduction),
+            "truncation": float(trunc_rel),
+            "evaluation": float(eval_rel),
+            "subnormal_absolute": float(mpmath.mpf(2) ** -1074),
+            "total": float(total),
+        }
+
+
+def _exp_reduction(p: ExpPolynomial):
+    """``(u, r_max, reduction)`` of the Cody-Waite reduction by ``ln 2`` (mpmath, 60 digits):
+    ``r_max`` bounds the computed ``|r|``, ``reduction`` its distance to ``x - n ln2``."""
+    import mpmath
+
     with mpmath.workdps(60):
         u = mpmath.mpf(2) ** -53
         ln2 = mpmath.log(2)
@@ -320,31 +378,91 @@ def exp_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:
         rho = (mpmath.mpf(1) / 2 + slack) * ln2  # |x - n ln2|
         tail = abs(ln2 - L1 - L2)
         reduction = (n_max * tail + u * n_max * abs(L2) + u * rho) / (1 - 2 * u)
-        r_max = rho + reduction
-        coefs = [mpmath.mpf(c) for c in p.coefficients]
-        N = len(coefs) - 1
-        truncation = r_max ** (N + 1) / mpmath.factorial(N + 1) * mpmath.exp(r_max)
-        coef = sum(abs(c - 1 / mpmath.factorial(k)) * r_max**k for k, c in enumerate(coefs))
-        V, E = abs(coefs[-1]), mpmath.mpf(0)  # Horner: magnitude and absolute error bounds
-        for c in coefs[-2::-1]:
-            prod = r_max * V
-            e_prod = r_max * E + u * prod
-            V = abs(c) + prod
-            E = e_prod + u * V
-        scale = mpmath.exp(r_max)  # 1 / min exp(r)
-        trunc_rel = (truncation + coef) * scale
-        eval_rel = E * scale
-        total = (1 + trunc_rel + eval_rel) * mpmath.exp(reduction) - 1
-        return {
-            "x_min": p.x_min,
-            "x_max": p.x_max,
-            "r_max": float(r_max),
-            "reduction": float(reduction),
-            "truncation": float(trunc_rel),
-            "evaluation": float(eval_rel),
-            "subnormal_absolute": float(mpmath.mpf(2) ** -1074),
-            "total": float(total),
-        }
+        return u, rho + reduction, reduction
+
+
+def _exp_taylor(k: int):
+    from flint import fmpq
+
+    return fmpq(1, math.factorial(k))
+
+
+def exp_truncation(coefficients: tuple[float, ...], r_max: mpf) -> mpf:
+    """Certified ``max |P(r) exp(-r) - 1|`` over ``|r| <= r_max`` for the exact polynomial
+    ``P`` of the float64 ``coefficients`` (truncation and coefficient rounding together,
+    relative).
+
+    ``P(r) exp(-r) - 1 = D(r) + P(r) (exp(-r) - E_K(-r))`` with ``E_K`` the Taylor
+    polynomial of degree ``K`` and ``D = P(r) E_K(-r) - 1`` a polynomial, bounded by
+    :func:`~trainability.analytic._remez.certified_sup`; the Lagrange remainder bounds the
+    second term by ``max|P| r_max**(K+1)/(K+1)! exp(r_max)``.
+    """
+    import mpmath
+    from flint import fmpq_poly
+
+    from ._remez import as_fmpq, certified_sup
+
+    P = fmpq_poly([as_fmpq(c) for c in coefficients])
+    with mpmath.workdps(60):
+        p_max = sum(abs(mpmath.mpf(c)) * r_max**k for k, c in enumerate(coefficients))
+        K = len(coefficients)
+
+        def tail(K):
+            return p_max * r_max ** (K + 1) / mpmath.factorial(K + 1) * mpmath.exp(r_max)
+
+        while tail(K) > 1e-25:
+            K += 1
+        E = fmpq_poly([_exp_taylor(k) * (-1) ** k for k in range(K + 1)])
+        return certified_sup(P * E - 1, -r_max, r_max) + tail(K)
+
+
+def h_truncation(coefficients: tuple[float, ...], r_max: mpf) -> mpf:
+    """Certified ``max |h(r) - (exp(r) - 1)/r|`` over ``|r| <= r_max`` for the exact
+    polynomial ``h`` of the float64 ``coefficients`` (those of ``exp`` from ``r**1`` on):
+    the Taylor series ``sum r**k/(k+1)!`` has the remainder ``r**(K+1) exp(r)/(K+2)!``."""
+    import mpmath
+    from flint import fmpq, fmpq_poly
+
+    from ._remez import as_fmpq, certified_deviation
+
+    h = fmpq_poly([as_fmpq(c) for c in coefficients])
+    with mpmath.workdps(60):
+        return certified_deviation(
+            h,
+            lambda k: fmpq(1, math.factorial(k + 1)),
+            -r_max,
+            r_max,
+            lambda K: r_max ** (K + 1) * mpmath.exp(r_max) / mpmath.factorial(K + 2),
+        )
+
+
+def _h(r: mpf) -> mpf:
+    """``(exp(r) - 1)/r`` (1 at 0) in mpmath."""
+    import mpmath
+
+    return mpmath.expm1(r) / r if r else mpmath.mpf(1)
+
+
+def minimax_exp(terms: int) -> tuple[float, ...]:
+    """Float64 coefficients ``(1, h_0, ..., h_{terms-1})`` of ``exp r = 1 + r h(r)`` with
+    ``h`` the minimax polynomial of ``(exp(r) - 1)/r`` for relative error on
+    ``|r| <= r_max`` (:func:`exp_error_bound`'s reduction), coefficients rounded to nearest
+    and moved by single ulps while the sampled error decreases
+    (:func:`~trainability.analytic._remez.float64_minimax` without re-fit: ``r, r**2, ...``
+    share the zero ``r = 0`` inside the interval, so a re-fit has no alternation theorem).
+
+    The leading 1 stays exact and ``h`` is fitted for its own relative error (not the
+    ``exp`` one, whose weight ``|r|`` would leave ``h`` loose near 0): ``tanh`` and ``sinh``
+    evaluate ``expm1 = r h(r)`` with the same coefficients.
+    """
+    import mpmath
+
+    from ._remez import float64_minimax
+
+    with mpmath.workdps(60):
+        _, r_max, _ = _exp_reduction(_TAYLOR_EXP)
+    h, _ = float64_minimax(_h, lambda r: 1 / _h(r), -r_max, r_max, range(terms), refit=False)
+    return (1.0, *h)
 
 
 @dataclass(frozen=True)
@@ -353,13 +471,14 @@ class LogPolynomial:
 
     ``x = 2**e m`` with ``m`` in ``[sqrt(1/2), sqrt(2))`` from the exponent bits (subnormal
     ``x`` scaled by ``2**54`` first), ``f = m - 1`` (exact, Sterbenz), ``s = f/(2 + f)``,
-    ``log m = 2 atanh(s) = 2s + s z P(z)`` with ``z = s*s`` and ``P`` the atanh series
-    ``2/3 + 2/5 z + ...`` (``coefficients``), and ``e ln2`` as ``e*L1`` (exact) ``+ e*L2``.
+    ``log m = 2 atanh(s) = 2s + s z P(z)`` with ``z = s*s`` and ``P`` the minimax polynomial
+    (:func:`minimax_log`) of the atanh series ``2/3 + 2/5 z + ...`` (``coefficients``), and
+    ``e ln2`` as ``e*L1`` (exact) ``+ e*L2``.
     """
 
     L1: float
     L2: float
-    coefficients: tuple[float, ...]  # of z**0, z**1, ... in P(z): 2/3, 2/5, ...
+    coefficients: tuple[float, ...]  # of z**0, z**1, ... in P(z): ~2/3, ~2/5, ...
 
 
 def _make_log(terms: int = 10) -> LogPolynomial:
@@ -370,9 +489,28 @@ def _make_log(terms: int = 10) -> LogPolynomial:
     return LogPolynomial(EXP.L1, EXP.L2, coefs)
 
 
-#: The polynomial logarithm of the C kernels (10 atanh-series terms after ``2s``: the
-#: truncation stays below 0.01 roundings on ``|s| <= 3 - 2 sqrt 2``).
-LOG = _make_log()
+#: Main's 10 atanh-series terms after ``2s``: the reference for the minimax ones.
+_TAYLOR_LOG = _make_log()
+
+#: Number of minimax coefficients of ``P``: the lowest whose certified bound stays at or
+#: below the series' (7 exceeds it by 0.0005 roundings; tests/test_analytic_exp.py).
+MINIMAX_LOG_TERMS = 8
+
+#: The polynomial logarithm of the C kernels: ``minimax_log(MINIMAX_LOG_TERMS)``, stored so
+#: that importing is fast (a test re-derives it bit for bit).
+LOG = dataclasses.replace(
+    _TAYLOR_LOG,
+    coefficients=(
+        0.6666666666666666,
+        0.40000000000004954,
+        0.2857142856939601,
+        0.22222222609779307,
+        0.18181778106515287,
+        0.15387000194410635,
+        0.1325189054770703,
+        0.13237085948673277,
+    ),
+)
 _SQRT_HALF_BITS = np.float64(np.sqrt(0.5)).view(np.uint64)
 
 
@@ -413,12 +551,14 @@ def log_error_bound(poly: LogPolynomial | None = None) -> dict[str, float]:
     - ``log_m``: ``s = f/(2 + f)`` carries two roundings (relative sensitivity of
       ``2 atanh s`` to ``s`` is at most ``1/(1 - s**2)``); then the running error of ``z``,
       of the Horner evaluation of ``P`` and of ``s z P + 2s``, relative to
-      ``|log m| >= 2|s|``; plus the atanh series' remainder.
+      ``|log m| >= 2|s|``, with the certified ``max |z (P~ - P)|`` of the polynomial
+      against the atanh series (:func:`log_truncation`).
     - ``total``: ``e = 0`` gives ``log_m``; for ``e != 0`` the roundings of ``e*L2 + log m``
       and of the final sum and the tail ``|e| |ln2 - L1 - L2|``, relative to
       ``|log x| >= |e| ln2 - max|log m|``, maximised over every exponent ``e``.
 
-    Returns a dict with ``s_max``, ``log_m`` and ``total``.
+    Returns a dict with ``s_max``, ``truncation`` (:func:`log_truncation`), ``log_m`` and
+    ``total``.
     """
     import mpmath
 
@@ -433,7 +573,6 @@ def log_error_bound(poly: LogPolynomial | None = None) -> dict[str, float]:
         sens = 1 / (1 - s_max**2)
         s_max = s_max * (1 + sigma)
         coefs = [mpmath.mpf(c) for c in p.coefficients]
-        K = len(coefs)
         z_max = s_max**2 * (1 + u)
         dz = u * s_max**2
         V, E = abs(coefs[-1]), mpmath.mpf(0)
@@ -441,13 +580,13 @@ def log_error_bound(poly: LogPolynomial | None = None) -> dict[str, float]:
             prod = z_max * V
             E = z_max * E + V * dz + u * prod + u * (abs(c) + prod)
             V = abs(c) + prod
-        coef = sum(abs(c - mpmath.mpf(2) / (2 * k + 3)) * z_max**k for k, c in enumerate(coefs))
         T = z_max * V  # z P
-        e_T = z_max * (E + coef) + V * dz + u * T
+        # Certified |z P~(z) - z P(z)| (truncation and coefficient rounding together).
+        truncation = log_truncation(p.coefficients, z_max)
+        e_T = z_max * E + truncation + V * dz + u * T
         # s z P + 2s: absolute error |s| (e_T + u T) + u |result|; relative to 2|s|.
         eval_rel = (e_T + u * T) / 2 + u * (1 + T / 2)
-        trunc = s_max ** (2 * K + 2) / (2 * K + 3) / (1 - s_max**2)
-        log_m = sens * sigma + eval_rel + trunc
+        log_m = sens * sigma + eval_rel
         lm_max = 2 * mpmath.atanh(s_max) * (1 + log_m)
         tail = abs(ln2 - mpmath.mpf(p.L1) - mpmath.mpf(p.L2))
         worst = log_m
@@ -456,4 +595,63 @@ def log_error_bound(poly: LogPolynomial | None = None) -> dict[str, float]:
             lo = e * abs(mpmath.mpf(p.L2)) + lm_max
             err = lm_max * log_m + u * lo + u * (e * ln2 + lm_max) + e * tail
             worst = max(worst, err / res_min)
-        return {"s_max": float(s_max), "log_m": float(log_m), "total": float(worst)}
+        return {
+            "s_max": float(s_max),
+            "truncation": float(truncation),
+            "log_m": float(log_m),
+            "total": float(worst),
+        }
+
+
+def _atanh_series(z: mpf) -> mpf:
+    """``P(z) = (2 atanh(s) - 2s)/(s z) = sum 2 z**k/(2k + 3)``, ``s = sqrt z`` (mpmath,
+    35 guard digits for the cancellation)."""
+    import mpmath
+
+    if z == 0:
+        return mpmath.mpf(2) / 3
+    with mpmath.extradps(35):
+        s = mpmath.sqrt(z)
+        return (2 * mpmath.atanh(s) - 2 * s) / (s * z)
+
+
+def log_truncation(coefficients: tuple[float, ...], z_max: mpf) -> mpf:
+    """Certified ``max |z P~(z) - z P(z)|`` over ``0 <= z <= z_max`` for the exact
+    polynomial ``P~`` of the float64 ``coefficients`` and the atanh series ``P``; the
+    series' tail after degree ``K`` of ``z P`` is at most ``2 z**(K+1)/(2K + 3)/(1 - z)``."""
+    import mpmath
+    from flint import fmpq, fmpq_poly
+
+    from ._remez import as_fmpq, certified_deviation
+
+    zP = fmpq_poly([0] + [as_fmpq(c) for c in coefficients])
+    with mpmath.workdps(60):
+        return certified_deviation(
+            zP,
+            lambda k: fmpq(2, 2 * k + 1) if k else fmpq(0),
+            0,
+            z_max,
+            lambda K: 2 * z_max ** (K + 1) / (2 * K + 3) / (1 - z_max),
+        )
+
+
+def _log_z_max() -> mpf:
+    """``z_max = s_max**2 (1 + u)`` of :func:`log_error_bound` (mpmath, 60 digits)."""
+    import mpmath
+
+    with mpmath.workdps(60):
+        u = mpmath.mpf(2) ** -53
+        sigma = (1 + u) ** 2 / (1 - u) - 1
+        s_max = (3 - 2 * mpmath.sqrt(2)) * (1 + 4 * u) * (1 + sigma)
+        return s_max**2 * (1 + u)
+
+
+def minimax_log(terms: int) -> tuple[float, ...]:
+    """Float64 minimax coefficients of ``P(z)`` (``log m = 2s + s z P(z)``, ``z = s*s``)
+    on ``[0, z_max]``, weight ``z`` (the absolute error of ``z P``, which enters the
+    relative bound of ``log m`` halved), rounded one by one with re-fits
+    (:func:`~trainability.analytic._remez.float64_minimax`)."""
+    from ._remez import float64_minimax
+
+    P, _ = float64_minimax(_atanh_series, lambda z: z, 0, _log_z_max(), range(terms))
+    return P
