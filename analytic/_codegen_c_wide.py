@@ -44,7 +44,7 @@ from ._exp import COSH_X_MAX, EXP, LOG, TANH_X_MAX
 from ._landscape import Landscape
 from ._sincos import HALFTURN, SINCOS
 
-__all__ = ["SeparableForm", "separable_form", "c_wide_sweep_source", "WIDE_TILE"]
+__all__ = ["SeparableForm", "separable_form", "c_wide_sweep_source"]
 
 #: Lanes per tile: 8 doubles = two AVX2 vectors per coordinate (``bench_wide.py --tiles``).
 WIDE_TILE = 8
@@ -174,16 +174,46 @@ def _separable_form(land: Landscape) -> SeparableForm | None:
 # ---- C source ---------------------------------------------------------------------------
 
 
-def _statements(exprs, printer, indent: str, prefix: str):
+def _statements(exprs, printer, indent: str, prefix: str, pair: bool = False):
     """CSE'd C statements ``const double <name_i> = exprs[i]`` (names ``prefix`` + i), and
-    the C names of every sin/cos argument (for the out-of-range test)."""
+    the C names of every sin/cos argument (for the out-of-range test).
+
+    ``pair``: where both ``sin u`` and ``cos u`` occur, one ``tr_sincos_pair`` call computes
+    them (the prelude's shared reduction and polynomials, fewer selects: the same values as
+    ``tr_sin``/``tr_cos`` bit for bit).
+    """
     replacements, reduced = sympy.cse(list(exprs), symbols=sympy.numbered_symbols(f"{prefix}t"))
-    lines = [f"{indent}const double {s} = {printer.doprint(e)};" for s, e in replacements]
     args: list[sympy.Expr] = []
     for e in [*(r for _, r in replacements), *reduced]:
         for fn in sorted(e.atoms(sympy.sin, sympy.cos), key=sympy.default_sort_key):
             if fn.args[0] not in args:
                 args.append(fn.args[0])
+    calls: dict[sympy.Symbol, str] = {}  # first symbol of a pair -> the call defining both
+    if pair:
+        sub = {}
+        for n, a in enumerate(args):
+            everything = [*(r for _, r in replacements), *reduced]
+            if all(any(e.has(fn(a)) for e in everything) for fn in (sympy.sin, sympy.cos)):
+                sn, cn = sympy.Symbol(f"{prefix}s{n}"), sympy.Symbol(f"{prefix}c{n}")
+                sub[sympy.sin(a)], sub[sympy.cos(a)] = sn, cn
+                u = printer.doprint(a)
+                calls[sn] = calls[cn] = (
+                    f"{indent}double {sn}, {cn}; tr_sincos_pair({u}, &{sn}, &{cn});"
+                )
+        replacements = [(r, e.xreplace(sub)) for r, e in replacements]
+        reduced = [e.xreplace(sub) for e in reduced]
+    lines: list[str] = []
+
+    def emit(name, e):
+        for sym in sorted(e.free_symbols & set(calls), key=str):
+            call = calls.pop(sym)
+            for other in [k for k, v in calls.items() if v == call]:
+                del calls[other]
+            lines.append(call)
+        lines.append(f"{indent}const double {name} = {printer.doprint(e)};")
+
+    for r, e in replacements:
+        emit(r, e)
     names = []
     for a in args:
         if a.is_Symbol:
@@ -191,9 +221,8 @@ def _statements(exprs, printer, indent: str, prefix: str):
         else:
             names.append(f"{prefix}u{len(names)}")
             lines.append(f"{indent}const double {names[-1]} = {printer.doprint(a)};")
-    lines += [
-        f"{indent}const double {prefix}{i} = {printer.doprint(e)};" for i, e in enumerate(reduced)
-    ]
+    for i, e in enumerate(reduced):
+        emit(f"{prefix}{i}", e)
     return lines, names
 
 
@@ -205,6 +234,20 @@ _DRIVER = Template(r"""
 #define TR_M $m
 #define TR_W $tile
 #define TR_BAD 1
+
+/* sin u and cos u from one reduction (the prelude's tr_reduce, tr_sin_r, tr_cos_r): the
+   values of tr_sin(u), tr_cos(u) bit for bit (swap and negation are exact), with one swap
+   and two sign flips by integer arithmetic instead of their separate selects. */
+static inline void tr_sincos_pair(double u, double *restrict s, double *restrict c) {
+    int64_t q; const double r = tr_reduce(u, &q);
+    const double sr = tr_sin_r(r), cr = tr_cos_r(r);
+    const int odd = (int)(q & 1);
+    double sv = odd ? cr : sr, cv = odd ? sr : cr;
+    uint64_t sb, cb; memcpy(&sb, &sv, 8); memcpy(&cb, &cv, 8);
+    sb ^= (uint64_t)(q & 2) << 62;
+    cb ^= (uint64_t)((q + 1) & 2) << 62;
+    memcpy(s, &sb, 8); memcpy(c, &cb, 8);
+}
 
 /* Loss and gradient of one point x[0..D-1]: pass 1 sums the templates, then F and F_k,
    then pass 2 the chain rule g_j = sum_k F_k a_k'(x_j). exact: libm transcendentals. */
@@ -227,22 +270,31 @@ $tmpl_exact
     }
 }
 
+/* Whether any template sin/cos argument of point xv is out of the polynomial's range. */
+static int64_t tr_point_out(const double *restrict xv, const double *restrict P) {
+$params
+    int64_t oor = 0;
+    for (int j = 0; j < TR_D; ++j) {
+        const double tr_x = xv[j];
+$tmpl_fast
+        oor |= $oor_tmpl;
+    }
+    return oor;
+}
+
 /* The same with the kernel's transcendentals; libm where any argument is out of range. */
 static void tr_point_kernel(const double *restrict xv, const double *restrict P,
                             double *restrict f_out, double *restrict g_out) {
 $params
     double tr_S[TR_M] = {0};
-    int64_t oor = 0;
     for (int j = 0; j < TR_D; ++j) {
         const double tr_x = xv[j];
 $tmpl_fast
 $acc_scalar
-        oor |= $oor_tmpl;
     }
 $sums_scalar
 $outer_fast
-    oor |= $oor_outer;
-    if (oor) { tr_point_exact(xv, P, f_out, g_out); return; }
+    if (tr_point_out(xv, P) | $oor_outer) { tr_point_exact(xv, P, f_out, g_out); return; }
     *f_out = tr_o0;
     for (int j = 0; j < TR_D; ++j) {
         const double tr_x = xv[j];
@@ -254,12 +306,13 @@ $tmpl_fast
 /* One run of steps k0..kend-1 of one tile: X (D x W, coordinate-major) is the tile at the
    run's start, XN receives it at the run's end; LR, S (the sum rule's running sum), SO, MO,
    FL are the tile's W lanes. G: scratch for a_k'(x_j) (M x D x W); EX: exact updates of
-   lanes out of range (W x D). criterion as in tr_run_block_wide. */
+   lanes out of range (W x D); A: scratch for a_k(x_j) (M x D x W). criterion as in
+   tr_run_block_wide. */
 static inline __attribute__((always_inline)) void tr_wide_run(
     const int criterion, long k0, long kend, const double *restrict LR,
     const double *restrict X, double *restrict XN, const double *restrict S,
     double *restrict SO, double *restrict MO, int64_t *restrict FL, const double *restrict P,
-    double bound, double *restrict G, double *restrict EX) {
+    double bound, double *restrict G, double *restrict EX, double *restrict A) {
 $params
     int64_t bad[TR_W], oor[TR_W];
     double so[TR_W], mo[TR_W], f[TR_W], tr_S[TR_M][TR_W], Fk[TR_M][TR_W];
@@ -267,19 +320,23 @@ $params
     memcpy(XN, X, sizeof(double) * TR_D * TR_W);
     for (long k = k0; k < kend; ++k) {
         const int64_t later = k > 0;
-        for (int l = 0; l < TR_W; ++l) {
-            oor[l] = 0;
-            for (int q = 0; q < TR_M; ++q) tr_S[q][l] = 0.0;
-        }
-        /* pass 1: the coordinate sums (in coordinate order per lane) and a_k'(x_j) */
-        for (int j = 0; j < TR_D; ++j) {
-#pragma omp simd
-            for (int l = 0; l < TR_W; ++l) {
-                const double tr_x = XN[j * TR_W + l];
+        /* pass 1a: a_k(x_j) and a_k'(x_j) of every coordinate of every lane, one flat
+           loop: neighbouring elements are independent, so their polynomial chains overlap */
+        int64_t out = 0;
+#pragma omp simd reduction(| : out)
+        for (long e = 0; e < TR_D * TR_W; ++e) {
+            const double tr_x = XN[e];
 $tmpl_tile
-$acc_tile
 $store_tile
-                oor[l] |= $oor_tmpl;
+            out |= $oor_tmpl;
+        }
+        /* pass 1b: the coordinate sums, in coordinate order per lane */
+        for (int l = 0; l < TR_W; ++l)
+            for (int q = 0; q < TR_M; ++q) tr_S[q][l] = 0.0;
+        for (int j = 0; j < TR_D; ++j) {
+            for (int q = 0; q < TR_M; ++q) {
+#pragma omp simd
+                for (int l = 0; l < TR_W; ++l) tr_S[q][l] += A[(q * TR_D + j) * TR_W + l];
             }
         }
         /* the lane's F and F_k */
@@ -290,8 +347,17 @@ $sums_tile
 $outer_tile
             f[l] = tr_o0;
 $fk_tile
-            oor[l] = (oor[l] | $oor_outer) & (bad[l] == 0);
+            oor[l] = $oor_outer & (bad[l] == 0);
             any |= oor[l];
+        }
+        if (out) {
+            /* some argument is out of range: find the lanes (rare, scalar) */
+            for (int l = 0; l < TR_W; ++l) {
+                double xv[TR_D];
+                for (int j = 0; j < TR_D; ++j) xv[j] = XN[j * TR_W + l];
+                oor[l] |= tr_point_out(xv, P) & (bad[l] == 0);
+                any |= oor[l];
+            }
         }
         if (any) {
             /* out of the polynomial's range: the lane's whole step with libm */
@@ -334,11 +400,11 @@ $fk_tile
 
 static void tr_wide_tile(int criterion, long k0, long kend, const double *LR, const double *X,
                          double *XN, const double *S, double *SO, double *MO, int64_t *FL,
-                         const double *P, double bound, double *G, double *EX) {
+                         const double *P, double bound, double *G, double *EX, double *A) {
     /* One specialisation per criterion: the rule's branches vanish from the inner loops. */
-    if (criterion == 0) tr_wide_run(0, k0, kend, LR, X, XN, S, SO, MO, FL, P, bound, G, EX);
-    else if (criterion == 1) tr_wide_run(1, k0, kend, LR, X, XN, S, SO, MO, FL, P, bound, G, EX);
-    else tr_wide_run(2, k0, kend, LR, X, XN, S, SO, MO, FL, P, bound, G, EX);
+    if (criterion == 0) tr_wide_run(0, k0, kend, LR, X, XN, S, SO, MO, FL, P, bound, G, EX, A);
+    else if (criterion == 1) tr_wide_run(1, k0, kend, LR, X, XN, S, SO, MO, FL, P, bound, G, EX, A);
+    else tr_wide_run(2, k0, kend, LR, X, XN, S, SO, MO, FL, P, bound, G, EX, A);
 }
 
 #define TR_LANE(i, j) ((((i) / TR_W) * TR_D + (j)) * TR_W + (i) % TR_W)
@@ -357,7 +423,8 @@ static long tr_run_block_wide(long n, long B, const double *restrict lrs,
                               double *restrict work, int criterion, long x0_stride) {
     double *LR = work, *S = LR + B, *SO = S + B, *MO = SO + B, *X = MO + B;
     double *XN = X + TR_D * B, *G = XN + TR_D * B, *EX = G + TR_M * TR_D * TR_W;
-    long *IDX = (long *)(EX + TR_W * TR_D);
+    double *A = EX + TR_W * TR_D;
+    long *IDX = (long *)(A + TR_M * TR_D * TR_W);
     int64_t *FL = (int64_t *)(IDX + B);
     for (long i = 0; i < n; ++i) {
         LR[i] = lrs[i]; IDX[i] = i; labels[i] = 1; S[i] = 0.0;
@@ -373,7 +440,7 @@ static long tr_run_block_wide(long n, long B, const double *restrict lrs,
         }
         for (long t = 0; t < nt; t += TR_W)
             tr_wide_tile(criterion, k0, kend, LR + t, X + t * TR_D, XN + t * TR_D, S + t,
-                         SO + t, MO + t, FL + t, P, bound, G, EX);
+                         SO + t, MO + t, FL + t, P, bound, G, EX, A);
         evaluations += n * (kend - k0);
         const int periodic = check_period && kend <= steps;
         long m = 0;
@@ -409,7 +476,7 @@ long tr_sweep_cells(long n_cells, long n, const double *lrs, const double *x0s,
     long pairs = n_cells * nblocks;
     long total = 0;
     long stride = (block + TR_W - 1) / TR_W * TR_W;
-    size_t bytes = sizeof(double) * ((size_t)stride * (4 + 2 * TR_D) + (TR_M + 1) * TR_D * TR_W)
+    size_t bytes = sizeof(double) * ((size_t)stride * (4 + 2 * TR_D) + (2 * TR_M + 1) * TR_D * TR_W)
                    + sizeof(long) * stride + sizeof(int64_t) * stride + 64;
 #ifdef _OPENMP
     if (threads < 1) threads = omp_get_max_threads();
@@ -443,7 +510,11 @@ $elementwise
 def _elementwise_entry_points() -> str:
     """``tr_sincos``, ``tr_hsincos``, ``tr_expv``, ... (``CSweepKernel`` loads them all)."""
     lines = []
-    for name, sin, cos in (("tr_sincos", "tr_sin", "tr_cos"), ("tr_hsincos", "tr_hsin", "tr_hcos")):
+    lines.append(  # the pair (what the kernel uses), to be checked against tr_sin/tr_cos
+        "void tr_sincos(long n, const double *u, double *s, double *c) {\n"
+        "    for (long i = 0; i < n; ++i) tr_sincos_pair(u[i], &s[i], &c[i]);\n}"
+    )
+    for name, sin, cos in (("tr_hsincos", "tr_hsin", "tr_hcos"),):
         lines.append(
             f"void {name}(long n, const double *u, double *s, double *c) {{\n"
             f"    for (long i = 0; i < n; ++i) {{ s[i] = {sin}(u[i]); c[i] = {cos}(u[i]); }}\n}}"
@@ -523,13 +594,13 @@ def _wide_source(land: Landscape, transcendentals: str, tile: int) -> str | None
     outer = [e.xreplace(ps) for e in (form.outer, *form.outer_derivatives)]
 
     def body(printer, indent):
-        tl, targs = _statements(tmpl, printer, indent, "tr_a")
-        ol, oargs = _statements(outer, printer, indent, "tr_o")
+        tl, targs = _statements(tmpl, printer, indent, "tr_a", printer.fast)
+        ol, oargs = _statements(outer, printer, indent, "tr_o", printer.fast)
         return tl, targs, ol, oargs
 
     tmpl_fast, targs, outer_fast, oargs = body(_Printer(fast), " " * 8)
     tmpl_exact, _, outer_exact, _ = body(_Printer(False), " " * 8)
-    tmpl_tile, _, outer_tile, _ = body(_Printer(fast), " " * 16)
+    tmpl_tile, _, outer_tile, _ = body(_Printer(fast), " " * 12)
     if not fast:
         targs = oargs = []
     # a_k is tr_a<k>, a_k' is tr_a<m+k>; F is tr_o0, F_k is tr_o<k+1>.
@@ -550,9 +621,10 @@ def _wide_source(land: Landscape, transcendentals: str, tile: int) -> str | None
         grad_scalar=grad_scalar,
         oor_tmpl=_oor(targs),
         oor_outer=_oor(oargs),
-        acc_tile="\n".join(f"                tr_S[{k}][l] += tr_a{k};" for k in range(m)),
         store_tile="\n".join(
-            f"                G[({k} * TR_D + j) * TR_W + l] = tr_a{m + k};" for k in range(m)
+            f"            A[{k} * TR_D * TR_W + e] = tr_a{k};\n"
+            f"            G[{k} * TR_D * TR_W + e] = tr_a{m + k};"
+            for k in range(m)
         ),
         sums_tile="\n".join(f"            const double tr_S{k} = tr_S[{k}][l];" for k in range(m)),
         outer_tile="\n".join(line[4:] for line in outer_tile),
