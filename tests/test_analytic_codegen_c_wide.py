@@ -112,9 +112,9 @@ def test_chain_rule_gradient_equals_sympy_d100_numerically():
 # ---- brute-force NumPy references ------------------------------------------------------------
 
 
-def _family_loss_and_grad(name):
+def _family_loss_and_grad(name, eps=EPS):
     """Closed-form loss and gradient of the d-dimensional families, on ``x: (n, d)``."""
-    w = 2 * math.pi / LAM
+    w, EPS = 2 * math.pi / LAM, eps  # noqa: N806
 
     def additive(x):
         f = np.sum(x * x + EPS * np.cos(w * x), axis=1)
@@ -330,3 +330,18 @@ def test_dispatch():
         c_sweep_kernel(coupled, layout="wide")
     with pytest.raises(ValueError, match="layout"):
         c_sweep_kernel(mult, layout="rolled")
+
+
+@pytest.mark.parametrize("criterion", ["max", "sum", "above"])
+def test_wide_loss_of_x0_above_the_bound(criterion):
+    """f(x0) = 24.06 above the bound 20: the max rule counts step 0 (every lane divergent),
+    the sum and above rules start at step 1 (learning rates that bring the loss below the
+    bound stay trainable). A nearly quadratic loss (eps = 0.01): no rounding-sensitive
+    labels. Reference: the NumPy loop."""
+    land = family("additive", dim=6, eps=0.01, lam=LAM)
+    lrs = learning_rates(6, 0.0, 1.2)
+    x0, bound = np.full(6, 2.0), 20.0 if criterion != "sum" else 2000.0
+    got, _ = _kernel(land, "wide").with_criterion(criterion)(lrs, x0, (0.01, LAM), 100, bound)
+    ref = numpy_labels(_family_loss_and_grad("additive", 0.01), lrs, x0, 100, bound, criterion)
+    np.testing.assert_array_equal(got, ref)
+    assert got.any() == (criterion != "max")
