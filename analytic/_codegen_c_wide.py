@@ -322,13 +322,13 @@ $params
         const int64_t later = k > 0;
         /* pass 1a: a_k(x_j) and a_k'(x_j) of every coordinate of every lane, one flat
            loop: neighbouring elements are independent, so their polynomial chains overlap */
-        int64_t out = 0;
-#pragma omp simd reduction(| : out)
+        double umax = 0.0; /* largest |sin/cos argument| (NaN never counts: as fabs(u) > R) */
+#pragma omp simd reduction(max : umax)
         for (long e = 0; e < TR_D * TR_W; ++e) {
             const double tr_x = XN[e];
 $tmpl_tile
 $store_tile
-            out |= $oor_tmpl;
+$umax_tmpl
         }
         /* pass 1b: the coordinate sums, in coordinate order per lane */
         for (int l = 0; l < TR_W; ++l)
@@ -350,7 +350,7 @@ $fk_tile
             oor[l] = $oor_outer & (bad[l] == 0);
             any |= oor[l];
         }
-        if (out) {
+        if (umax > TR_R) {
             /* some argument is out of range: find the lanes (rare, scalar) */
             for (int l = 0; l < TR_W; ++l) {
                 double xv[TR_D];
@@ -620,6 +620,9 @@ def _wide_source(land: Landscape, transcendentals: str, tile: int) -> str | None
         outer_fast="\n".join(line[4:] for line in outer_fast),
         grad_scalar=grad_scalar,
         oor_tmpl=_oor(targs),
+        umax_tmpl="\n".join(
+            f"            umax = fabs({a}) > umax ? fabs({a}) : umax;" for a in targs
+        ),
         oor_outer=_oor(oargs),
         store_tile="\n".join(
             f"            A[{k} * TR_D * TR_W + e] = tr_a{k};\n"
