@@ -230,6 +230,32 @@ def _oor(names) -> str:
     return " | ".join(f"(int64_t)(fabs({a}) > TR_R)" for a in names) or "(int64_t)0"
 
 
+#: Loss and gradient of one point ``xv[0..D-1]``: pass 1 sums the templates, then F and the
+#: F_k, then pass 2 the chain rule ``g_j = sum_k F_k a_k'(x_j)``; ``$fallback`` may return
+#: early (the kernel's version takes libm where an argument is out of range).
+_POINT = Template(r"""
+/* $what */
+static void $name(const double *restrict xv, const double *restrict P,
+                  double *restrict f_out, double *restrict g_out) {
+$params
+    double tr_S[TR_M] = {0};
+    for (int j = 0; j < TR_D; ++j) {
+        const double tr_x = xv[j];
+$tmpl
+$acc_scalar
+    }
+$sums_scalar
+$outer
+$fallback
+    *f_out = tr_o0;
+    for (int j = 0; j < TR_D; ++j) {
+        const double tr_x = xv[j];
+$tmpl
+        g_out[j] = $grad_scalar;
+    }
+}
+""")
+
 _DRIVER = Template(r"""
 #define TR_M $m
 #define TR_W $tile
@@ -249,27 +275,7 @@ static inline void tr_sincos_pair(double u, double *restrict s, double *restrict
     memcpy(s, &sb, 8); memcpy(c, &cb, 8);
 }
 
-/* Loss and gradient of one point x[0..D-1]: pass 1 sums the templates, then F and F_k,
-   then pass 2 the chain rule g_j = sum_k F_k a_k'(x_j). exact: libm transcendentals. */
-static void tr_point_exact(const double *restrict xv, const double *restrict P,
-                           double *restrict f_out, double *restrict g_out) {
-$params
-    double tr_S[TR_M] = {0};
-    for (int j = 0; j < TR_D; ++j) {
-        const double tr_x = xv[j];
-$tmpl_exact
-$acc_scalar
-    }
-$sums_scalar
-$outer_exact
-    *f_out = tr_o0;
-    for (int j = 0; j < TR_D; ++j) {
-        const double tr_x = xv[j];
-$tmpl_exact
-        g_out[j] = $grad_scalar;
-    }
-}
-
+$point_exact
 /* Whether any template sin/cos argument of point xv is out of the polynomial's range. */
 static int64_t tr_point_out(const double *restrict xv, const double *restrict P) {
 $params
@@ -281,28 +287,7 @@ $tmpl_fast
     }
     return oor;
 }
-
-/* The same with the kernel's transcendentals; libm where any argument is out of range. */
-static void tr_point_kernel(const double *restrict xv, const double *restrict P,
-                            double *restrict f_out, double *restrict g_out) {
-$params
-    double tr_S[TR_M] = {0};
-    for (int j = 0; j < TR_D; ++j) {
-        const double tr_x = xv[j];
-$tmpl_fast
-$acc_scalar
-    }
-$sums_scalar
-$outer_fast
-    if (tr_point_out(xv, P) | $oor_outer) { tr_point_exact(xv, P, f_out, g_out); return; }
-    *f_out = tr_o0;
-    for (int j = 0; j < TR_D; ++j) {
-        const double tr_x = xv[j];
-$tmpl_fast
-        g_out[j] = $grad_scalar;
-    }
-}
-
+$point_kernel
 /* One run of steps k0..kend-1 of one tile: X (D x W, coordinate-major) is the tile at the
    run's start, XN receives it at the run's end; LR, S (the sum rule's running sum), SO, MO,
    FL are the tile's W lanes. G: scratch for a_k'(x_j) (M x D x W); EX: exact updates of
@@ -604,21 +589,39 @@ def _wide_source(land: Landscape, transcendentals: str, tile: int) -> str | None
     if not fast:
         targs = oargs = []
     # a_k is tr_a<k>, a_k' is tr_a<m+k>; F is tr_o0, F_k is tr_o<k+1>.
-    grad_scalar = " + ".join(f"tr_o{k + 1} * tr_a{m + k}" for k in range(m))
     grad_tile = " + ".join(f"Fk[{k}][l] * G[({k} * TR_D + j) * TR_W + l]" for k in range(m))
+    params = "\n".join(f"    const double tr_p{j} = P[{j}];" for j in range(npar)) or "    (void)P;"
+    scalar = {
+        "params": params,
+        "acc_scalar": "\n".join(f"        tr_S[{k}] += tr_a{k};" for k in range(m)),
+        "sums_scalar": "\n".join(f"    const double tr_S{k} = tr_S[{k}];" for k in range(m)),
+        "grad_scalar": " + ".join(f"tr_o{k + 1} * tr_a{m + k}" for k in range(m)),
+    }
+    point_exact = _POINT.substitute(
+        scalar,
+        what="Loss and gradient of one point with libm transcendentals.",
+        name="tr_point_exact",
+        tmpl="\n".join(tmpl_exact),
+        outer="\n".join(line[4:] for line in outer_exact),
+        fallback="",
+    )
+    point_kernel = _POINT.substitute(
+        scalar,
+        what="The same with the kernel's; libm where any argument is out of range.",
+        name="tr_point_kernel",
+        tmpl="\n".join(tmpl_fast),
+        outer="\n".join(line[4:] for line in outer_fast),
+        fallback=f"    if (tr_point_out(xv, P) | {_oor(oargs)}) {{\n"
+        "        tr_point_exact(xv, P, f_out, g_out);\n        return;\n    }",
+    )
     source = _DRIVER.substitute(
         m=m,
         tile=tile,
-        params="\n".join(f"    const double tr_p{j} = P[{j}];" for j in range(npar))
-        or "    (void)P;",
-        tmpl_exact="\n".join(tmpl_exact),
+        params=params,
+        point_exact=point_exact,
+        point_kernel=point_kernel,
         tmpl_fast="\n".join(tmpl_fast),
         tmpl_tile="\n".join(tmpl_tile),
-        acc_scalar="\n".join(f"        tr_S[{k}] += tr_a{k};" for k in range(m)),
-        sums_scalar="\n".join(f"    const double tr_S{k} = tr_S[{k}];" for k in range(m)),
-        outer_exact="\n".join(line[4:] for line in outer_exact),
-        outer_fast="\n".join(line[4:] for line in outer_fast),
-        grad_scalar=grad_scalar,
         oor_tmpl=_oor(targs),
         umax_tmpl="\n".join(
             f"            umax = fabs({a}) > umax ? fabs({a}) : umax;" for a in targs
