@@ -25,8 +25,15 @@ periodic-orbit exit (the iterate bitwise equal to the one 16 steps earlier), the
 polynomial sin/cos/exp/... of :mod:`._codegen_c`'s prelude, and libm for a lane's whole step
 where any sin/cos argument leaves ``|u| <= R``. The C entry points and their arguments are the
 unrolled kernel's (``tr_sweep_cells``, ``tr_eval``, ``tr_sincos``, ...), so
-:class:`~trainability.numeric.CSweepKernel` runs either; ``tr_sweep_cells`` ignores its
-``tiled`` flag (this kernel has one driver). Labels equal the unrolled kernel's except on
+:class:`~trainability.numeric.CSweepKernel` runs either.
+
+Diagonal shortcut: a separable loss is symmetric under permutations of the coordinates, and
+every coordinate gets the same arithmetic, so an orbit that starts with all coordinates
+bitwise equal (Liu's d-dimensional runs from ``x0 = (1/d)(1, ..., 1)``) stays so; a run of
+a tile whose lanes are all on the diagonal computes coordinate 0's templates only (the sums
+still add d equal terms in order): the same orbit bit for bit, with d times less
+transcendental work. ``CSweepKernel.tiled = False`` turns it off (the reference it is tested
+against). Labels equal the unrolled kernel's except on
 rounding-sensitive lanes: the sums are added in another order.
 """
 
@@ -297,19 +304,31 @@ static inline __attribute__((always_inline)) void tr_wide_run(
     const int criterion, long k0, long kend, const double *restrict LR,
     const double *restrict X, double *restrict XN, const double *restrict S,
     double *restrict SO, double *restrict MO, int64_t *restrict FL, const double *restrict P,
-    double bound, double *restrict G, double *restrict EX, double *restrict A) {
+    double bound, double *restrict G, double *restrict EX, double *restrict A,
+    const int64_t check_diagonal) {
 $params
     int64_t bad[TR_W], oor[TR_W];
     double so[TR_W], mo[TR_W], f[TR_W], tr_S[TR_M][TR_W], Fk[TR_M][TR_W];
     for (int l = 0; l < TR_W; ++l) { so[l] = S[l]; mo[l] = -INFINITY; bad[l] = 0; }
     memcpy(XN, X, sizeof(double) * TR_D * TR_W);
+    /* Every lane on the diagonal (all coordinates bitwise equal): a separable loss is
+       symmetric under permuting coordinates and every coordinate gets the same arithmetic,
+       so the orbit stays on the diagonal, and coordinate 0's templates stand for all (the
+       sums still add D equal terms in order): the same orbit bit for bit, D times less
+       transcendental work. Checked once per run. */
+    int64_t diagonal = check_diagonal;
+    for (long e = TR_W; e < TR_D * TR_W; ++e) {
+        uint64_t a, b; memcpy(&a, &X[e], 8); memcpy(&b, &X[e % TR_W], 8);
+        diagonal &= a == b;
+    }
+    const long ne = diagonal ? TR_W : TR_D * TR_W, js = diagonal ? 0 : TR_W;
     for (long k = k0; k < kend; ++k) {
         const int64_t later = k > 0;
         /* pass 1a: a_k(x_j) and a_k'(x_j) of every coordinate of every lane, one flat
            loop: neighbouring elements are independent, so their polynomial chains overlap */
         double umax = 0.0; /* largest |sin/cos argument| (NaN never counts: as fabs(u) > R) */
 #pragma omp simd reduction(max : umax)
-        for (long e = 0; e < TR_D * TR_W; ++e) {
+        for (long e = 0; e < ne; ++e) {
             const double tr_x = XN[e];
 $tmpl_tile
 $store_tile
@@ -321,7 +340,7 @@ $umax_tmpl
         for (int j = 0; j < TR_D; ++j) {
             for (int q = 0; q < TR_M; ++q) {
 #pragma omp simd
-                for (int l = 0; l < TR_W; ++l) tr_S[q][l] += A[(q * TR_D + j) * TR_W + l];
+                for (int l = 0; l < TR_W; ++l) tr_S[q][l] += A[q * TR_D * TR_W + j * js + l];
             }
         }
         /* the lane's F and F_k */
@@ -385,11 +404,15 @@ $fk_tile
 
 static void tr_wide_tile(int criterion, long k0, long kend, const double *LR, const double *X,
                          double *XN, const double *S, double *SO, double *MO, int64_t *FL,
-                         const double *P, double bound, double *G, double *EX, double *A) {
+                         const double *P, double bound, double *G, double *EX, double *A,
+                         int64_t check_diagonal) {
     /* One specialisation per criterion: the rule's branches vanish from the inner loops. */
-    if (criterion == 0) tr_wide_run(0, k0, kend, LR, X, XN, S, SO, MO, FL, P, bound, G, EX, A);
-    else if (criterion == 1) tr_wide_run(1, k0, kend, LR, X, XN, S, SO, MO, FL, P, bound, G, EX, A);
-    else tr_wide_run(2, k0, kend, LR, X, XN, S, SO, MO, FL, P, bound, G, EX, A);
+#define TR_RUN(c) tr_wide_run(c, k0, kend, LR, X, XN, S, SO, MO, FL, P, bound, G, EX, A, \
+                              check_diagonal)
+    if (criterion == 0) TR_RUN(0);
+    else if (criterion == 1) TR_RUN(1);
+    else TR_RUN(2);
+#undef TR_RUN
 }
 
 #define TR_LANE(i, j) ((((i) / TR_W) * TR_D + (j)) * TR_W + (i) % TR_W)
@@ -405,7 +428,8 @@ static void tr_wide_tile(int criterion, long k0, long kend, const double *LR, co
 static long tr_run_block_wide(long n, long B, const double *restrict lrs,
                               const double *restrict x0, const double *restrict P, long steps,
                               double bound, uint8_t *restrict labels, int check_period,
-                              double *restrict work, int criterion, long x0_stride) {
+                              double *restrict work, int criterion, long x0_stride,
+                              int64_t check_diagonal) {
     double *LR = work, *S = LR + B, *SO = S + B, *MO = SO + B, *X = MO + B;
     double *XN = X + TR_D * B, *G = XN + TR_D * B, *EX = G + TR_M * TR_D * TR_W;
     double *A = EX + TR_W * TR_D;
@@ -425,7 +449,7 @@ static long tr_run_block_wide(long n, long B, const double *restrict lrs,
         }
         for (long t = 0; t < nt; t += TR_W)
             tr_wide_tile(criterion, k0, kend, LR + t, X + t * TR_D, XN + t * TR_D, S + t,
-                         SO + t, MO + t, FL + t, P, bound, G, EX, A);
+                         SO + t, MO + t, FL + t, P, bound, G, EX, A, check_diagonal);
         evaluations += n * (kend - k0);
         const int periodic = check_period && kend <= steps;
         long m = 0;
@@ -452,11 +476,11 @@ static long tr_run_block_wide(long n, long B, const double *restrict lrs,
 }
 
 /* Label the same n learning rates for each of n_cells cells (the unrolled kernel's entry
-   point and arguments; `tiled` is ignored: this kernel has one driver). */
+   point and arguments). tiled = 0 turns the diagonal shortcut off (every coordinate
+   computed: the reference the shortcut is tested against). */
 long tr_sweep_cells(long n_cells, long n, const double *lrs, const double *x0s,
                     const double *Ps, long steps, double bound, uint8_t *labels, long block,
                     int threads, int check_period, int criterion, int lane_x0, int tiled) {
-    (void)tiled;
     long nblocks = (n + block - 1) / block;
     long pairs = n_cells * nblocks;
     long total = 0;
@@ -478,7 +502,7 @@ long tr_sweep_cells(long n_cells, long n, const double *lrs, const double *x0s,
             const double *x0 = lane_x0 ? x0s + (c * n + lo) * TR_D : x0s + c * TR_D;
             total += tr_run_block_wide(m, stride, lrs + lo, x0, Ps + c * TR_NP, steps, bound,
                                        labels + c * n + lo, check_period, work, criterion,
-                                       lane_x0 ? TR_D : 0);
+                                       lane_x0 ? TR_D : 0, tiled != 0);
         }
         free(work);
     }
@@ -589,7 +613,7 @@ def _wide_source(land: Landscape, transcendentals: str, tile: int) -> str | None
     if not fast:
         targs = oargs = []
     # a_k is tr_a<k>, a_k' is tr_a<m+k>; F is tr_o0, F_k is tr_o<k+1>.
-    grad_tile = " + ".join(f"Fk[{k}][l] * G[({k} * TR_D + j) * TR_W + l]" for k in range(m))
+    grad_tile = " + ".join(f"Fk[{k}][l] * G[{k} * TR_D * TR_W + j * js + l]" for k in range(m))
     params = "\n".join(f"    const double tr_p{j} = P[{j}];" for j in range(npar)) or "    (void)P;"
     scalar = {
         "params": params,

@@ -345,3 +345,44 @@ def test_wide_loss_of_x0_above_the_bound(criterion):
     ref = numpy_labels(_family_loss_and_grad("additive", 0.01), lrs, x0, 100, bound, criterion)
     np.testing.assert_array_equal(got, ref)
     assert got.any() == (criterion != "max")
+
+
+DIAGONAL_CASES = [
+    # (landscape, x0, lr_max, steps, bound): symmetric starts across the boundary; far out
+    # (the exact fallback on the diagonal); one coordinate off by one ulp (no shortcut).
+    (family("multiplicative", dim=100, eps=EPS, lam=LAM), [0.05] * 100, 0.03, 300, 1e8),
+    (family("additive", dim=10, eps=EPS, lam=LAM), [1.0] * 10, 1.5, 300, 1e8),
+    (family("additive", dim=6, eps=EPS, lam=LAM), [1.6e15] * 6, 1.5, 60, 1e40),
+    (
+        family("multiplicative", dim=10, eps=EPS, lam=LAM),
+        [0.05] * 9 + [np.nextafter(0.05, 1)],
+        0.3,
+        300,
+        1e8,
+    ),
+]
+
+
+@pytest.mark.parametrize("criterion", ["max", "sum", "above"])
+@pytest.mark.parametrize("case", range(len(DIAGONAL_CASES)))
+def test_diagonal_shortcut_is_the_same_orbit(case, criterion):
+    """The diagonal shortcut against every coordinate computed (``tiled = False``): the same
+    labels and the same number of evaluations (the same orbits, bit for bit, so the same
+    periodic exits), and the NumPy loop's labels."""
+    land, x0, lr_max, steps, bound = DIAGONAL_CASES[case]
+    bound = 1e4 if criterion == "sum" and bound == 1e8 else bound
+    k = _kernel(land, "wide").with_criterion(criterion)
+    lrs = learning_rates(7, 0.0, lr_max)
+    p = land.parameter_values()
+    fast, ev_fast = k(lrs, x0, p, steps, bound)
+    k.tiled = False
+    try:
+        full, ev_full = k(lrs, x0, p, steps, bound)
+    finally:
+        k.tiled = True
+    np.testing.assert_array_equal(fast, full)
+    assert ev_fast == ev_full
+    ref = numpy_labels(_family_loss_and_grad(land.name), lrs, x0, steps, bound, criterion)
+    # measured: 0, except 2 lanes of additive d = 10 / sum (from Fig. 2a's x0 = 1 on every
+    # axis: the 1-D orbit of Fig. 2a, whose boundary is rounding-sensitive)
+    assert np.count_nonzero(fast != ref) <= 2
