@@ -7,7 +7,9 @@ Workloads (x0 as listed, 1000 steps, bound 1e8, max rule, float64, eps = 0.2, la
 - ``add100``: additive family, d = 100, x0 = 0.05 on every axis, lr in [0, 1.5].
 
 For each: the wide kernel (``c_sweep_kernel(layout="wide")``, what ``"auto"`` picks for
-d >= 5) on the full grid, and ``--unrolled`` also the unrolled kernel on it (the kernel
+d >= 5) on the full grid, with its exact diagonal shortcut (every start here is on the
+diagonal) and without it (``wide-full``: the cost of a start off the diagonal), and
+``--unrolled`` also the unrolled kernel on it (the kernel
 before this change; compiling it takes about a minute at d = 100); the numba ``prange``
 libm loop of bench_engine.py (or its additive twin here) on the nested
 ``--baseline-levels`` subgrid right before and after (geometric mean, same process), with
@@ -28,6 +30,7 @@ wide kernel's lanes per tile and learning rates per block (one thread, CPU time)
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import sys
@@ -91,7 +94,10 @@ def workload(name, levels, args):
     baseline = (numba_mult if kind == "multiplicative" else numba_add)(d, 0.05)
     lrs = learning_rates(levels, 0.0, lr_max)
     sub = learning_rates(min(args.baseline_levels, levels), 0.0, lr_max)
-    kernels = [("wide", c_sweep_kernel(land, "poly", layout="wide"))]
+    wide = c_sweep_kernel(land, "poly", layout="wide")
+    # Every start here is on the diagonal: "wide" takes the exact diagonal shortcut,
+    # "wide-full" computes every coordinate (the cost of a start off the diagonal).
+    kernels = [("wide", wide), ("wide-full", dataclasses.replace(wide, tiled=False))]
     if args.unrolled:
         kernels.append(("unrolled", c_sweep_kernel(land, "poly", layout="unrolled")))
     baseline(sub[:16])
@@ -119,7 +125,7 @@ def workload(name, levels, args):
         fl = learning_rates(args.fidelity, 0.0, lr_max)
         for label, k in kernels:
             poly, _ = k(fl, x0, params, STEPS, BOUND)
-            libm_kernel = c_sweep_kernel(land, "libm", layout=label)
+            libm_kernel = c_sweep_kernel(land, "libm", layout=label.split("-")[0])
             libm, _ = libm_kernel(fl, x0, params, STEPS, BOUND)
             print(
                 f"{name} 2^{args.fidelity} fidelity: {label} c-poly vs {label} c-libm labels "
