@@ -23,6 +23,7 @@ wide kernel's lanes per tile and learning rates per block (one thread, CPU time)
 
     python benchmarks/bench_wide.py --workloads mult100 --levels 16 --unrolled --fidelity 14
     python benchmarks/bench_wide.py --workloads mult10 mult40 add100 --levels 16 16 16
+    python benchmarks/bench_wide.py --workloads mult100 --levels 14 --one-thread
     python benchmarks/bench_wide.py --crossover --dims 2 3 4 5 6 8
     python benchmarks/bench_wide.py --tiles 4 8 16 --blocks 64 256 1024
 """
@@ -40,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_engine import BOUND, EPS, LAM, STEPS, _numba, numba_mult, rate  # noqa: E402
+from bench_engine import BOUND, EPS, LAM, STEPS, _numba, numba_mult  # noqa: E402
 
 from trainability.analytic import c_wide_sweep_source, family  # noqa: E402
 from trainability.numeric import learning_rates, load_sweep_kernel  # noqa: E402
@@ -81,10 +82,21 @@ WORKLOADS = {
 }
 
 
+#: The clock of every rate: wall time, or with --one-thread the process's CPU time (one
+#: thread each for numba and the kernels: ratios that other jobs on the machine disturb less).
+CLOCK = time.perf_counter
+
+
+def rate(fn, lrs):
+    t = CLOCK()
+    labels = fn(lrs)
+    return lrs.size / (CLOCK() - t), labels
+
+
 def _timed(kernel, lrs, x0, params):
-    t = time.perf_counter()
+    t = CLOCK()
     labels, ev = kernel(lrs, x0, params, STEPS, BOUND)
-    return lrs.size / (time.perf_counter() - t), labels, ev
+    return lrs.size / (CLOCK() - t), labels, ev
 
 
 def workload(name, levels, args):
@@ -94,12 +106,15 @@ def workload(name, levels, args):
     baseline = (numba_mult if kind == "multiplicative" else numba_add)(d, 0.05)
     lrs = learning_rates(levels, 0.0, lr_max)
     sub = learning_rates(min(args.baseline_levels, levels), 0.0, lr_max)
-    wide = c_sweep_kernel(land, "poly", layout="wide")
+    threads = 1 if CLOCK is time.process_time else None
+    wide = c_sweep_kernel(land, "poly", layout="wide", threads=threads)
     # Every start here is on the diagonal: "wide" takes the exact diagonal shortcut,
     # "wide-full" computes every coordinate (the cost of a start off the diagonal).
     kernels = [("wide", wide), ("wide-full", dataclasses.replace(wide, tiled=False))]
     if args.unrolled:
-        kernels.append(("unrolled", c_sweep_kernel(land, "poly", layout="unrolled")))
+        kernels.append(
+            ("unrolled", c_sweep_kernel(land, "poly", layout="unrolled", threads=threads))
+        )
     baseline(sub[:16])
     for _, k in kernels:
         k(sub[:64], x0, params, STEPS, BOUND)
@@ -192,11 +207,20 @@ def main(argv=None):
     ap.add_argument("--baseline-levels", type=int, default=12)
     ap.add_argument("--unrolled", action="store_true", help="also time the unrolled kernel")
     ap.add_argument("--fidelity", type=int, default=0, metavar="LEVELS")
+    ap.add_argument(
+        "--one-thread",
+        action="store_true",
+        help="numba and the kernels on one thread each, rates in CPU time",
+    )
     ap.add_argument("--crossover", action="store_true")
     ap.add_argument("--dims", type=int, nargs="+", default=[2, 3, 4, 5, 6, 8])
     ap.add_argument("--tiles", type=int, nargs="*", default=[])
     ap.add_argument("--blocks", type=int, nargs="+", default=[256])
     args = ap.parse_args(argv)
+    if args.one_thread:
+        global CLOCK
+        CLOCK = time.process_time
+        _numba().set_num_threads(1)
     print(f"cores {os.cpu_count()} load {os.getloadavg()}", file=sys.stderr)
     levels = args.levels + args.levels[-1:] * len(args.workloads)
     for name, lv in zip(args.workloads, levels, strict=False):
