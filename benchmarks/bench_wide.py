@@ -17,9 +17,10 @@ the fraction of its labels the wide kernel matches there; ``--fidelity LEVELS``:
 fraction of labels that differ from the c-libm kernels (wide and, with ``--unrolled``,
 unrolled) on a grid of 2^LEVELS.
 
-``--crossover``: wide against unrolled (one thread, CPU time, 2^12 learning rates) for
-``--dims`` of both families (what sets ``WIDE_MIN_DIM``). ``--tiles`` / ``--blocks``: the
-wide kernel's lanes per tile and learning rates per block (one thread, CPU time).
+``--crossover``: wide against unrolled (one thread, CPU time, 2^12 learning rates, a seeded
+start off the diagonal) for ``--dims`` of both families (what sets ``WIDE_MIN_DIM``).
+``--tiles`` / ``--blocks``: the wide kernel's lanes per tile and learning rates per block
+(one thread, CPU time).
 
     python benchmarks/bench_wide.py --workloads mult100 --levels 16 --unrolled --fidelity 14
     python benchmarks/bench_wide.py --workloads mult10 mult40 add100 --levels 16 16 16
@@ -163,7 +164,10 @@ def crossover(dims):
     for kind in ("multiplicative", "additive"):
         for d in dims:
             land = family(kind, dim=d, eps=EPS, lam=LAM)
-            x0, params = [0.05] * d if kind == "multiplicative" else [1.0] * d, (EPS, LAM)
+            # Off the diagonal (seeded): the generic cost, without the diagonal shortcut.
+            base = 0.05 if kind == "multiplicative" else 1.0
+            x0 = base * (1 + 0.2 * np.random.default_rng(d).random(d))
+            params = (EPS, LAM)
             lrs = learning_rates(12, 0.0, 3 / d if kind == "multiplicative" else 1.5)
             rates = {}
             for layout in ("unrolled", "wide"):

@@ -157,8 +157,9 @@ def sweep_run(
 
 #: Smallest dimension at which :func:`c_sweep_kernel` picks the wide (looped) kernel for a
 #: coordinate-separable loss: the measured crossover (``benchmarks/bench_wide.py
-#: --crossover``: at d = 4 the unrolled kernel is faster, x0.8-0.9 wide/unrolled; at d = 5
-#: the wide one, x2.7-3.0, additive and multiplicative families, one thread).
+#: --crossover``, one thread, CPU time, starts off the diagonal): wide/unrolled x0.76
+#: (additive) and x1.12 (multiplicative) at d = 3, x0.99 and x1.10 at d = 4, x4.3 and x3.0
+#: at d = 5 (the unrolled kernel gets much slower from d = 5 on).
 WIDE_MIN_DIM = 5
 #: Learning rates per block of the wide kernel (``bench_wide.py --blocks``): its tiles run
 #: in L1 whatever the block, so the block only sets the compaction and scheduling grain.
