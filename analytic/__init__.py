@@ -23,6 +23,7 @@ from ._codegen import (
     numpy_kernels,
 )
 from ._codegen_c import c_sweep_source
+from ._codegen_c_wide import SeparableForm, c_wide_sweep_source, separable_form
 from ._convexity import (
     Convexity,
     ValueConvexity,
@@ -148,6 +149,9 @@ __all__ = [
     "alpha_beta_slack",
     "alpha_beta_terms",
     "c_sweep_source",
+    "c_wide_sweep_source",
+    "SeparableForm",
+    "separable_form",
     "cosh_error_bound",
     "cosh_numpy",
     "convexity",

@@ -86,6 +86,7 @@ if TYPE_CHECKING:
         backend_name as backend_name,
         c_sweep_kernel as c_sweep_kernel,
         initial_point as initial_point,
+        kernel_layout as kernel_layout,
         sweep_backend as sweep_backend,
         sweep_landscape as sweep_landscape,
         sweep_protocol as sweep_protocol,

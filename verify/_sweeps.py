@@ -14,6 +14,7 @@ from trainability.analytic import (
     ExpressionError,
     Landscape,
     c_sweep_source,
+    c_wide_sweep_source,
     fast_jax_kernels,
     jax_kernels,
 )
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "c_sweep_kernel",
+    "kernel_layout",
     "sweep_landscape",
     "initial_point",
     "sweep_backend",
@@ -153,6 +155,18 @@ def sweep_run(
     return record
 
 
+#: Smallest dimension at which :func:`c_sweep_kernel` picks the wide (looped) kernel for a
+#: coordinate-separable loss: the measured crossover (``benchmarks/bench_wide.py
+#: --crossover``, one thread, CPU time, starts off the diagonal): wide/unrolled x0.76
+#: (additive) and x1.12 (multiplicative) at d = 3, x0.99 and x1.10 at d = 4, x4.3 and x3.0
+#: at d = 5 (the unrolled kernel gets much slower from d = 5 on).
+WIDE_MIN_DIM = 5
+#: Learning rates per block of the wide kernel (``bench_wide.py --blocks``): its tiles run
+#: in L1 whatever the block, so the block only sets the compaction and scheduling grain.
+WIDE_BLOCK = 256
+LAYOUTS = ("auto", "wide", "unrolled")
+
+
 def c_sweep_kernel(
     land: Landscape,
     transcendentals: str = "poly",
@@ -160,6 +174,7 @@ def c_sweep_kernel(
     threads: int | None = None,
     block: int | None = None,
     half_turn: bool = False,
+    layout: str = "auto",
 ) -> CSweepKernel:
     """The compiled C sweep kernel of ``land``: analytic source, numeric compiler.
 
@@ -168,6 +183,15 @@ def c_sweep_kernel(
     :func:`~trainability.numeric.load_sweep_kernel` (``threads``, ``block``); both steps are
     cached, so landscapes that differ only in hyperparameter values share one kernel.
 
+    ``layout``: ``"unrolled"`` is that kernel (the whole gradient printed straight-line);
+    ``"wide"`` is :func:`~trainability.analytic.c_wide_sweep_source` (loops over the
+    coordinates of a coordinate-separable loss; a :class:`ValueError` if the loss is not
+    one); ``"auto"`` (default) takes the wide kernel for a separable loss of at least
+    ``WIDE_MIN_DIM`` (5) dimensions without ``half_turn``, else the unrolled one. Both
+    have the same name (``"c-poly"``/``"c-libm"``: the same arithmetic rules; labels differ
+    only where rounding decides them); the kernel's ``source`` says which it is (its first
+    line), and :func:`kernel_layout` reads it.
+
     Raises :class:`~trainability.numeric.CompileError` when no working C compiler is
     available; :func:`sweep_backend` with ``"auto"`` then falls back to JAX.
 
@@ -175,8 +199,19 @@ def c_sweep_kernel(
     >>> k = c_sweep_kernel(family("quadratic"))
     >>> k.name, k(np.array([0.5, 1.5]), [1.0], (), steps=100)[0].tolist()
     ('c-poly', [True, False])
+    >>> kernel_layout(c_sweep_kernel(family("multiplicative", dim=8)))
+    'wide'
     """
-    source = c_sweep_source(land, transcendentals, half_turn)
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    wide = layout == "wide" or (layout == "auto" and land.dim >= WIDE_MIN_DIM and not half_turn)
+    source = c_wide_sweep_source(land, transcendentals) if wide else None
+    if source is None and layout == "wide":
+        raise ValueError("layout 'wide' needs a coordinate-separable loss (see separable_form)")
+    if source is None:
+        source = c_sweep_source(land, transcendentals, half_turn)
+    elif block is None:
+        block = WIDE_BLOCK
     return load_sweep_kernel(
         source,
         f"c-{transcendentals}",
@@ -185,6 +220,11 @@ def c_sweep_kernel(
         threads=threads,
         block=block,
     )
+
+
+def kernel_layout(kernel: CSweepKernel) -> str:
+    """``"wide"`` or ``"unrolled"``: which C kernel :func:`c_sweep_kernel` compiled."""
+    return "wide" if kernel.source.startswith("/* trainability sweep kernel (wide") else "unrolled"
 
 
 def sweep_backend(
