@@ -271,6 +271,8 @@ def tanh_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:
     import mpmath
 
     p = EXP if poly is None else poly
+    if p.coefficients[0] != 1.0:  # expm1 r = r h(r) needs exp r = 1 + r h(r)
+        raise ValueError("tanh/sinh reuse exp's coefficients from r**1 on: c0 must be 1")
     with mpmath.workdps(60):
         u, r_max, reduction = _exp_reduction(p)
         coefs = [mpmath.mpf(c) for c in p.coefficients[1:]]  # h(r) ~ sum r**k / (k+1)!
@@ -330,7 +332,6 @@ def exp_error_bound(poly: ExpPolynomial | None = None) -> dict[str, float]:
     with mpmath.workdps(60):
         u, r_max, reduction = _exp_reduction(p)
         coefs = [mpmath.mpf(c) for c in p.coefficients]
-        assert p.coefficients[0] == 1.0  # exp r = 1 + r h(r): tanh and sinh reuse h
         trunc_rel = exp_truncation(p.coefficients, r_max)
         V, E = abs(coefs[-1]), mpmath.mpf(0)  # Horner: magnitude and absolute error bounds
         for c in coefs[-2::-1]:

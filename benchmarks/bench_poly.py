@@ -89,26 +89,32 @@ def main(argv=None):
         for k in (new, old, libm):
             k(lrs[:64], [1.0], params, STEPS, BOUND)  # load
         rates = {"minimax": [], "taylor": []}
+        cpu = {"minimax": [], "taylor": []}  # lr per CPU-second (all threads): less noisy
         labels = {}
         for rep in range(args.repeats):
             order = [("minimax", new), ("taylor", old)]
             for label, k in order if rep % 2 == 0 else order[::-1]:
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 labels[label], _ = k(lrs, [1.0], params, STEPS, BOUND)
                 rates[label].append(lrs.size / (time.perf_counter() - t))
+                cpu[label].append(lrs.size / (time.process_time() - c))
             print(
                 f"  {name} pair {rep}: {rates['minimax'][-1]:,.0f} vs "
-                f"{rates['taylor'][-1]:,.0f} lr/s",
+                f"{rates['taylor'][-1]:,.0f} lr/s; {cpu['minimax'][-1]:,.0f} vs "
+                f"{cpu['taylor'][-1]:,.0f} lr per CPU-s",
                 file=sys.stderr,
                 flush=True,
             )
         ratios = [a / b for a, b in zip(rates["minimax"], rates["taylor"], strict=True)]
+        cpu_ratios = [a / b for a, b in zip(cpu["minimax"], cpu["taylor"], strict=True)]
         libm_labels, _ = libm(lrs, [1.0], params, STEPS, BOUND)
         print(
             f"{name} 2^{level}: minimax {statistics.median(rates['minimax']):,.0f} lr/s, "
             f"taylor {statistics.median(rates['taylor']):,.0f} lr/s (medians of "
             f"{args.repeats}); minimax/taylor per pair {', '.join(f'{r:.3f}' for r in ratios)} "
-            f"(median {statistics.median(ratios):.3f}); labels differ minimax-taylor "
+            f"(median {statistics.median(ratios):.3f}); per CPU-second "
+            f"{', '.join(f'{r:.3f}' for r in cpu_ratios)} "
+            f"(median {statistics.median(cpu_ratios):.3f}); labels differ minimax-taylor "
             f"{np.mean(labels['minimax'] != labels['taylor']):.2e}, minimax-libm "
             f"{np.mean(labels['minimax'] != libm_labels):.2e}, taylor-libm "
             f"{np.mean(labels['taylor'] != libm_labels):.2e}",
