@@ -50,14 +50,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from string import Template
 
-import numpy as np
 import sympy
 
 from ._cache import ArtifactCache
-from ._codegen_c import _PRELUDE, _horner, _Printer
-from ._exp import COSH_X_MAX, EXP, LOG, TANH_X_MAX
+from ._codegen_c import _PRELUDE, _prelude_format_args, _Printer
 from ._landscape import Landscape
-from ._sincos import HALFTURN, SINCOS
 
 __all__ = ["SeparableForm", "separable_form", "c_wide_sweep_source"]
 
@@ -544,39 +541,9 @@ def _elementwise_entry_points() -> str:
     return "\n".join(lines)
 
 
-def _prelude(d: int, npar: int, tile: int) -> str:
-    """``_codegen_c._PRELUDE`` formatted as ``_codegen_c`` does (the certified polynomials)."""
-    p, h = SINCOS, HALFTURN
-    return _PRELUDE.format(
-        h_inv=h.two_over_pi,
-        H1=h.P1,
-        H2=h.P2,
-        H3=h.P3,
-        hsin_horner=_horner("s", h.sin_coefficients),
-        hcos_horner=_horner("c", h.cos_coefficients),
-        exp_degree=len(EXP.coefficients) - 1,
-        exp_min=EXP.x_min,
-        exp_max=EXP.x_max,
-        log2e=EXP.log2e,
-        L1=EXP.L1,
-        L2=EXP.L2,
-        exp_horner=_horner("q", EXP.coefficients),
-        tanh_horner=_horner("h", EXP.coefficients[1:]),
-        tanh_max=TANH_X_MAX,
-        cosh_max=COSH_X_MAX,
-        sqrt_half_bits=hex(int(np.float64(np.sqrt(0.5)).view(np.uint64))),
-        log_horner=_horner("q", LOG.coefficients),
-        d=d,
-        tile=tile,
-        np=max(npar, 1),
-        R=p.R,
-        two_over_pi=p.two_over_pi,
-        P1=p.P1,
-        P2=p.P2,
-        P3=p.P3,
-        sin_horner=_horner("s", p.sin_coefficients),
-        cos_horner=_horner("c", p.cos_coefficients),
-    )
+def _prelude(land: Landscape, tile: int) -> str:
+    """``_codegen_c``'s scalar prelude (the certified polynomials) with this kernel's tile."""
+    return _PRELUDE.format(**(_prelude_format_args(land, "double") | {"tile": tile}))
 
 
 def c_wide_sweep_source(
@@ -673,4 +640,4 @@ def _wide_source(land: Landscape, transcendentals: str, tile: int) -> str | None
     header = f"/* trainability sweep kernel (wide, coordinate-separable): d={d}, m={m}, "
     header += f"{transcendentals} */\n/* loss: {sympy.sstr(form.outer)}; "
     header += "; ".join(f"S{k} = sum {sympy.sstr(a)}" for k, a in enumerate(form.templates))
-    return header + " */\n" + _prelude(d, npar, tile) + source
+    return header + " */\n" + _prelude(land, tile) + source

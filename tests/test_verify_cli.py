@@ -74,6 +74,20 @@ def test_sweep_json_names_the_backend_used(capsys):
         assert json.loads(out)["backend"] == backend
 
 
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs a C compiler")
+def test_sweep_json_names_the_c_kernel_layout(capsys):
+    """A coordinate-separable loss in d >= 5 runs on the looped ("wide") C kernel, a 1-D one
+    on the unrolled kernel; the record says which (no layout key for JAX)."""
+    common = ["--levels", "4", "--steps", "50", "--json", "--quiet", "--backend"]
+    six = ["sweep", "--family", "additive", "--dim", "6", "--param", "eps=0.2", "--param"]
+    _, out, _ = run(capsys, *six, "lam=0.1", "--x0", "0.3", *common, "c-poly")
+    assert json.loads(out)["kernel_layout"] == "wide"
+    _, out, _ = run(capsys, "sweep", "--family", "quadratic", "--x0", "1", *common, "c-poly")
+    assert json.loads(out)["kernel_layout"] == "unrolled"
+    _, out, _ = run(capsys, "sweep", "--family", "quadratic", "--x0", "1", *common, "jax")
+    assert "kernel_layout" not in json.loads(out)
+
+
 def test_sweep_expression_matches_family(capsys):
     args = ["--x0", "1", "--levels", "8", "--steps", "300", "--json", "--quiet"]
     _, a, _ = run(

@@ -145,7 +145,9 @@ def cmd_sweep(args) -> dict:
     )
     fit = result.fit
     summary = {
-        **sweep_run(result, args.backend, initial_point(land, _parse_x0(args.x0)), args.dtype),
+        **sweep_run(
+            result, args.backend, initial_point(land, _parse_x0(args.x0)), args.dtype, land
+        ),
         "boundary_counts": result.boundary_counts,
         "dimension": fit.dimension,
         "dimension_stderr": fit.stderr,

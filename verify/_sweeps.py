@@ -125,11 +125,18 @@ def initial_point(land: Landscape, x0: ArrayLike) -> np.ndarray:
 
 
 def sweep_run(
-    result: SweepResult | StoredSweep, backend: str, x0: ArrayLike, dtype: str = "float64"
+    result: SweepResult | StoredSweep,
+    backend: str,
+    x0: ArrayLike,
+    dtype: str = "float64",
+    land: Landscape | None = None,
 ) -> dict[str, Any]:
     """``{"backend", "protocol"}`` of one sweep: the engine actually used (``backend`` is
     the name asked for, e.g. ``"auto"``) and the protocol block (:func:`sweep_protocol`);
-    ``"engine"`` too when JAX ran it (``"runs"`` or ``"steps"``)."""
+    ``"engine"`` too when JAX ran it (``"runs"`` or ``"steps"``), and with ``land`` (the
+    swept landscape) ``"kernel_layout"`` (:func:`kernel_layout`) when a C kernel did: the
+    kernel :func:`sweep_backend` resolves for it, the one :func:`sweep_landscape` ran
+    (both are cached, so this compiles nothing)."""
     config = getattr(result, "config", None)  # a StoredSweep keeps its settings there
     if config is None:
         keys = ("steps", "bound", "lr_min", "lr_max")
@@ -149,6 +156,10 @@ def sweep_run(
         criterion=config.get("criterion", "max"),
     )
     record = {"backend": backend_name(backend, config["backend"]), "protocol": protocol}
+    if land is not None and record["backend"].startswith("c-"):
+        kernel = sweep_backend(land, backend, config.get("dtype", dtype))[1]
+        if isinstance(kernel, CSweepKernel):  # which C kernel: looped or unrolled
+            record["kernel_layout"] = kernel_layout(kernel)
     engine = getattr(result, "engine", "")  # the JAX loop (numeric.ENGINES); "" for C kernels
     if engine:
         record["engine"] = engine
