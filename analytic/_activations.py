@@ -30,7 +30,7 @@ from typing import Any
 
 import sympy
 
-from ._parse import ExpressionError, parse_expression, symbol
+from ._parse import ExpressionError, as_expression, parse_expression, symbol
 
 __all__ = [
     "ACTIVATIONS",
@@ -148,7 +148,7 @@ class Activation:
         missing = [p.name for p in self.parameters if p.name not in values]
         if missing:
             raise ValueError(f"activation parameter(s) without a value: {', '.join(missing)}")
-        subs = {p: sympy.nsimplify(values[p.name], rational=True) for p in self.parameters}
+        subs = {p: as_expression(values[p.name]) for p in self.parameters}
         return self.expr.subs(subs)
 
     def derivative(self, order: int = 1) -> sympy.Expr:
@@ -602,7 +602,7 @@ def activation_constants(act: Activation | str, **values: float) -> ActivationCo
         act = activation(act, **values)
     phi = act.substituted()
     values_ = dict(act.values)
-    subs = {p: sympy.nsimplify(values_[p.name], rational=True) for p in act.parameters}
+    subs = {p: as_expression(values_[p.name]) for p in act.parameters}
     closed = dict(act.closed_forms)
     d1 = sympy.diff(phi, Z)
     d2 = sympy.diff(phi, Z, 2)

@@ -47,7 +47,7 @@ from ._budget import check_budget
 from ._cache import ArtifactCache
 from ._interval import NotCertifiable, global_minimum
 from ._landscape import Landscape
-from ._parse import symbol
+from ._parse import as_expression, symbol
 from ._trig import (
     exact_sign,
     polynomial_extremum,
@@ -177,7 +177,7 @@ def assumed_symbols(
 
 def _rational_values(land: Landscape, names) -> dict:
     values = land.value_dict
-    return {n: sympy.nsimplify(values[n], rational=True) for n in names if n in values}
+    return {n: as_expression(values[n]) for n in names if n in values}
 
 
 # --------------------------------------------------------------------- 1-D structure of f''
@@ -821,7 +821,7 @@ def _at_values(result: Convexity, h, x, land: Landscape, forward: dict) -> Value
     names = {s.name for s in h.free_symbols} - {x.name}
     if names - set(values):
         return None
-    sub = {s: sympy.nsimplify(values[s.name], rational=True) for s in h.free_symbols if s != x}
+    sub = {s: as_expression(values[s.name]) for s in h.free_symbols if s != x}
     try:
         closed = _closed_form_at(result, sub)
     except (TypeError, ValueError, ZeroDivisionError):
@@ -1103,7 +1103,7 @@ def _tidy_relation(cond):
 
 def min_curvature(conv: Convexity, values: Mapping[str, float], dps: int = 30) -> float:
     r""":math:`\inf_x f''(x)` at the given hyperparameter values, from the closed form."""
-    sub = {symbol(k): sympy.nsimplify(v, rational=True) for k, v in values.items()}
+    sub = {symbol(k): as_expression(v) for k, v in values.items()}
     if conv.min_curvature is None:
         raise ValueError(f"no closed-form minimum curvature (method {conv.method!r})")
     try:

@@ -106,7 +106,7 @@ def fixed_points(
     if any(n not in values for n in land.parameter_names):
         return found
     x = xs[0]
-    sub = {h: sympy.nsimplify(values[h.name], rational=True) for h in land.hyperparameters}
+    sub = {h: as_expression(values[h.name]) for h in land.hyperparameters}
     g = grad[0].subs(sub)
     g_mp = sympy.lambdify([x], g, modules="mpmath")
     with mpmath.workdps(dps):

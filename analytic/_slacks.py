@@ -17,9 +17,10 @@ import sympy
 from ._derive import gradient
 from ._finite_sum import FiniteSum
 from ._minimizers import piece_minima, projection
-from ._parse import symbol
+from ._parse import as_expression, symbol
 
-# A constant of an inequality: a number, or an exact SymPy number (kept exact by nsimplify).
+# A constant of an inequality: a number (made exact as the decimal it prints as), or an exact
+# SymPy number.
 Number = float | int | sympy.Expr
 
 __all__ = [
@@ -69,8 +70,8 @@ def alpha_beta_slack(
     >>> s[0].subs({symbol("x1"): 5, symbol("x2"): 5}) < 0    # beta = 0 fails far away
     True
     """
-    a = symbol("alpha") if alpha is None else sympy.nsimplify(alpha)
-    b = symbol("beta") if beta is None else sympy.nsimplify(beta)
+    a = symbol("alpha") if alpha is None else as_expression(alpha)
+    b = symbol("beta") if beta is None else as_expression(beta)
     S = fs.minimizers()
     stars = [m.value for m in piece_minima(fs)]
     x_p = projection(S, fs.variables)[which]
@@ -79,14 +80,14 @@ def alpha_beta_slack(
 
 def pl_slack(fs: FiniteSum, mu: Number | None = None) -> sympy.Expr:
     r"""PL: :math:`\|\nabla f(x)\|^2 - 2\mu (f(x) - f^*)`."""
-    m = symbol("mu") if mu is None else sympy.nsimplify(mu)
+    m = symbol("mu") if mu is None else as_expression(mu)
     g = gradient(fs.landscape())
     return sum(gi**2 for gi in g) - 2 * m * (fs.loss - fs.minimizers().value)
 
 
 def aiming_slack(fs: FiniteSum, theta: Number | None = None, which: int = 0) -> sympy.Expr:
     """Aiming: ``<grad f(x), x - Proj(x, S)> - theta (f(x) - f*)`` (``theta f`` when f* = 0)."""
-    t = symbol("theta") if theta is None else sympy.nsimplify(theta)
+    t = symbol("theta") if theta is None else as_expression(theta)
     x = sympy.Matrix(list(fs.variables))
     x_p = projection(fs.minimizers(), fs.variables)[which]
     g = sympy.Matrix(list(gradient(fs.landscape())))
@@ -101,7 +102,7 @@ def quasar_convexity_slack(
     S = fs.minimizers()
     if S.kind != "points":
         raise ValueError("quasar-convexity needs isolated minimizers; S is an affine set")
-    t = symbol("theta") if theta is None else sympy.nsimplify(theta)
+    t = symbol("theta") if theta is None else as_expression(theta)
     x = sympy.Matrix(list(fs.variables))
     xstar = sympy.Matrix(list(S.points[which]))
     g = sympy.Matrix(list(gradient(fs.landscape())))

@@ -133,3 +133,26 @@ def test_tanh_is_certified_at_values_with_an_enclosure():
     brute = float(np.min(2 + 0.1 * (-2 * t * (1 - t**2))))
     assert 0 < at.lower_bound <= brute + 1e-12  # the proof: positive, and below the truth
     assert at.upper_bound == pytest.approx(brute, abs=1e-3)  # a value attained at a point
+
+
+def test_closed_form_uses_the_value_as_given_not_a_nearby_rational():
+    """lam = 1 - 2**-24 (a float32 1 - ulp, as Hypothesis draws it): the closed-form
+    minimum curvature of x**2 + eps*sin(2*pi*x/lam)**3 at the values must be that of this
+    lam, not of lam = 1 (``nsimplify(rational=True)`` snapped it to 1, off by 2.7e-7
+    relative, a "closed form" bound above the true minimum). Reference: mpmath, 40 digits,
+    the root of f''' next to x = lam/4 and f'' there."""
+    import mpmath
+
+    lam = 0.999999940395357
+    land = from_expression("x**2 + eps*sin(2*pi*x/lam)**3", {"eps": 0.03, "lam": lam})
+    got = convexity(land).at_values
+    assert got.method == "closed form"
+    with mpmath.workdps(40):
+        eps, lm = mpmath.mpf(0.03), mpmath.mpf(lam)
+
+        def f2(x):
+            return mpmath.diff(lambda t: t**2 + eps * mpmath.sin(2 * mpmath.pi * t / lm) ** 3, x, 2)
+
+        xm = mpmath.findroot(lambda x: mpmath.diff(f2, x), lm / 4)
+        ref = float(f2(xm))
+    assert got.min_curvature == pytest.approx(ref, rel=1e-13)
