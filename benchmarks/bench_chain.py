@@ -1,0 +1,271 @@
+"""Shorter dependency chains for the c-poly sin/cos: variants timed in one process.
+
+The Fig. 2a kernel is latency-bound (``profile_kernel.py``: ~8-10 cycles per lane-step
+against port bounds of ~3.7), so the length of one GD step's chain of dependent float
+operations sets its speed. This prototype rewrites the quarter-turn sin/cos of the C
+template (:data:`trainability.analytic._codegen_c._TRANSCENDENTALS`: ``tr_reduce``,
+``tr_sin_r``, ``tr_cos_r`` and their vector twins) in four ways, builds one ``c-poly``
+kernel per variant from the same landscape, times them in interleaved rounds (each round
+runs every variant once, in a rotated order, so drift of the shared machine hits all of
+them alike) and counts the labels that differ from ``c-libm``:
+
+- ``horner`` the default: three-part Cody-Waite ``((u - n P1) - n P2) - n P3``, Horner
+  for ``S(z)`` (6 coefficients) and ``C(z)`` (7), ``sin r = r + r (z S)``.
+- ``estrin`` Estrin's scheme for ``S`` and ``C`` (pairs ``c_k + z c_{k+1}`` in parallel,
+  combined with ``z^2`` and ``z^4``): the chain after ``z`` is 3 dependent operations
+  instead of 5 (S) and 6 (C).
+- ``fma2`` two-constant reduction ``r = (u - n P1) - n P2`` with ``P1 = double(pi/2)``,
+  ``P2 = double(pi/2 - P1)``; gcc contracts both into FMAs (``-ffp-contract=fast`` is
+  gcc's default in GNU C), so ``n P1`` is not rounded: ``u - n P1`` is then exact for every
+  ``|u| <= R`` (both are multiples of ``min(ulp u, 2^-53)`` and the difference is below
+  1 in magnitude) and the one rounding left is the second FMA's, plus the tail
+  ``|n| |pi/2 - P1 - P2| <= |n| 2^-107``. NOTE: valid only where the compiler emits FMAs
+  (the NumPy and JAX mirrors, without a fused multiply-add, would round ``n P1``).
+- ``rz`` ``sin r = (r z) S + r``: ``r z`` is computed while ``S`` is evaluated, one
+  multiplication off the chain.
+- ``all`` the three together.
+
+Labels against ``c-libm`` are printed per variant (the issue's fidelity target: no more
+than the rounding-sensitive fraction, about 4e-4 at 2^16 to 2^22). The variants are NOT
+certified (no error bound is derived for them here); only ``horner`` is.
+
+    python benchmarks/bench_chain.py --level 20 --rounds 5
+    python benchmarks/bench_chain.py --level 22 --rounds 3 --variants horner all
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+
+import mpmath
+import numpy as np
+
+from trainability.analytic import _codegen_c, family, from_expression
+from trainability.analytic._exp import EXP
+from trainability.analytic._sincos import SINCOS
+from trainability.numeric import learning_rates, load_sweep_kernel
+from trainability.verify import c_sweep_kernel
+
+STEPS, BOUND, X0 = 1000, 1e8, 1.0  # the bench_engine.py / bench_poly.py Fig. 2a protocol
+
+_REDUCE = """@INL@ @T@ tr_@v@reduce(@T@ u, @I@ *q) {{
+    @T@ t = u * {two_over_pi!r} + 6755399441055744.0;
+    *q = tr_@v@as_i(t) & 3;
+    @T@ n = t - 6755399441055744.0;
+    return ((u - n * {P1!r}) - n * {P2!r}) - n * {P3!r};
+}}"""
+_SIN_R = """@INL@ @T@ tr_@v@sin_r(@T@ r) {{
+    @T@ z = r * r;
+{sin_horner}
+    return r + r * (z * s);
+}}"""
+_COS_R = """@INL@ @T@ tr_@v@cos_r(@T@ r) {{
+    @T@ z = r * r;
+{cos_horner}
+    return 1.0 + z * c;
+}}"""
+
+
+def _two_constant() -> tuple[float, float]:
+    with mpmath.workdps(60):
+        p1 = float(mpmath.pi / 2)
+        return p1, float(mpmath.pi / 2 - mpmath.mpf(p1))
+
+
+def _estrin(v: str, c: tuple[float, ...]) -> str:
+    """C Estrin evaluation of ``sum c_k z^k`` into ``v`` (6 or 7 coefficients), with ``z2``
+    and ``z4`` declared by the caller's text; the pairs are independent."""
+    pairs = [f"({c[k]!r} + z * {c[k + 1]!r})" for k in range(0, len(c) - 1, 2)]
+    if len(c) % 2:
+        pairs.append(repr(c[-1]))
+    if len(c) == 6:  # a0 + z2 a1 + z4 a2 = a0 + z2 (a1 + z2 a2)
+        return f"    @T@ {v} = {pairs[0]} + z2 * ({pairs[1]} + z2 * {pairs[2]});"
+    if len(c) == 7:  # (a0 + z2 a1) + z4 (a2 + z2 c6)
+        return (
+            f"    @T@ {v} = ({pairs[0]} + z2 * {pairs[1]}) + z4 * ({pairs[2]} + z2 * {pairs[3]});"
+        )
+    raise ValueError("Estrin prototype for 6 or 7 coefficients")
+
+
+def estrin_expression(c: tuple[float, ...]) -> tuple[str, int]:
+    """Estrin's scheme for ``sum c_k z^k`` as one C expression: pairs ``c_k + z c_{k+1}``,
+    then pairs of those with ``z2``, ``z4``, ``z8``, ... Returns the expression and the
+    number of squarings it needs (``z2`` for 1, ``z4`` for 2, ...)."""
+    terms = [repr(x) for x in c]
+    power, squarings = "z", 0
+    while len(terms) > 1:
+        merged = [f"({terms[k]} + {power} * {terms[k + 1]})" for k in range(0, len(terms) - 1, 2)]
+        if len(terms) % 2:
+            merged.append(terms[-1])
+        terms = merged
+        if len(terms) > 1:
+            squarings += 1
+            power = f"z{2**squarings}"
+    return terms[0], squarings
+
+
+def horner2_expression(c: tuple[float, ...]) -> str:
+    """Second-order Horner ``E(z2) + z O(z2)`` (even and odd coefficients, two independent
+    Horner chains in ``z2``) as one C expression."""
+
+    def horner(cs):
+        text = repr(cs[-1])
+        for x in cs[-2::-1]:
+            text = f"({x!r} + z2 * {text})"
+        return text
+
+    return f"{horner(c[0::2])} + z * {horner(c[1::2])}"
+
+
+def exp_template(scheme: str) -> str:
+    """:data:`_TRANSCENDENTALS` with the exp polynomial (``tr_exp_scaled``) evaluated by
+    ``scheme``: ``"estrin"`` or ``"horner2"``."""
+    text = _codegen_c._TRANSCENDENTALS
+    assert text.count("{exp_horner}") == 1, "the C template changed: update bench_chain.py"
+    if scheme == "horner2":
+        return text.replace(
+            "{exp_horner}",
+            f"    @T@ z2 = z * z;\n    @T@ q = {horner2_expression(EXP.coefficients)};",
+        )
+    expr, squarings = estrin_expression(EXP.coefficients)
+    powers = ", ".join(
+        f"z{2 ** (j + 1)} = {'z' if j == 0 else f'z{2**j}'} * {'z' if j == 0 else f'z{2**j}'}"
+        for j in range(squarings)
+    )
+    return text.replace("{exp_horner}", f"    @T@ {powers};\n    @T@ q = {expr};")
+
+
+def variant_template(estrin: bool, fma2: bool, rz: bool) -> str:
+    """:data:`_TRANSCENDENTALS` with the quarter-turn functions rewritten."""
+    text = _codegen_c._TRANSCENDENTALS
+    for part in (_REDUCE, _SIN_R, _COS_R):
+        assert part in text, "the C template changed: update bench_chain.py"
+    s, c = SINCOS.sin_coefficients, SINCOS.cos_coefficients
+    sin_r, cos_r, reduce = _SIN_R, _COS_R, _REDUCE
+    if estrin:
+        sin_r = sin_r.replace("{sin_horner}", "    @T@ z2 = z * z;\n" + _estrin("s", s))
+        cos_r = cos_r.replace(
+            "{cos_horner}", "    @T@ z2 = z * z, z4 = z2 * z2;\n" + _estrin("c", c)
+        )
+    if rz:
+        sin_r = sin_r.replace("    return r + r * (z * s);", "    return (r * z) * s + r;")
+        sin_r = sin_r.replace("    @T@ z = r * r;", "    @T@ z = r * r; @T@ rz = r * z;")
+        sin_r = sin_r.replace("(r * z) * s + r", "rz * s + r")
+    if fma2:
+        p1, p2 = _two_constant()
+        reduce = reduce.replace(
+            "return ((u - n * {P1!r}) - n * {P2!r}) - n * {P3!r};",
+            f"return (u - n * {p1!r}) - n * {p2!r};",
+        )
+    return text.replace(_REDUCE, reduce).replace(_SIN_R, sin_r).replace(_COS_R, cos_r)
+
+
+#: variant -> (template, workloads it applies to)
+VARIANTS = {
+    "horner": lambda: _codegen_c._TRANSCENDENTALS,
+    "estrin": lambda: variant_template(True, False, False),
+    "fma2": lambda: variant_template(False, True, False),
+    "rz": lambda: variant_template(False, False, True),
+    "all": lambda: variant_template(True, True, True),
+    "exp-estrin": lambda: exp_template("estrin"),
+    "exp-horner2": lambda: exp_template("horner2"),
+}
+WORKLOADS = {
+    "fig2a": lambda: family("additive", eps=0.2, lam=0.1),
+    "gauss": lambda: from_expression("x**2 + eps*exp(-(x/lam)**2)", {"eps": 0.2, "lam": 0.1}),
+}
+
+
+@contextmanager
+def template(text: str):
+    """The C generator's preludes built from ``text`` (this process only)."""
+    saved = _codegen_c._PRELUDE, _codegen_c._VECTOR_PRELUDE
+    _codegen_c._PRELUDE = _codegen_c._PRELUDE_HEADER + _codegen_c._instantiate(text, "scalar")
+    _codegen_c._VECTOR_PRELUDE = _codegen_c._VECTOR_HEADER + _codegen_c._instantiate(text, "vector")
+    try:
+        yield
+    finally:
+        _codegen_c._PRELUDE, _codegen_c._VECTOR_PRELUDE = saved
+
+
+def build(land, name: str, tile: int, threads: int):
+    """The c-poly kernel of ``land`` with variant ``name`` and ``tile`` lanes per register
+    tile (``_codegen_c._TILE``, a multiple of 4: ``tile // 4`` interleaved AVX2 vectors)."""
+    saved = _codegen_c._TILE
+    _codegen_c._TILE = tile
+    try:
+        with template(VARIANTS[name]()):
+            source = _codegen_c._c_sweep_source(land, "poly", False)  # uncached
+    finally:
+        _codegen_c._TILE = saved
+    if tile == saved:  # a variant that changed nothing would be timed as the default
+        default = _codegen_c.c_sweep_source(land, "poly")
+        assert (source == default) == (name == "horner"), f"{name}: wrong source"
+    label = f"c-poly-{name}-t{tile}"
+    return load_sweep_kernel(source, label, land.dim, len(land.hyperparameters), threads=threads)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workload", choices=list(WORKLOADS), default="fig2a")
+    ap.add_argument("--level", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    ap.add_argument("--tiles", type=int, nargs="+", default=[16], help="lanes per tile")
+    ap.add_argument("--threads", type=int, default=1, help="OpenMP threads (default 1)")
+    args = ap.parse_args(argv)
+    print(f"cores {os.cpu_count()} load {os.getloadavg()}", file=sys.stderr)
+    land = WORKLOADS[args.workload]()
+    params = land.parameter_values()
+    lrs = learning_rates(args.level, 0.0, 1.5)
+    kernels = {
+        f"{name}/{tile}": build(land, name, tile, args.threads)
+        for tile in args.tiles
+        for name in args.variants
+    }
+    libm = c_sweep_kernel(land, "libm")
+    libm_labels, _ = libm(lrs, [X0], params, STEPS, BOUND)
+    times: dict[str, list[float]] = {name: [] for name in kernels}
+    cpu: dict[str, list[float]] = {name: [] for name in kernels}  # less sensitive to sharing
+    labels, steps = {}, {}
+    names = list(kernels)
+    for k in kernels.values():
+        k(lrs[:64], [X0], params, STEPS, BOUND)  # load
+    for rnd in range(args.rounds):
+        order = names[rnd % len(names) :] + names[: rnd % len(names)]
+        for name in order:
+            t, c = time.perf_counter(), time.process_time()
+            labels[name], steps[name] = kernels[name](lrs, [X0], params, STEPS, BOUND)
+            times[name].append(time.perf_counter() - t)
+            cpu[name].append(time.process_time() - c)
+        print(
+            f"  round {rnd}: " + ", ".join(f"{n} {times[n][-1]:.3f}s" for n in names),
+            file=sys.stderr,
+            flush=True,
+        )
+    base, base_cpu = min(times[names[0]]), min(cpu[names[0]])
+    print(
+        f"{args.workload} 2^{args.level} lrs, {STEPS} steps, bound {BOUND:g}, x0 {X0}, float64, "
+        f"{args.threads} thread(s), best of {args.rounds} interleaved rounds:"
+    )
+    for name in names:
+        best = min(times[name])
+        lane_steps = float(np.sum(steps[name]))
+        print(
+            f"  {name:10s} {lrs.size / best:12,.0f} lr/s  {best / lane_steps * 1e9:6.3f} ns per "
+            f"lane-step ({min(cpu[name]) / lane_steps * 1e9:6.3f} CPU-ns)  speed-up vs "
+            f"{names[0]} {base / best:5.3f} (median "
+            f"{statistics.median(times[names[0]]) / statistics.median(times[name]):5.3f}; "
+            f"per CPU-second {base_cpu / min(cpu[name]):5.3f})  "
+            f"labels != c-libm {np.mean(labels[name] != libm_labels):.2e}  != {names[0]} "
+            f"{np.mean(labels[name] != labels[names[0]]):.2e}"
+        )
+
+
+if __name__ == "__main__":
+    main()
