@@ -77,6 +77,41 @@ def _two_constant() -> tuple[float, float]:
         return p1, float(mpmath.pi / 2 - mpmath.mpf(p1))
 
 
+def check_two_constant(samples: int, seed: int = 0) -> tuple[int, int, float]:
+    """Exact-arithmetic check of the ``fma2`` reduction's claims on ``3 * samples`` seeded
+    arguments (uniform on ``[-R, R]``, log-uniform magnitudes ``1e-300 .. R`` of either
+    sign, and the float64 neighbours of ``k pi/2`` for random ``|k| < 2^20``): with ``n`` as
+    the kernel rounds it, ``u - n P1`` (the first FMA, its product not rounded) is a float64
+    (exact, checked in rationals), and ``r`` (the second FMA rounded once) is compared with
+    the 60-digit ``u - n pi/2``. Returns ``(arguments, inexact first FMAs, max |error|
+    in units of 2^-53)``."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(seed)
+    R, p1, p2 = SINCOS.R, *_two_constant()
+    with mpmath.workdps(60):
+        k = rng.integers(-(2**20) + 2, 2**20 - 2, samples)
+        near = np.array([float(mpmath.mpf(int(j)) * mpmath.pi / 2) for j in k])
+        near = near[np.abs(near) <= R]
+        mags = np.exp(rng.uniform(np.log(1e-300), np.log(R), samples))
+        u = np.concatenate(
+            [
+                rng.uniform(-R, R, samples),
+                mags * rng.choice([-1.0, 1.0], samples),
+                np.nextafter(near, np.inf),
+                np.nextafter(near, -np.inf),
+            ]
+        )
+        inexact, worst = 0, mpmath.mpf(0)
+        for x in u:
+            n = float(np.round(x * SINCOS.two_over_pi))
+            first = Fraction(x) - Fraction(n) * Fraction(p1)
+            inexact += Fraction(float(first)) != first
+            r = float(Fraction(float(first)) - Fraction(n) * Fraction(p2))  # one rounding
+            worst = max(worst, abs(mpmath.mpf(r) - (mpmath.mpf(x) - n * mpmath.pi / 2)))
+        return u.size, inexact, float(worst * 2**53)
+
+
 def _estrin(v: str, c: tuple[float, ...]) -> str:
     """C Estrin evaluation of ``sum c_k z^k`` into ``v`` (6 or 7 coefficients), with ``z2``
     and ``z4`` declared by the caller's text; the pairs are independent."""
@@ -217,9 +252,18 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     ap.add_argument("--tiles", type=int, nargs="+", default=[16], help="lanes per tile")
+    ap.add_argument(
+        "--reduction-samples", type=int, default=2000, help="fma2 reduction check (0: skip)"
+    )
     ap.add_argument("--threads", type=int, default=1, help="OpenMP threads (default 1)")
     args = ap.parse_args(argv)
     print(f"cores {os.cpu_count()} load {os.getloadavg()}", file=sys.stderr)
+    if args.reduction_samples and {"fma2", "all"} & set(args.variants):
+        size, inexact, worst = check_two_constant(args.reduction_samples)
+        print(
+            f"fma2 reduction on {size} arguments (exact rationals, 60-digit pi/2): u - n P1 "
+            f"inexact {inexact} times; max |r - (u - n pi/2)| {worst:.3f} x 2^-53"
+        )
     land = WORKLOADS[args.workload]()
     params = land.parameter_values()
     lrs = learning_rates(args.level, 0.0, 1.5)
