@@ -47,7 +47,7 @@ import numpy as np
 
 from trainability.analytic import _codegen_c, family, from_expression
 from trainability.analytic._exp import EXP
-from trainability.analytic._sincos import SINCOS
+from trainability.analytic._sincos import HALFTURN, SINCOS
 from trainability.numeric import learning_rates, load_sweep_kernel
 from trainability.verify import c_sweep_kernel
 
@@ -167,12 +167,27 @@ def exp_template(scheme: str) -> str:
             "{exp_horner}",
             f"    @T@ z2 = z * z;\n    @T@ q = {horner2_expression(EXP.coefficients)};",
         )
-    expr, squarings = estrin_expression(EXP.coefficients)
-    powers = ", ".join(
-        f"z{2 ** (j + 1)} = {'z' if j == 0 else f'z{2**j}'} * {'z' if j == 0 else f'z{2**j}'}"
-        for j in range(squarings)
-    )
-    return text.replace("{exp_horner}", f"    @T@ {powers};\n    @T@ q = {expr};")
+    return text.replace("{exp_horner}", estrin_statements("q", EXP.coefficients))
+
+
+def estrin_statements(v: str, c: tuple[float, ...]) -> str:
+    """C lines declaring the powers ``z2, z4, ...`` Estrin needs and ``v`` (type ``@T@``)."""
+    expr, squarings = estrin_expression(c)
+    if not squarings:
+        return f"    @T@ {v} = {expr};"
+    bases = ["z"] + [f"z{2**j}" for j in range(1, squarings)]
+    powers = ", ".join(f"z{2 ** (j + 1)} = {b} * {b}" for j, b in enumerate(bases))
+    return f"    @T@ {powers};\n    @T@ {v} = {expr};"
+
+
+def halfturn_template() -> str:
+    """:data:`_TRANSCENDENTALS` with the half-turn polynomials (``tr_hsin``, ``tr_hcos``)
+    by Estrin."""
+    text = _codegen_c._TRANSCENDENTALS
+    for key in ("{hsin_horner}", "{hcos_horner}"):
+        assert text.count(key) == 1, "the C template changed: update bench_chain.py"
+    text = text.replace("{hsin_horner}", estrin_statements("s", HALFTURN.sin_coefficients))
+    return text.replace("{hcos_horner}", estrin_statements("c", HALFTURN.cos_coefficients))
 
 
 def variant_template(estrin: bool, fma2: bool, rz: bool) -> str:
@@ -209,7 +224,12 @@ VARIANTS = {
     "all": lambda: variant_template(True, True, True),
     "exp-estrin": lambda: exp_template("estrin"),
     "exp-horner2": lambda: exp_template("horner2"),
+    "halfturn": lambda: _codegen_c._TRANSCENDENTALS,  # the default text, half_turn=True
+    "halfturn-estrin": halfturn_template,
 }
+#: variants built with ``c_sweep_source(..., half_turn=True)``: an argument whose sine or
+#: cosine alone the gradient needs takes the certified half-turn polynomial (HALFTURN)
+HALF_TURN = {"halfturn", "halfturn-estrin"}
 WORKLOADS = {
     "fig2a": lambda: family("additive", eps=0.2, lam=0.1),
     "gauss": lambda: from_expression("x**2 + eps*exp(-(x/lam)**2)", {"eps": 0.2, "lam": 0.1}),
@@ -235,7 +255,7 @@ def build(land, name: str, tile: int, threads: int):
     _codegen_c._TILE = tile
     try:
         with template(VARIANTS[name]()):
-            source = _codegen_c._c_sweep_source(land, "poly", False)  # uncached
+            source = _codegen_c._c_sweep_source(land, "poly", name in HALF_TURN)  # uncached
     finally:
         _codegen_c._TILE = saved
     if tile == saved:  # a variant that changed nothing would be timed as the default
