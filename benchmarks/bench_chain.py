@@ -1,13 +1,15 @@
-"""Shorter dependency chains for the c-poly sin/cos: variants timed in one process.
+r"""Shorter dependency chains for the c-poly sin/cos and exp: variants timed in one process.
 
-The Fig. 2a kernel is latency-bound (``profile_kernel.py``: ~8-10 cycles per lane-step
+``profile_kernel.py`` found the Fig. 2a kernel latency-bound (~8-10 cycles per lane-step
 against port bounds of ~3.7), so the length of one GD step's chain of dependent float
-operations sets its speed. This prototype rewrites the quarter-turn sin/cos of the C
-template (:data:`trainability.analytic._codegen_c._TRANSCENDENTALS`: ``tr_reduce``,
-``tr_sin_r``, ``tr_cos_r`` and their vector twins) in four ways, builds one ``c-poly``
-kernel per variant from the same landscape, times them in interleaved rounds (each round
-runs every variant once, in a rotated order, so drift of the shared machine hits all of
-them alike) and counts the labels that differ from ``c-libm``:
+operations should set its speed. This prototype rewrites the polynomials of the C template
+(:data:`trainability.analytic._codegen_c._TRANSCENDENTALS`: ``tr_reduce``, ``tr_sin_r``,
+``tr_cos_r``, ``tr_hsin``, ``tr_hcos``, ``tr_exp_scaled`` and their vector twins), builds
+one ``c-poly`` kernel per variant (and per ``--tiles`` lanes per register tile) from the
+same landscape, times them on ``--threads`` (1) OpenMP threads in interleaved rounds (each
+round runs every variant once, in a rotated order, so drift of the shared machine hits all
+alike; best and median of the rounds, wall-clock and CPU time) and counts the labels that
+differ from ``c-libm``:
 
 - ``horner`` the default: three-part Cody-Waite ``((u - n P1) - n P2) - n P3``, Horner
   for ``S(z)`` (6 coefficients) and ``C(z)`` (7), ``sin r = r + r (z S)``.
@@ -16,21 +18,42 @@ them alike) and counts the labels that differ from ``c-libm``:
   instead of 5 (S) and 6 (C).
 - ``fma2`` two-constant reduction ``r = (u - n P1) - n P2`` with ``P1 = double(pi/2)``,
   ``P2 = double(pi/2 - P1)``; gcc contracts both into FMAs (``-ffp-contract=fast`` is
-  gcc's default in GNU C), so ``n P1`` is not rounded: ``u - n P1`` is then exact for every
-  ``|u| <= R`` (both are multiples of ``min(ulp u, 2^-53)`` and the difference is below
-  1 in magnitude) and the one rounding left is the second FMA's, plus the tail
-  ``|n| |pi/2 - P1 - P2| <= |n| 2^-107``. NOTE: valid only where the compiler emits FMAs
-  (the NumPy and JAX mirrors, without a fused multiply-add, would round ``n P1``).
+  gcc's default in GNU C), so ``n P1`` is not rounded. Then ``u - n P1`` is exact for every
+  ``|u| <= R`` (``n = 0``: it is ``u``; else ``|u| > pi/4``, ``u`` and ``n P1`` are
+  multiples of ``2^-53`` and the difference is below 1 in magnitude) and what is left is
+  the second FMA's one rounding plus the tail ``|n| |pi/2 - P1 - P2| <= |n| 2^-107``.
+  :func:`check_two_constant` checks this in exact rationals (printed with the timings).
+  Valid only where FMAs are emitted: the NumPy and JAX mirrors, without a fused
+  multiply-add, round ``n P1`` (errors of ~1e6 units of 2^-53 at ``|u|`` near ``R``).
 - ``rz`` ``sin r = (r z) S + r``: ``r z`` is computed while ``S`` is evaluated, one
   multiplication off the chain.
 - ``all`` the three together.
+- ``halfturn`` the default text built with ``half_turn=True`` (an argument whose sine or
+  cosine alone the gradient needs takes the certified half-turn polynomial, HALFTURN:
+  one polynomial of 8 coefficients instead of two of 6 and 7 and the quadrant select);
+  ``halfturn-estrin`` that polynomial by Estrin.
+- ``exp-estrin``, ``exp-horner2`` (``gauss`` workload): the degree-12 exp polynomial by
+  Estrin (pairs, then ``z^2``, ``z^4``, ``z^8``) or by second-order Horner
+  (``E(z^2) + z O(z^2)``).
 
 Labels against ``c-libm`` are printed per variant (the issue's fidelity target: no more
-than the rounding-sensitive fraction, about 4e-4 at 2^16 to 2^22). The variants are NOT
-certified (no error bound is derived for them here); only ``horner`` is.
+than the rounding-sensitive fraction, about 4e-4 at 2^16 to 2^22). Only ``horner`` (the
+default) and ``halfturn`` have certified error bounds (``sincos_error_bound``); the other
+variants are prototypes.
 
-    python benchmarks/bench_chain.py --level 20 --rounds 5
-    python benchmarks/bench_chain.py --level 22 --rounds 3 --variants horner all
+Measured here (2-core shared EPYC, 1 thread, Fig. 2a 2^17-2^20): no quarter-turn variant
+reaches 1.15x over ``horner`` at 16 lanes per tile (0.89-1.12x over runs; Estrin adds
+~150 ymm spills and reloads to the compiled file, so at 16 lanes the shorter chain is
+paid for in register pressure; at 8 lanes ``all`` is 1.15x over ``horner`` at 8, still
+slower than ``horner`` at 16); ``exp-estrin`` 1.03-1.21x on gauss; ``halfturn``
+1.04-1.25x and ``halfturn-estrin`` 1.10-1.35x (best of rounds; medians 1.16-1.20x).
+
+    python benchmarks/bench_chain.py --level 18 --rounds 9
+    python benchmarks/bench_chain.py --level 17 --rounds 15 \
+        --variants horner halfturn halfturn-estrin
+    python benchmarks/bench_chain.py --workload gauss --level 18 --rounds 11 \
+        --variants horner exp-estrin
+    python benchmarks/bench_chain.py --level 17 --rounds 11 --tiles 8 16 --variants horner all
 """
 
 from __future__ import annotations
