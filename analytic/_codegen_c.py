@@ -81,22 +81,25 @@ class _Printer(C99CodePrinter):
     def _print_cos(self, expr):
         return f"{self._name(expr, 'cos')}({self._arg(expr)})"
 
+    def _certified(self, expr, fn: str) -> str:
+        # The certified polynomial exp/tanh/log/cosh/sinh (EXP, tanh_error_bound, ...) are
+        # valid on the whole real line: no fallback, unlike sin/cos.
+        return f"{self.p + fn if self.fast else fn}({self._arg(expr)})"
+
     def _print_exp(self, expr):
-        # The certified polynomial exp (EXP) is valid on the whole real line: no fallback.
-        return f"{self.p + 'exp' if self.fast else 'exp'}({self._arg(expr)})"
+        return self._certified(expr, "exp")
 
     def _print_tanh(self, expr):
-        # Likewise the certified tanh (tanh_error_bound) and log (log_error_bound).
-        return f"{self.p + 'tanh' if self.fast else 'tanh'}({self._arg(expr)})"
+        return self._certified(expr, "tanh")
 
     def _print_cosh(self, expr):
-        return f"{self.p + 'cosh' if self.fast else 'cosh'}({self._arg(expr)})"
+        return self._certified(expr, "cosh")
 
     def _print_sinh(self, expr):
-        return f"{self.p + 'sinh' if self.fast else 'sinh'}({self._arg(expr)})"
+        return self._certified(expr, "sinh")
 
     def _print_log(self, expr):  # (SymPy's log has one argument: log(x, b) is log(x)/log(b))
-        return f"{self.p + 'log' if self.fast else 'log'}({self._arg(expr)})"
+        return self._certified(expr, "log")
 
     def _print_Abs(self, expr):
         if self.vector:  # fabs of each lane, by the sign bit

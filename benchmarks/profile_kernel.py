@@ -172,12 +172,10 @@ def _callgrind_self_costs(path: Path, obj: str) -> dict[int, int]:
 
 
 def _classify(mnemonic: str, operands: str) -> str:
+    """The resource class of one instruction (what the port bounds count)."""
     m = mnemonic
-    if re.match(r"v?f(n)?m(add|sub)", m) or m.startswith(
-        ("vfmadd", "vfnmadd", "vfmsub", "vfnmsub")
-    ):
-        return "fma/mul"
-    if m.startswith(("vmulpd", "vmulsd", "mulsd", "mulpd", "vdivpd", "vdivsd", "divsd")):
+    # FMA (vfmadd/vfnmadd/vfmsub/vfnmsub), multiply and divide share the two FMA pipes.
+    if re.match(r"v?(f(n)?m(add|sub)|mul[ps]d|div[ps]d)", m):
         return "fma/mul"
     if m.startswith(("vaddpd", "vsubpd", "vaddsd", "vsubsd", "addsd", "subsd", "vminpd", "vmaxpd")):
         return "add"
